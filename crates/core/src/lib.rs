@@ -1,0 +1,10 @@
+//! The patient app's engine. Everything the app keeps goes through [`Store`],
+//! which validates with `steady-model`, stamps each changed field with the
+//! hybrid logical clock, and commits durably to one SQLite file before it
+//! returns.
+
+pub mod error;
+pub mod store;
+
+pub use error::{ErrorReport, StoreError};
+pub use store::{DB_FILE, ListQuery, Page, PageCursor, Store, connect_options};

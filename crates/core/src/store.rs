@@ -1,0 +1,418 @@
+//! The local store: one SQLite file in WAL mode with `synchronous=FULL`, so a
+//! write that returned `Ok` has reached the disk and survives a crash or a
+//! killed process.
+//!
+//! Writes go through a single connection, which serialises them and lets an
+//! edit read the current value and write the new one in one transaction.
+//! Reads use their own small pool and never wait for a write.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use chrono::{DateTime, FixedOffset, Local, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Row, SqliteConnection};
+use steady_model::{Body, Clock, Entry, Hlc, NodeId, RecordId, RecordKind, ValidationErrors};
+use ts_rs::TS;
+
+use crate::error::StoreError;
+
+/// The database file's name inside the data folder.
+pub const DB_FILE: &str = "steady.db";
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The connection settings every Steady database uses. Public so that the
+/// benchmark's bare-SQLite baseline runs with exactly the same pragmas.
+pub fn connect_options(path: &Path) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10))
+}
+
+/// The patient's records on this device.
+pub struct Store {
+    writer: SqlitePool,
+    reader: SqlitePool,
+    clock: Mutex<Clock>,
+    path: PathBuf,
+}
+
+/// Which records to list: newest first, optionally within `[from, to)`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields, default)]
+pub struct ListQuery {
+    /// Earliest instant included.
+    #[ts(optional = nullable)]
+    pub from: Option<DateTime<Utc>>,
+    /// First instant excluded.
+    #[ts(optional = nullable)]
+    pub to: Option<DateTime<Utc>>,
+    /// Page size, 1 to [`ListQuery::MAX_LIMIT`]; 0 means the default.
+    pub limit: u32,
+    /// Where the previous page ended.
+    #[ts(optional = nullable)]
+    pub after: Option<PageCursor>,
+}
+
+impl ListQuery {
+    pub const DEFAULT_LIMIT: u32 = 50;
+    pub const MAX_LIMIT: u32 = 500;
+
+    pub fn between(from: DateTime<Utc>, to: DateTime<Utc>) -> Self {
+        Self {
+            from: Some(from),
+            to: Some(to),
+            ..Self::default()
+        }
+    }
+}
+
+/// One page of a list, and where the next one starts if there is more.
+#[derive(Clone, Debug, PartialEq, Serialize, TS)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    #[ts(optional = nullable)]
+    pub next: Option<PageCursor>,
+}
+
+/// An opaque position in a list: the last item's time and id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(transparent)]
+pub struct PageCursor(String);
+
+impl PageCursor {
+    fn new(at_ms: i64, id: &str) -> Self {
+        Self(format!("{at_ms}_{id}"))
+    }
+
+    fn parse(&self) -> Option<(i64, RecordId)> {
+        let (at, id) = self.0.split_once('_')?;
+        Some((at.parse().ok()?, RecordId::from_str(id).ok()?))
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `dir`.
+    pub async fn open(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
+            path: dir.to_owned(),
+            source,
+        })?;
+        Self::open_file(&dir.join(DB_FILE)).await
+    }
+
+    /// Opens (creating if needed) the store in the database file `path`.
+    pub async fn open_file(path: &Path) -> Result<Self, StoreError> {
+        let options = connect_options(path);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options.clone())
+            .await?;
+        MIGRATOR.run(&writer).await?;
+        let clock = Clock::resume(node_id(&writer).await?, last_stamp(&writer).await?);
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Self {
+            writer,
+            reader,
+            clock: Mutex::new(clock),
+            path: path.to_owned(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Closes the connections, waiting for any write in progress.
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+
+    /// Validates `draft` and stores it as a new record.
+    pub async fn create<B: Body>(&self, draft: B::Draft) -> Result<Entry<B>, StoreError> {
+        let data = B::from_draft(draft, local_now())?;
+        let fields = fields_of(&data)?;
+        let id = RecordId::new();
+        let mut conn = self.writer.acquire().await?;
+        check_links(&mut conn, &data).await?;
+        let stamp = self.tick();
+        let stamps: Map<String, Value> = fields
+            .keys()
+            .map(|k| (k.clone(), Value::String(stamp.to_string())))
+            .collect();
+        sqlx::query(
+            "INSERT INTO records (id, kind, at_ms, visibility, body, stamps, updated)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id.to_string())
+        .bind(B::KIND.as_str())
+        .bind(data.at().timestamp_millis())
+        .bind(data.visibility().as_str())
+        .bind(Value::Object(fields).to_string())
+        .bind(Value::Object(stamps).to_string())
+        .bind(stamp.to_string())
+        .execute(&mut *conn)
+        .await?;
+        Ok(Entry { id, data })
+    }
+
+    /// Validates `draft` and makes it the record's new value. Only the fields
+    /// that changed get a new stamp; an edit that changes nothing writes nothing.
+    pub async fn update<B: Body>(&self, id: RecordId, draft: B::Draft) -> Result<Entry<B>, StoreError> {
+        let data = B::from_draft(draft, local_now())?;
+        let fields = fields_of(&data)?;
+        let mut tx = self.writer.begin().await?;
+        check_links(&mut tx, &data).await?;
+        let (old, mut stamps) = live_row::<B>(&mut tx, id).await?;
+        let changed: Vec<String> = fields
+            .iter()
+            .filter(|(k, v)| old.get(*k) != Some(*v))
+            .map(|(k, _)| k.clone())
+            .collect();
+        if changed.is_empty() {
+            return Ok(Entry { id, data });
+        }
+        let stamp = self.tick();
+        for field in changed {
+            stamps.insert(field, Value::String(stamp.to_string()));
+        }
+        sqlx::query(
+            "UPDATE records SET at_ms = ?, visibility = ?, body = ?, stamps = ?, updated = ?
+             WHERE id = ?",
+        )
+        .bind(data.at().timestamp_millis())
+        .bind(data.visibility().as_str())
+        .bind(Value::Object(fields).to_string())
+        .bind(Value::Object(stamps).to_string())
+        .bind(stamp.to_string())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Entry { id, data })
+    }
+
+    /// Deletes a record by stamping its `deleted` field (a tombstone), so the
+    /// deletion can reach other replicas. Deleting it again changes nothing.
+    pub async fn delete<B: Body>(&self, id: RecordId) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let row = sqlx::query("SELECT deleted, stamps FROM records WHERE id = ? AND kind = ?")
+            .bind(id.to_string())
+            .bind(B::KIND.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else {
+            return Err(not_found::<B>(id));
+        };
+        if row.get::<i64, _>("deleted") == 1 {
+            return Ok(());
+        }
+        let mut stamps = json_object::<B>(row.get("stamps"))?;
+        let stamp = self.tick();
+        stamps.insert("deleted".into(), Value::String(stamp.to_string()));
+        sqlx::query("UPDATE records SET deleted = 1, stamps = ?, updated = ? WHERE id = ?")
+            .bind(Value::Object(stamps).to_string())
+            .bind(stamp.to_string())
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// One live record.
+    pub async fn get<B: Body>(&self, id: RecordId) -> Result<Entry<B>, StoreError> {
+        let body: Option<String> = sqlx::query_scalar(
+            "SELECT body FROM records WHERE id = ? AND kind = ? AND deleted = 0",
+        )
+        .bind(id.to_string())
+        .bind(B::KIND.as_str())
+        .fetch_optional(&self.reader)
+        .await?;
+        let body = body.ok_or_else(|| not_found::<B>(id))?;
+        Ok(Entry {
+            id,
+            data: decode::<B>(&body)?,
+        })
+    }
+
+    /// Live records of one kind, newest first, a page at a time.
+    pub async fn list<B: Body>(&self, query: &ListQuery) -> Result<Page<Entry<B>>, StoreError> {
+        let limit = match query.limit {
+            0 => ListQuery::DEFAULT_LIMIT,
+            n if n <= ListQuery::MAX_LIMIT => n,
+            n => {
+                return Err(ValidationErrors::single(
+                    "limit",
+                    format!("A page holds at most {} entries; {n} were asked for.", ListQuery::MAX_LIMIT),
+                )
+                .into());
+            }
+        };
+        let (before_ms, before_id) = match &query.after {
+            None => (i64::MAX, String::new()),
+            Some(cursor) => {
+                let (at, id) = cursor.parse().ok_or_else(|| {
+                    ValidationErrors::single("after", "That page position is not valid; reload the list from the start.")
+                })?;
+                (at, id.to_string())
+            }
+        };
+        // Without a cursor, every row is "before" (i64::MAX, ''): the time
+        // test alone decides, since no record is stamped at i64::MAX.
+        let rows = sqlx::query(
+            "SELECT id, at_ms, body FROM records
+             WHERE kind = ? AND deleted = 0 AND at_ms >= ? AND at_ms < ?
+               AND (at_ms < ? OR (at_ms = ? AND id < ?))
+             ORDER BY at_ms DESC, id DESC
+             LIMIT ?",
+        )
+        .bind(B::KIND.as_str())
+        .bind(query.from.map_or(i64::MIN, |t| t.timestamp_millis()))
+        .bind(query.to.map_or(i64::MAX, |t| t.timestamp_millis()))
+        .bind(before_ms)
+        .bind(before_ms)
+        .bind(&before_id)
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.reader)
+        .await?;
+        let more = rows.len() > limit as usize;
+        let mut items = Vec::with_capacity(rows.len().min(limit as usize));
+        let mut next = None;
+        for row in rows.into_iter().take(limit as usize) {
+            let id: String = row.get("id");
+            let at_ms: i64 = row.get("at_ms");
+            if more {
+                next = Some(PageCursor::new(at_ms, &id));
+            }
+            items.push(Entry {
+                id: RecordId::from_str(&id).map_err(|e| StoreError::corrupt(B::KIND.noun(), e))?,
+                data: decode::<B>(row.get("body"))?,
+            });
+        }
+        Ok(Page { items, next })
+    }
+
+    fn tick(&self) -> Hlc {
+        // A poisoned lock means another write panicked mid-tick; the clock's
+        // state is two integers that are always consistent, so carry on.
+        let mut clock = self.clock.lock().unwrap_or_else(|p| p.into_inner());
+        clock.tick(wall_ms())
+    }
+}
+
+fn local_now() -> DateTime<FixedOffset> {
+    Local::now().fixed_offset()
+}
+
+fn wall_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+fn not_found<B: Body>(id: RecordId) -> StoreError {
+    StoreError::NotFound {
+        noun: B::KIND.noun(),
+        id,
+    }
+}
+
+/// The record's fields: the top-level keys of its JSON form.
+fn fields_of<B: Body>(data: &B) -> Result<Map<String, Value>, StoreError> {
+    match serde_json::to_value(data) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(StoreError::corrupt(B::KIND.noun(), "not a JSON object")),
+        Err(e) => Err(StoreError::corrupt(B::KIND.noun(), e)),
+    }
+}
+
+fn decode<B: Body>(body: &str) -> Result<B, StoreError> {
+    serde_json::from_str(body).map_err(|e| StoreError::corrupt(B::KIND.noun(), e))
+}
+
+fn json_object<B: Body>(text: &str) -> Result<Map<String, Value>, StoreError> {
+    match serde_json::from_str(text) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(StoreError::corrupt(B::KIND.noun(), "field stamps unreadable")),
+    }
+}
+
+/// The current fields and stamps of a live record, or NotFound.
+async fn live_row<B: Body>(
+    conn: &mut SqliteConnection,
+    id: RecordId,
+) -> Result<(Map<String, Value>, Map<String, Value>), StoreError> {
+    let row = sqlx::query("SELECT body, stamps FROM records WHERE id = ? AND kind = ? AND deleted = 0")
+        .bind(id.to_string())
+        .bind(B::KIND.as_str())
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| not_found::<B>(id))?;
+    Ok((json_object::<B>(row.get("body"))?, json_object::<B>(row.get("stamps"))?))
+}
+
+/// Refuses a record that points at a record which is not (or no longer) there.
+async fn check_links<B: Body>(conn: &mut SqliteConnection, data: &B) -> Result<(), StoreError> {
+    for (field, kind, id) in data.links() {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM records WHERE id = ? AND kind = ? AND deleted = 0")
+                .bind(id.to_string())
+                .bind(kind.as_str())
+                .fetch_optional(&mut *conn)
+                .await?;
+        if found.is_none() {
+            return Err(ValidationErrors::single(field, link_gone(kind)).into());
+        }
+    }
+    Ok(())
+}
+
+fn link_gone(kind: RecordKind) -> String {
+    format!(
+        "A linked {} is no longer in your log; remove the link and save again.",
+        kind.noun()
+    )
+}
+
+async fn node_id(pool: &SqlitePool) -> Result<NodeId, StoreError> {
+    let stored: Option<String> = sqlx::query_scalar("SELECT node_id FROM replica")
+        .fetch_optional(pool)
+        .await?;
+    if let Some(text) = stored {
+        return NodeId::from_str(&text).map_err(|e| StoreError::corrupt("device id", e));
+    }
+    let node = NodeId::random();
+    sqlx::query("INSERT INTO replica (singleton, node_id) VALUES (1, ?)")
+        .bind(node.to_string())
+        .execute(pool)
+        .await?;
+    Ok(node)
+}
+
+async fn last_stamp(pool: &SqlitePool) -> Result<Option<Hlc>, StoreError> {
+    let text: Option<String> = sqlx::query_scalar("SELECT max(updated) FROM records")
+        .fetch_one(pool)
+        .await?;
+    text.map(|t| Hlc::from_str(&t).map_err(|e| StoreError::corrupt("clock stamp", e)))
+        .transpose()
+}

@@ -1,0 +1,62 @@
+//! The UI's TypeScript types are generated from these Rust types. This test
+//! fails when `ui/src/lib/bindings.ts` no longer matches them; run
+//! `cargo xtask bindings` to regenerate it.
+
+use std::path::Path;
+
+use steady_core::{ErrorReport, ListQuery, Page, PageCursor};
+use steady_model::{
+    CheckIn, CheckInDraft, Craving, Entry, FieldError, Halt, Intensity, Mood, Outcome, RecordId, RecordKind,
+    TriggerCategory, TriggerDraft, TriggerEntry, Visibility,
+};
+use ts_rs::{Config, TS};
+
+fn generate() -> String {
+    let cfg = Config::default();
+    let decls = [
+        RecordId::decl(&cfg),
+        Visibility::decl(&cfg),
+        RecordKind::decl(&cfg),
+        Entry::<()>::decl(&cfg),
+        Craving::decl(&cfg),
+        Mood::decl(&cfg),
+        Halt::decl(&cfg),
+        Outcome::decl(&cfg),
+        CheckInDraft::decl(&cfg),
+        CheckIn::decl(&cfg),
+        TriggerCategory::decl(&cfg),
+        Intensity::decl(&cfg),
+        TriggerDraft::decl(&cfg),
+        TriggerEntry::decl(&cfg),
+        FieldError::decl(&cfg),
+        ErrorReport::decl(&cfg),
+        ListQuery::decl(&cfg),
+        PageCursor::decl(&cfg),
+        Page::<()>::decl(&cfg),
+    ];
+    let mut out = String::from(
+        "// Generated from the Rust types by crates/core/tests/bindings.rs.\n\
+         // Do not edit: run `cargo xtask bindings` after changing those types.\n",
+    );
+    for decl in decls {
+        out.push_str("\nexport ");
+        out.push_str(&decl);
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn ui_bindings_match_the_rust_types() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/bindings.ts");
+    let fresh = generate();
+    if std::env::var_os("STEADY_WRITE_BINDINGS").is_some() {
+        std::fs::write(&path, &fresh).unwrap();
+        return;
+    }
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        current == fresh,
+        "ui/src/lib/bindings.ts is stale: run `cargo xtask bindings` and commit the result"
+    );
+}

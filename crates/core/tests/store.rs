@@ -1,0 +1,282 @@
+//! The store on real SQLite files in temporary folders.
+
+use chrono::{DateTime, Duration, FixedOffset, Local, TimeZone, Utc};
+use sqlx::Row;
+use steady_core::{ListQuery, Store, StoreError};
+use steady_model::{
+    CheckIn, CheckInDraft, Halt, RecordId, TriggerDraft, TriggerEntry, Visibility,
+};
+use tempfile::TempDir;
+
+async fn open() -> (TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    (dir, store)
+}
+
+fn at(rfc3339: &str) -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339(rfc3339).unwrap()
+}
+
+fn full_draft(trigger: RecordId) -> CheckInDraft {
+    CheckInDraft {
+        at: Some(at("2026-11-20T23:10:00-07:00")),
+        craving: 8,
+        mood: Some(-3),
+        emotions: vec!["anxious".into(), "bored".into()],
+        halt: Halt {
+            hungry: true,
+            angry: false,
+            lonely: true,
+            tired: true,
+        },
+        substances: vec!["alcohol".into()],
+        trigger_ids: vec![trigger],
+        place: "home".into(),
+        company: "alone".into(),
+        coping: vec!["urge surfing".into(), "called my sponsor".into()],
+        outcome: Some("resisted".into()),
+        note: "Payday. Rode it out — took 20 minutes.".into(),
+        visibility: Visibility::Private,
+    }
+}
+
+fn trigger_draft() -> TriggerDraft {
+    TriggerDraft {
+        at: Some(at("2026-11-20T22:55:00-07:00")),
+        category: "situations".into(),
+        description: "payday".into(),
+        intensity: 7,
+        response: "went for a walk".into(),
+        checkin_id: None,
+        visibility: Visibility::CareTeam,
+    }
+}
+
+async fn count(store: &Store, sql: &'static str) -> i64 {
+    let pool = sqlx::SqlitePool::connect_with(steady_core::connect_options(store.path()))
+        .await
+        .unwrap();
+    let n = sqlx::query(sql).fetch_one(&pool).await.unwrap().get(0);
+    pool.close().await;
+    n
+}
+
+#[tokio::test]
+async fn every_field_of_a_check_in_and_a_trigger_round_trips_through_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let (checkin, trigger) = {
+        let store = Store::open(dir.path()).await.unwrap();
+        let trigger = store.create::<TriggerEntry>(trigger_draft()).await.unwrap();
+        let checkin = store.create::<CheckIn>(full_draft(trigger.id)).await.unwrap();
+        store.close().await;
+        (checkin, trigger)
+    };
+    let store = Store::open(dir.path()).await.unwrap();
+    let got = store.get::<CheckIn>(checkin.id).await.unwrap();
+    assert_eq!(got, checkin);
+    let draft = full_draft(trigger.id);
+    assert_eq!(got.data.to_draft(), draft, "every field as entered");
+    assert_eq!(got.data.at.offset().local_minus_utc(), -7 * 3600, "offset kept");
+    let got = store.get::<TriggerEntry>(trigger.id).await.unwrap();
+    assert_eq!(got, trigger);
+    assert_eq!(got.data.to_draft(), trigger_draft());
+}
+
+#[tokio::test]
+async fn an_edit_changes_the_record_and_stamps_only_the_changed_fields() {
+    let (_dir, store) = open().await;
+    let trigger = store.create::<TriggerEntry>(trigger_draft()).await.unwrap();
+    let created = store.create::<CheckIn>(full_draft(trigger.id)).await.unwrap();
+    let stamps_before = stamps(&store, created.id).await;
+
+    let mut draft = created.data.to_draft();
+    draft.craving = 4;
+    draft.note = "Better after the walk.".into();
+    let edited = store.update::<CheckIn>(created.id, draft).await.unwrap();
+    assert_eq!(edited.data.craving.value(), 4);
+    assert_eq!(store.get::<CheckIn>(created.id).await.unwrap(), edited);
+
+    let stamps_after = stamps(&store, created.id).await;
+    for (field, stamp) in stamps_after.as_object().unwrap() {
+        let before = &stamps_before[field];
+        if field == "craving" || field == "note" {
+            assert!(stamp.as_str() > before.as_str(), "{field} restamped");
+        } else {
+            assert_eq!(stamp, before, "{field} untouched");
+        }
+    }
+}
+
+async fn stamps(store: &Store, id: RecordId) -> serde_json::Value {
+    let pool = sqlx::SqlitePool::connect_with(steady_core::connect_options(store.path()))
+        .await
+        .unwrap();
+    let text: String = sqlx::query_scalar("SELECT stamps FROM records WHERE id = ?")
+        .bind(id.to_string())
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    serde_json::from_str(&text).unwrap()
+}
+
+#[tokio::test]
+async fn delete_leaves_a_stamped_tombstone_and_hides_the_record() {
+    let (_dir, store) = open().await;
+    let keep = store
+        .create::<CheckIn>(CheckInDraft { craving: 2, ..Default::default() })
+        .await
+        .unwrap();
+    let gone = store
+        .create::<CheckIn>(CheckInDraft { craving: 9, ..Default::default() })
+        .await
+        .unwrap();
+    store.delete::<CheckIn>(gone.id).await.unwrap();
+    store.delete::<CheckIn>(gone.id).await.unwrap(); // twice is fine
+
+    assert!(matches!(
+        store.get::<CheckIn>(gone.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let page = store.list::<CheckIn>(&ListQuery::default()).await.unwrap();
+    assert_eq!(page.items, vec![keep]);
+    assert_eq!(count(&store, "SELECT count(*) FROM records").await, 2, "row kept");
+    assert!(stamps(&store, gone.id).await["deleted"].is_string());
+
+    let edit = store.update::<CheckIn>(gone.id, CheckInDraft::default()).await;
+    assert!(matches!(edit, Err(StoreError::NotFound { .. })), "no edits to the deleted");
+    let never = store.delete::<CheckIn>(RecordId::new()).await;
+    assert!(matches!(never, Err(StoreError::NotFound { .. })));
+}
+
+#[tokio::test]
+async fn lists_page_newest_first_within_a_range_without_gaps_or_repeats() {
+    let (_dir, store) = open().await;
+    let base = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
+    let mut ids = Vec::new();
+    for i in 0..23 {
+        // Pairs share an instant, so the id must break the tie.
+        let when = (base + Duration::hours(i / 2)).with_timezone(&Local).fixed_offset();
+        let e = store
+            .create::<CheckIn>(CheckInDraft {
+                at: Some(when),
+                craving: (i % 11) as i32,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        ids.push((when, e.id));
+    }
+    ids.sort_by(|a, b| b.cmp(a));
+
+    let mut seen = Vec::new();
+    let mut query = ListQuery { limit: 5, ..Default::default() };
+    loop {
+        let page = store.list::<CheckIn>(&query).await.unwrap();
+        assert!(page.items.len() <= 5);
+        seen.extend(page.items.iter().map(|e| (e.data.at, e.id)));
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ids);
+
+    let range = ListQuery::between(base + Duration::hours(2), base + Duration::hours(4));
+    let page = store.list::<CheckIn>(&range).await.unwrap();
+    assert_eq!(page.items.len(), 4, "hours 2 and 3, two entries each; hour 4 excluded");
+    assert!(page.next.is_none());
+
+    let too_big = ListQuery { limit: 501, ..Default::default() };
+    assert!(matches!(store.list::<CheckIn>(&too_big).await, Err(StoreError::Invalid(_))));
+}
+
+#[tokio::test]
+async fn each_refused_input_stores_nothing_and_keeps_what_was_there() {
+    let (_dir, store) = open().await;
+    let kept = store
+        .create::<CheckIn>(CheckInDraft { craving: 5, note: "keep me".into(), ..Default::default() })
+        .await
+        .unwrap();
+
+    let refusals: Vec<(&str, CheckInDraft)> = vec![
+        ("craving", CheckInDraft { craving: 11, ..Default::default() }),
+        ("craving", CheckInDraft { craving: -1, ..Default::default() }),
+        ("mood", CheckInDraft { mood: Some(6), ..Default::default() }),
+        (
+            "at",
+            CheckInDraft {
+                at: Some(Local::now().fixed_offset() + Duration::minutes(10)),
+                ..Default::default()
+            },
+        ),
+        ("note", CheckInDraft { note: "x".repeat(10_001), ..Default::default() }),
+        ("outcome", CheckInDraft { outcome: Some("relapsed".into()), ..Default::default() }),
+        ("trigger_ids", CheckInDraft { trigger_ids: vec![RecordId::new()], ..Default::default() }),
+    ];
+    for (field, draft) in refusals {
+        match store.create::<CheckIn>(draft.clone()).await {
+            Err(StoreError::Invalid(e)) => assert!(e.for_field(field).is_some(), "{field}: {e}"),
+            other => panic!("{field}: expected a refusal, got {other:?}"),
+        }
+        match store.update::<CheckIn>(kept.id, draft).await {
+            Err(StoreError::Invalid(e)) => assert!(e.for_field(field).is_some(), "{field}: {e}"),
+            other => panic!("{field}: expected a refused edit, got {other:?}"),
+        }
+    }
+
+    let trigger_refusals: Vec<(&str, TriggerDraft)> = vec![
+        ("description", TriggerDraft { description: "  ".into(), ..trigger_draft() }),
+        ("category", TriggerDraft { category: "weather".into(), ..trigger_draft() }),
+        ("intensity", TriggerDraft { intensity: 11, ..trigger_draft() }),
+        ("checkin_id", TriggerDraft { checkin_id: Some(RecordId::new()), ..trigger_draft() }),
+    ];
+    for (field, draft) in trigger_refusals {
+        match store.create::<TriggerEntry>(draft).await {
+            Err(StoreError::Invalid(e)) => assert!(e.for_field(field).is_some(), "{field}: {e}"),
+            other => panic!("{field}: expected a refusal, got {other:?}"),
+        }
+    }
+
+    assert_eq!(count(&store, "SELECT count(*) FROM records").await, 1);
+    assert_eq!(store.get::<CheckIn>(kept.id).await.unwrap(), kept);
+}
+
+#[tokio::test]
+async fn the_database_uses_wal_and_full_sync() {
+    let (_dir, store) = open().await;
+    let pool = sqlx::SqlitePool::connect_with(steady_core::connect_options(store.path()))
+        .await
+        .unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&pool).await.unwrap();
+    assert_eq!(mode, "wal");
+    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&pool).await.unwrap();
+    assert_eq!(sync, 2, "FULL");
+}
+
+#[tokio::test]
+async fn stamps_keep_increasing_across_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = {
+        let store = Store::open(dir.path()).await.unwrap();
+        let e = store.create::<CheckIn>(CheckInDraft::default()).await.unwrap();
+        let s = stamps(&store, e.id).await["craving"].as_str().unwrap().to_owned();
+        store.close().await;
+        s
+    };
+    let store = Store::open(dir.path()).await.unwrap();
+    let e = store.create::<CheckIn>(CheckInDraft::default()).await.unwrap();
+    let second = stamps(&store, e.id).await["craving"].as_str().unwrap().to_owned();
+    assert!(second > first);
+    assert_eq!(first[27..], second[27..], "same device, same node id");
+}
+
+#[tokio::test]
+async fn an_unwritable_data_folder_is_reported_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"").unwrap();
+    let err = Store::open(&file.join("inside")).await.err().unwrap();
+    assert!(err.to_string().contains("STEADY_DATA_DIR"), "{err}");
+}

@@ -1,0 +1,20 @@
+//! Steady's shared vocabulary: the records a patient keeps, the rules that
+//! decide whether an entry may be stored, and the hybrid logical clock that
+//! stamps every field so replicas can be merged later.
+//!
+//! Nothing here touches a disk, a clock or a network: callers pass "now" in,
+//! which keeps every rule testable as a pure function.
+
+pub mod checkin;
+pub mod hlc;
+pub mod ids;
+pub mod record;
+pub mod trigger;
+pub mod validation;
+
+pub use checkin::{CheckIn, CheckInDraft, Craving, Halt, Mood, Outcome};
+pub use hlc::{Clock, Hlc};
+pub use ids::{NodeId, RecordId};
+pub use record::{Body, Entry, RecordKind, Visibility};
+pub use trigger::{Intensity, TriggerCategory, TriggerDraft, TriggerEntry};
+pub use validation::{FieldError, ValidationErrors};
