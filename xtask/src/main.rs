@@ -1,1 +1,344 @@
-fn main() {}
+//! The developer workflow, so that a fresh Debian or Ubuntu machine needs two
+//! commands: `cargo xtask run` and `cargo xtask test`. Each installs what is
+//! missing (Debian packages, npm packages, tauri-driver) before it starts.
+
+use std::env;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+/// What building the app needs (Tauri 2 on Linux).
+const BUILD_PACKAGES: &[&str] = &[
+    "build-essential",
+    "pkg-config",
+    "libssl-dev",
+    "libxdo-dev",
+    "libwebkit2gtk-4.1-dev",
+    "libayatana-appindicator3-dev",
+    "librsvg2-dev",
+];
+
+/// What driving the real window in tests needs. Not dbus-x11: with it, GTK
+/// apps start session daemons that outlive the test.
+const TEST_PACKAGES: &[&str] = &["xvfb", "xauth", "webkit2gtk-driver", "dbus"];
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+  run        install what is missing, build the UI and the app, open Steady
+  test       install what is missing and run every check and test
+  bench      run the benchmarks (release build)
+  bindings   regenerate ui/src/lib/bindings.ts from the Rust types";
+
+fn main() -> ExitCode {
+    let task = env::args().nth(1).unwrap_or_default();
+    let result = match task.as_str() {
+        "run" => run(),
+        "test" => test(),
+        "bench" => bench(),
+        "bindings" => bindings(),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nxtask {task} failed: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_owned()
+}
+
+fn target_dir() -> PathBuf {
+    env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| if p.is_absolute() { p } else { root().join(p) })
+        .unwrap_or_else(|| root().join("target"))
+}
+
+fn app_binary() -> PathBuf {
+    target_dir().join("debug").join("steady-app")
+}
+
+fn run() -> Result<()> {
+    ensure_debian_packages(BUILD_PACKAGES)?;
+    ensure_node()?;
+    build_ui()?;
+    step("build the app", cargo(&["build", "-p", "steady-app"]))?;
+    if env::var_os("DISPLAY").is_none() && env::var_os("WAYLAND_DISPLAY").is_none() {
+        bail!(
+            "there is no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set); run this from a desktop session"
+        );
+    }
+    println!("==> opening Steady (data in {})", data_dir_hint());
+    let status = Command::new(app_binary())
+        .status()
+        .context("starting the app")?;
+    if !status.success() {
+        bail!("the app exited with {status}");
+    }
+    Ok(())
+}
+
+fn data_dir_hint() -> String {
+    match env::var("STEADY_DATA_DIR") {
+        Ok(dir) if !dir.is_empty() => dir,
+        _ => "the app-data folder, e.g. ~/.local/share/app.steady.patient".into(),
+    }
+}
+
+fn test() -> Result<()> {
+    let started = Instant::now();
+    ensure_debian_packages(&[BUILD_PACKAGES, TEST_PACKAGES].concat())?;
+    ensure_node()?;
+    let driver = ensure_tauri_driver()?;
+
+    step("cargo fmt --check", cargo(&["fmt", "--all", "--check"]))?;
+    npm_install()?;
+    step("UI type check", npm(&["run", "check"]))?;
+    build_ui()?;
+    step(
+        "cargo clippy",
+        cargo(&[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    step(
+        "build the app for the window tests",
+        cargo(&["build", "-p", "steady-app"]),
+    )?;
+    step("UI unit tests (vitest)", npm(&["test"]))?;
+
+    let display = Xvfb::start()?;
+    let mut tests = Command::new("dbus-run-session");
+    tests
+        .args(["--", "cargo", "test", "--workspace"])
+        .current_dir(root())
+        .env("DISPLAY", &display.name)
+        .env("NO_AT_BRIDGE", "1")
+        .env("STEADY_APP_BIN", app_binary())
+        .env("STEADY_TAURI_DRIVER", &driver);
+    let result = step(
+        "Rust tests, end-to-end in the real window (Xvfb, D-Bus session)",
+        tests,
+    );
+    drop(display);
+    result?;
+    println!(
+        "\n==> every check passed in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn bench() -> Result<()> {
+    step(
+        "benchmarks",
+        cargo(&["bench", "-p", "steady-core", "--bench", "store"]),
+    )
+}
+
+fn bindings() -> Result<()> {
+    let mut cmd = cargo(&["test", "-p", "steady-core", "--test", "bindings"]);
+    cmd.env("STEADY_WRITE_BINDINGS", "1");
+    step("write ui/src/lib/bindings.ts", cmd)
+}
+
+fn build_ui() -> Result<()> {
+    npm_install()?;
+    step("build the UI", npm(&["run", "build"]))
+}
+
+fn cargo(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.args(args).current_dir(root());
+    cmd
+}
+
+fn npm(args: &[&str]) -> Command {
+    let mut cmd = Command::new("npm");
+    cmd.args(args).current_dir(root().join("ui"));
+    cmd
+}
+
+fn step(what: &str, mut cmd: Command) -> Result<()> {
+    println!("\n==> {what}");
+    let started = Instant::now();
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start {:?}", cmd.get_program()))?;
+    if !status.success() {
+        bail!("{what}: {status}");
+    }
+    println!("==> {what}: ok ({:.1} s)", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Installs the packages (and their lock) when node_modules is missing or
+/// older than package-lock.json.
+fn npm_install() -> Result<()> {
+    let ui = root().join("ui");
+    let stamp = ui.join("node_modules/.package-lock.json");
+    let modified = |p: &Path| p.metadata().and_then(|m| m.modified()).ok();
+    let fresh = match (modified(&stamp), modified(&ui.join("package-lock.json"))) {
+        (Some(installed), Some(lock)) => installed >= lock,
+        _ => false,
+    };
+    if fresh {
+        return Ok(());
+    }
+    step(
+        "install the UI's npm packages",
+        npm(&["ci", "--no-audit", "--no-fund"]),
+    )
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+        .unwrap_or(false)
+}
+
+fn apt_get(args: &[&str]) -> Command {
+    let mut cmd = if is_root() {
+        Command::new("apt-get")
+    } else {
+        let mut sudo = Command::new("sudo");
+        sudo.arg("apt-get");
+        sudo
+    };
+    cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+    cmd
+}
+
+fn ensure_debian_packages(packages: &[&str]) -> Result<()> {
+    if Command::new("dpkg-query")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        println!("==> not a Debian-based system: make sure these are installed: {packages:?}");
+        return Ok(());
+    }
+    let missing: Vec<&str> = packages.iter().copied().filter(|p| !installed(p)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    step("apt-get update", apt_get(&["update", "-qq"]))?;
+    let mut args = vec!["install", "-y", "-qq"];
+    args.extend(&missing);
+    step(&format!("install {}", missing.join(" ")), apt_get(&args))
+}
+
+fn ensure_node() -> Result<()> {
+    let version = |cmd: &str| {
+        Command::new(cmd)
+            .arg("--version")
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    if version("node").is_none() || version("npm").is_none() {
+        ensure_debian_packages(&["nodejs", "npm"])?;
+    }
+    let node = version("node").context("Node.js is still missing after installing it")?;
+    let major: u32 = node
+        .trim_start_matches('v')
+        .split('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0);
+    if major < 18 {
+        bail!("the UI build needs Node.js 18 or newer; this machine has {node}");
+    }
+    Ok(())
+}
+
+/// tauri-driver bridges WebDriver to WebKitWebDriver for the window tests.
+fn ensure_tauri_driver() -> Result<PathBuf> {
+    let cargo_home = env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))
+        .context("neither CARGO_HOME nor HOME is set")?;
+    let path = cargo_home.join("bin").join("tauri-driver");
+    if !path.exists() {
+        step(
+            "install tauri-driver",
+            cargo(&["install", "tauri-driver", "--version", "^2", "--locked"]),
+        )?;
+    }
+    Ok(path)
+}
+
+/// A virtual X display for the window tests, stopped when dropped.
+struct Xvfb {
+    name: String,
+    child: Child,
+}
+
+impl Xvfb {
+    fn start() -> Result<Self> {
+        let n = (90..200)
+            .find(|n| {
+                !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                    && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+            })
+            .context("no free X display number between :90 and :199")?;
+        let name = format!(":{n}");
+        let child = Command::new("Xvfb")
+            .args([
+                OsStr::new(&name),
+                OsStr::new("-screen"),
+                OsStr::new("0"),
+                OsStr::new("1280x800x24"),
+                OsStr::new("-nolisten"),
+                OsStr::new("tcp"),
+            ])
+            .spawn()
+            .context("starting Xvfb")?;
+        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !socket.exists() {
+            if Instant::now() > deadline {
+                bail!("Xvfb did not start on {name} within 15 s");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        println!("==> Xvfb on {name}");
+        Ok(Self { name, child })
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -177,7 +177,11 @@ impl Store {
 
     /// Validates `draft` and makes it the record's new value. Only the fields
     /// that changed get a new stamp; an edit that changes nothing writes nothing.
-    pub async fn update<B: Body>(&self, id: RecordId, draft: B::Draft) -> Result<Entry<B>, StoreError> {
+    pub async fn update<B: Body>(
+        &self,
+        id: RecordId,
+        draft: B::Draft,
+    ) -> Result<Entry<B>, StoreError> {
         let data = B::from_draft(draft, local_now())?;
         let fields = fields_of(&data)?;
         let mut tx = self.writer.begin().await?;
@@ -263,7 +267,10 @@ impl Store {
             n => {
                 return Err(ValidationErrors::single(
                     "limit",
-                    format!("A page holds at most {} entries; {n} were asked for.", ListQuery::MAX_LIMIT),
+                    format!(
+                        "A page holds at most {} entries; {n} were asked for.",
+                        ListQuery::MAX_LIMIT
+                    ),
                 )
                 .into());
             }
@@ -272,7 +279,10 @@ impl Store {
             None => (i64::MAX, String::new()),
             Some(cursor) => {
                 let (at, id) = cursor.parse().ok_or_else(|| {
-                    ValidationErrors::single("after", "That page position is not valid; reload the list from the start.")
+                    ValidationErrors::single(
+                        "after",
+                        "That page position is not valid; reload the list from the start.",
+                    )
                 })?;
                 (at, id.to_string())
             }
@@ -353,7 +363,10 @@ fn decode<B: Body>(body: &str) -> Result<B, StoreError> {
 fn json_object<B: Body>(text: &str) -> Result<Map<String, Value>, StoreError> {
     match serde_json::from_str(text) {
         Ok(Value::Object(map)) => Ok(map),
-        _ => Err(StoreError::corrupt(B::KIND.noun(), "field stamps unreadable")),
+        _ => Err(StoreError::corrupt(
+            B::KIND.noun(),
+            "field stamps unreadable",
+        )),
     }
 }
 
@@ -362,13 +375,17 @@ async fn live_row<B: Body>(
     conn: &mut SqliteConnection,
     id: RecordId,
 ) -> Result<(Map<String, Value>, Map<String, Value>), StoreError> {
-    let row = sqlx::query("SELECT body, stamps FROM records WHERE id = ? AND kind = ? AND deleted = 0")
-        .bind(id.to_string())
-        .bind(B::KIND.as_str())
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| not_found::<B>(id))?;
-    Ok((json_object::<B>(row.get("body"))?, json_object::<B>(row.get("stamps"))?))
+    let row =
+        sqlx::query("SELECT body, stamps FROM records WHERE id = ? AND kind = ? AND deleted = 0")
+            .bind(id.to_string())
+            .bind(B::KIND.as_str())
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| not_found::<B>(id))?;
+    Ok((
+        json_object::<B>(row.get("body"))?,
+        json_object::<B>(row.get("stamps"))?,
+    ))
 }
 
 /// Refuses a record that points at a record which is not (or no longer) there.

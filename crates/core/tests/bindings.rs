@@ -6,8 +6,8 @@ use std::path::Path;
 
 use steady_core::{ErrorReport, ListQuery, Page, PageCursor};
 use steady_model::{
-    CheckIn, CheckInDraft, Craving, Entry, FieldError, Halt, Intensity, Mood, Outcome, RecordId, RecordKind,
-    TriggerCategory, TriggerDraft, TriggerEntry, Visibility,
+    CheckIn, CheckInDraft, Craving, Entry, FieldError, Halt, Intensity, Mood, Outcome, RecordId,
+    RecordKind, TriggerCategory, TriggerDraft, TriggerEntry, Visibility,
 };
 use ts_rs::{Config, TS};
 

@@ -97,7 +97,10 @@ async fn parent() {
         }
         child.kill().unwrap(); // SIGKILL on Unix
         let status = child.wait().unwrap();
-        assert!(!status.success(), "round {round}: the child must die by the signal");
+        assert!(
+            !status.success(),
+            "round {round}: the child must die by the signal"
+        );
         let lines = reader.join().unwrap();
         acknowledged.extend(
             lines

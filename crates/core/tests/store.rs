@@ -3,9 +3,7 @@
 use chrono::{DateTime, Duration, FixedOffset, Local, TimeZone, Utc};
 use sqlx::Row;
 use steady_core::{ListQuery, Store, StoreError};
-use steady_model::{
-    CheckIn, CheckInDraft, Halt, RecordId, TriggerDraft, TriggerEntry, Visibility,
-};
+use steady_model::{CheckIn, CheckInDraft, Halt, RecordId, TriggerDraft, TriggerEntry, Visibility};
 use tempfile::TempDir;
 
 async fn open() -> (TempDir, Store) {
@@ -68,7 +66,10 @@ async fn every_field_of_a_check_in_and_a_trigger_round_trips_through_a_reopen() 
     let (checkin, trigger) = {
         let store = Store::open(dir.path()).await.unwrap();
         let trigger = store.create::<TriggerEntry>(trigger_draft()).await.unwrap();
-        let checkin = store.create::<CheckIn>(full_draft(trigger.id)).await.unwrap();
+        let checkin = store
+            .create::<CheckIn>(full_draft(trigger.id))
+            .await
+            .unwrap();
         store.close().await;
         (checkin, trigger)
     };
@@ -77,7 +78,11 @@ async fn every_field_of_a_check_in_and_a_trigger_round_trips_through_a_reopen() 
     assert_eq!(got, checkin);
     let draft = full_draft(trigger.id);
     assert_eq!(got.data.to_draft(), draft, "every field as entered");
-    assert_eq!(got.data.at.offset().local_minus_utc(), -7 * 3600, "offset kept");
+    assert_eq!(
+        got.data.at.offset().local_minus_utc(),
+        -7 * 3600,
+        "offset kept"
+    );
     let got = store.get::<TriggerEntry>(trigger.id).await.unwrap();
     assert_eq!(got, trigger);
     assert_eq!(got.data.to_draft(), trigger_draft());
@@ -87,7 +92,10 @@ async fn every_field_of_a_check_in_and_a_trigger_round_trips_through_a_reopen() 
 async fn an_edit_changes_the_record_and_stamps_only_the_changed_fields() {
     let (_dir, store) = open().await;
     let trigger = store.create::<TriggerEntry>(trigger_draft()).await.unwrap();
-    let created = store.create::<CheckIn>(full_draft(trigger.id)).await.unwrap();
+    let created = store
+        .create::<CheckIn>(full_draft(trigger.id))
+        .await
+        .unwrap();
     let stamps_before = stamps(&store, created.id).await;
 
     let mut draft = created.data.to_draft();
@@ -125,11 +133,17 @@ async fn stamps(store: &Store, id: RecordId) -> serde_json::Value {
 async fn delete_leaves_a_stamped_tombstone_and_hides_the_record() {
     let (_dir, store) = open().await;
     let keep = store
-        .create::<CheckIn>(CheckInDraft { craving: 2, ..Default::default() })
+        .create::<CheckIn>(CheckInDraft {
+            craving: 2,
+            ..Default::default()
+        })
         .await
         .unwrap();
     let gone = store
-        .create::<CheckIn>(CheckInDraft { craving: 9, ..Default::default() })
+        .create::<CheckIn>(CheckInDraft {
+            craving: 9,
+            ..Default::default()
+        })
         .await
         .unwrap();
     store.delete::<CheckIn>(gone.id).await.unwrap();
@@ -141,11 +155,20 @@ async fn delete_leaves_a_stamped_tombstone_and_hides_the_record() {
     ));
     let page = store.list::<CheckIn>(&ListQuery::default()).await.unwrap();
     assert_eq!(page.items, vec![keep]);
-    assert_eq!(count(&store, "SELECT count(*) FROM records").await, 2, "row kept");
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM records").await,
+        2,
+        "row kept"
+    );
     assert!(stamps(&store, gone.id).await["deleted"].is_string());
 
-    let edit = store.update::<CheckIn>(gone.id, CheckInDraft::default()).await;
-    assert!(matches!(edit, Err(StoreError::NotFound { .. })), "no edits to the deleted");
+    let edit = store
+        .update::<CheckIn>(gone.id, CheckInDraft::default())
+        .await;
+    assert!(
+        matches!(edit, Err(StoreError::NotFound { .. })),
+        "no edits to the deleted"
+    );
     let never = store.delete::<CheckIn>(RecordId::new()).await;
     assert!(matches!(never, Err(StoreError::NotFound { .. })));
 }
@@ -157,7 +180,9 @@ async fn lists_page_newest_first_within_a_range_without_gaps_or_repeats() {
     let mut ids = Vec::new();
     for i in 0..23 {
         // Pairs share an instant, so the id must break the tie.
-        let when = (base + Duration::hours(i / 2)).with_timezone(&Local).fixed_offset();
+        let when = (base + Duration::hours(i / 2))
+            .with_timezone(&Local)
+            .fixed_offset();
         let e = store
             .create::<CheckIn>(CheckInDraft {
                 at: Some(when),
@@ -171,7 +196,10 @@ async fn lists_page_newest_first_within_a_range_without_gaps_or_repeats() {
     ids.sort_by(|a, b| b.cmp(a));
 
     let mut seen = Vec::new();
-    let mut query = ListQuery { limit: 5, ..Default::default() };
+    let mut query = ListQuery {
+        limit: 5,
+        ..Default::default()
+    };
     loop {
         let page = store.list::<CheckIn>(&query).await.unwrap();
         assert!(page.items.len() <= 5);
@@ -185,25 +213,57 @@ async fn lists_page_newest_first_within_a_range_without_gaps_or_repeats() {
 
     let range = ListQuery::between(base + Duration::hours(2), base + Duration::hours(4));
     let page = store.list::<CheckIn>(&range).await.unwrap();
-    assert_eq!(page.items.len(), 4, "hours 2 and 3, two entries each; hour 4 excluded");
+    assert_eq!(
+        page.items.len(),
+        4,
+        "hours 2 and 3, two entries each; hour 4 excluded"
+    );
     assert!(page.next.is_none());
 
-    let too_big = ListQuery { limit: 501, ..Default::default() };
-    assert!(matches!(store.list::<CheckIn>(&too_big).await, Err(StoreError::Invalid(_))));
+    let too_big = ListQuery {
+        limit: 501,
+        ..Default::default()
+    };
+    assert!(matches!(
+        store.list::<CheckIn>(&too_big).await,
+        Err(StoreError::Invalid(_))
+    ));
 }
 
 #[tokio::test]
 async fn each_refused_input_stores_nothing_and_keeps_what_was_there() {
     let (_dir, store) = open().await;
     let kept = store
-        .create::<CheckIn>(CheckInDraft { craving: 5, note: "keep me".into(), ..Default::default() })
+        .create::<CheckIn>(CheckInDraft {
+            craving: 5,
+            note: "keep me".into(),
+            ..Default::default()
+        })
         .await
         .unwrap();
 
     let refusals: Vec<(&str, CheckInDraft)> = vec![
-        ("craving", CheckInDraft { craving: 11, ..Default::default() }),
-        ("craving", CheckInDraft { craving: -1, ..Default::default() }),
-        ("mood", CheckInDraft { mood: Some(6), ..Default::default() }),
+        (
+            "craving",
+            CheckInDraft {
+                craving: 11,
+                ..Default::default()
+            },
+        ),
+        (
+            "craving",
+            CheckInDraft {
+                craving: -1,
+                ..Default::default()
+            },
+        ),
+        (
+            "mood",
+            CheckInDraft {
+                mood: Some(6),
+                ..Default::default()
+            },
+        ),
         (
             "at",
             CheckInDraft {
@@ -211,9 +271,27 @@ async fn each_refused_input_stores_nothing_and_keeps_what_was_there() {
                 ..Default::default()
             },
         ),
-        ("note", CheckInDraft { note: "x".repeat(10_001), ..Default::default() }),
-        ("outcome", CheckInDraft { outcome: Some("relapsed".into()), ..Default::default() }),
-        ("trigger_ids", CheckInDraft { trigger_ids: vec![RecordId::new()], ..Default::default() }),
+        (
+            "note",
+            CheckInDraft {
+                note: "x".repeat(10_001),
+                ..Default::default()
+            },
+        ),
+        (
+            "outcome",
+            CheckInDraft {
+                outcome: Some("relapsed".into()),
+                ..Default::default()
+            },
+        ),
+        (
+            "trigger_ids",
+            CheckInDraft {
+                trigger_ids: vec![RecordId::new()],
+                ..Default::default()
+            },
+        ),
     ];
     for (field, draft) in refusals {
         match store.create::<CheckIn>(draft.clone()).await {
@@ -227,10 +305,34 @@ async fn each_refused_input_stores_nothing_and_keeps_what_was_there() {
     }
 
     let trigger_refusals: Vec<(&str, TriggerDraft)> = vec![
-        ("description", TriggerDraft { description: "  ".into(), ..trigger_draft() }),
-        ("category", TriggerDraft { category: "weather".into(), ..trigger_draft() }),
-        ("intensity", TriggerDraft { intensity: 11, ..trigger_draft() }),
-        ("checkin_id", TriggerDraft { checkin_id: Some(RecordId::new()), ..trigger_draft() }),
+        (
+            "description",
+            TriggerDraft {
+                description: "  ".into(),
+                ..trigger_draft()
+            },
+        ),
+        (
+            "category",
+            TriggerDraft {
+                category: "weather".into(),
+                ..trigger_draft()
+            },
+        ),
+        (
+            "intensity",
+            TriggerDraft {
+                intensity: 11,
+                ..trigger_draft()
+            },
+        ),
+        (
+            "checkin_id",
+            TriggerDraft {
+                checkin_id: Some(RecordId::new()),
+                ..trigger_draft()
+            },
+        ),
     ];
     for (field, draft) in trigger_refusals {
         match store.create::<TriggerEntry>(draft).await {
@@ -249,9 +351,15 @@ async fn the_database_uses_wal_and_full_sync() {
     let pool = sqlx::SqlitePool::connect_with(steady_core::connect_options(store.path()))
         .await
         .unwrap();
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&pool).await.unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(mode, "wal");
-    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&pool).await.unwrap();
+    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(sync, 2, "FULL");
 }
 
@@ -260,14 +368,26 @@ async fn stamps_keep_increasing_across_a_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let first = {
         let store = Store::open(dir.path()).await.unwrap();
-        let e = store.create::<CheckIn>(CheckInDraft::default()).await.unwrap();
-        let s = stamps(&store, e.id).await["craving"].as_str().unwrap().to_owned();
+        let e = store
+            .create::<CheckIn>(CheckInDraft::default())
+            .await
+            .unwrap();
+        let s = stamps(&store, e.id).await["craving"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         store.close().await;
         s
     };
     let store = Store::open(dir.path()).await.unwrap();
-    let e = store.create::<CheckIn>(CheckInDraft::default()).await.unwrap();
-    let second = stamps(&store, e.id).await["craving"].as_str().unwrap().to_owned();
+    let e = store
+        .create::<CheckIn>(CheckInDraft::default())
+        .await
+        .unwrap();
+    let second = stamps(&store, e.id).await["craving"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(second > first);
     assert_eq!(first[27..], second[27..], "same device, same node id");
 }

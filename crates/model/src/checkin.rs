@@ -285,7 +285,11 @@ mod tests {
         let mut d = draft(3);
         d.at = Some(now() + TimeDelta::minutes(5));
         let err = CheckIn::from_draft(d.clone(), now()).unwrap_err();
-        assert!(err.for_field("at").unwrap().contains("5 minutes in the future"));
+        assert!(
+            err.for_field("at")
+                .unwrap()
+                .contains("5 minutes in the future")
+        );
         d.at = Some(now() + TimeDelta::seconds(50));
         assert!(CheckIn::from_draft(d, now()).is_ok());
     }
@@ -308,7 +312,11 @@ mod tests {
         let err = CheckIn::from_draft(d, now()).unwrap_err();
         let fields: Vec<&str> = err.fields().iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["craving", "mood", "outcome"]);
-        assert!(err.for_field("outcome").unwrap().contains("resisted, used or unsure"));
+        assert!(
+            err.for_field("outcome")
+                .unwrap()
+                .contains("resisted, used or unsure")
+        );
     }
 
     #[test]

@@ -215,7 +215,10 @@ mod tests {
     fn text_form_round_trips_and_sorts_like_the_stamps() {
         let early = Hlc::new(1_700_000_000_000, 5, A);
         let late = Hlc::new(1_700_000_000_001, 0, A);
-        assert_eq!(early.to_string(), "001700000000000-0000000005-0000000000000001");
+        assert_eq!(
+            early.to_string(),
+            "001700000000000-0000000005-0000000000000001"
+        );
         assert_eq!(early.to_string().parse(), Ok(early));
         assert!(early < late);
         assert!(early.to_string() < late.to_string());

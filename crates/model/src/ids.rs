@@ -32,7 +32,9 @@ impl Default for RecordId {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("\"{0}\" is not a record id: expected a UUIDv7 such as 0192f5c4-6b1e-7cc3-9d2a-5b8e1f0a3c44")]
+#[error(
+    "\"{0}\" is not a record id: expected a UUIDv7 such as 0192f5c4-6b1e-7cc3-9d2a-5b8e1f0a3c44"
+)]
 pub struct BadRecordId(String);
 
 impl FromStr for RecordId {

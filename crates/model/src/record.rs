@@ -71,7 +71,8 @@ pub trait Body: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     type Draft: Send;
 
     /// Checks a draft against the rules, given the device's current local time.
-    fn from_draft(draft: Self::Draft, now: DateTime<FixedOffset>) -> Result<Self, ValidationErrors>;
+    fn from_draft(draft: Self::Draft, now: DateTime<FixedOffset>)
+    -> Result<Self, ValidationErrors>;
 
     /// When it happened; lists and week views are ordered by this.
     fn at(&self) -> DateTime<FixedOffset>;

@@ -212,7 +212,11 @@ mod tests {
             let mut d = draft();
             d.description = blank.into();
             let err = TriggerEntry::from_draft(d, now()).unwrap_err();
-            assert!(err.for_field("description").unwrap().starts_with("Describe the trigger"));
+            assert!(
+                err.for_field("description")
+                    .unwrap()
+                    .starts_with("Describe the trigger")
+            );
         }
     }
 
@@ -222,7 +226,10 @@ mod tests {
         d.category = "weather".into();
         let err = TriggerEntry::from_draft(d, now()).unwrap_err();
         let msg = err.for_field("category").unwrap();
-        assert!(msg.contains("\"weather\" is not a trigger category"), "{msg}");
+        assert!(
+            msg.contains("\"weather\" is not a trigger category"),
+            "{msg}"
+        );
         assert!(msg.contains("time/date"));
     }
 
@@ -238,6 +245,11 @@ mod tests {
     fn intensity_outside_zero_to_ten_is_refused() {
         let mut d = draft();
         d.intensity = 11;
-        assert!(TriggerEntry::from_draft(d, now()).unwrap_err().for_field("intensity").is_some());
+        assert!(
+            TriggerEntry::from_draft(d, now())
+                .unwrap_err()
+                .for_field("intensity")
+                .is_some()
+        );
     }
 }

@@ -130,7 +130,7 @@ fn group_thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -144,10 +144,22 @@ mod tests {
 
     #[test]
     fn lists_are_trimmed_deduplicated_and_bounded() {
-        let items = vec![" walk ".to_owned(), "".to_owned(), "walk".to_owned(), "call Sam".to_owned()];
-        assert_eq!(short_list(&items, "coping strategies").unwrap(), vec!["walk", "call Sam"]);
+        let items = vec![
+            " walk ".to_owned(),
+            "".to_owned(),
+            "walk".to_owned(),
+            "call Sam".to_owned(),
+        ];
+        assert_eq!(
+            short_list(&items, "coping strategies").unwrap(),
+            vec!["walk", "call Sam"]
+        );
         let many: Vec<String> = (0..51).map(|i| i.to_string()).collect();
-        assert!(short_list(&many, "substances").unwrap_err().contains("at most 50"));
+        assert!(
+            short_list(&many, "substances")
+                .unwrap_err()
+                .contains("at most 50")
+        );
     }
 
     #[test]

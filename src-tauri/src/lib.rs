@@ -1,0 +1,91 @@
+//! Steady's shell: opens the store once, hands it to the commands as managed
+//! state, and runs the window. Everything of substance lives in steady-core.
+
+#[cfg(test)]
+mod command_names;
+mod commands;
+
+use std::path::PathBuf;
+
+use steady_core::{ErrorReport, Store};
+use tauri::Manager;
+
+/// Overrides the platform's app-data folder (tests, portable installs).
+pub const DATA_DIR_ENV: &str = "STEADY_DATA_DIR";
+
+/// The store, or why it could not be opened, so the UI can say so instead of
+/// the app vanishing.
+pub struct OpenedStore(Result<Store, ErrorReport>);
+
+impl OpenedStore {
+    pub fn get(&self) -> Result<&Store, ErrorReport> {
+        self.0.as_ref().map_err(Clone::clone)
+    }
+}
+
+fn data_dir(app: &tauri::App) -> Result<PathBuf, ErrorReport> {
+    if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    app.path().app_data_dir().map_err(|e| {
+        ErrorReport::storage(format!(
+            "Steady could not find this device's app-data folder ({e}). Set {DATA_DIR_ENV} to a folder Steady may write to."
+        ))
+    })
+}
+
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    let result = tauri::Builder::default()
+        .setup(|app| {
+            let opened = match data_dir(app) {
+                Ok(dir) => tauri::async_runtime::block_on(Store::open(&dir)).map_err(|e| {
+                    eprintln!("steady: the store could not be opened: {e}");
+                    ErrorReport::from(e)
+                }),
+                Err(report) => Err(report),
+            };
+            app.manage(OpenedStore(opened));
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::create_checkin,
+            commands::update_checkin,
+            commands::delete_checkin,
+            commands::get_checkin,
+            commands::list_checkins,
+            commands::create_trigger,
+            commands::update_trigger,
+            commands::delete_trigger,
+            commands::list_triggers,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("steady: the app stopped with an error: {e}");
+        std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The window is granted exactly the app's own commands: every one of them
+    /// and nothing else (no core or plugin permissions).
+    #[test]
+    fn the_capability_grants_exactly_our_commands() {
+        let text = include_str!("../capabilities/default.json");
+        let cap: serde_json::Value = serde_json::from_str(text).unwrap();
+        let mut granted: Vec<String> = cap["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_owned())
+            .collect();
+        let mut expected: Vec<String> = crate::command_names::NAMES
+            .iter()
+            .map(|n| format!("allow-{}", n.replace('_', "-")))
+            .collect();
+        granted.sort();
+        expected.sort();
+        assert_eq!(granted, expected);
+    }
+}

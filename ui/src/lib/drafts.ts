@@ -1,0 +1,32 @@
+import type { CheckInDraft, TriggerDraft } from "./bindings";
+
+/** A check-in for now with nothing but defaults; callers set the craving. */
+export function emptyCheckInDraft(): CheckInDraft {
+  return {
+    at: null,
+    craving: 0,
+    mood: null,
+    emotions: [],
+    halt: { hungry: false, angry: false, lonely: false, tired: false },
+    substances: [],
+    trigger_ids: [],
+    place: "",
+    company: "",
+    coping: [],
+    outcome: null,
+    note: "",
+    visibility: "care_team",
+  };
+}
+
+export function emptyTriggerDraft(): TriggerDraft {
+  return {
+    at: null,
+    category: "",
+    description: "",
+    intensity: 5,
+    response: "",
+    checkin_id: null,
+    visibility: "care_team",
+  };
+}

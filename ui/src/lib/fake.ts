@@ -1,0 +1,34 @@
+// A fake backend for UI tests: records each call and answers from a handler.
+
+import { useBackend, type Invoke } from "./api";
+import type { CheckIn, Entry } from "./bindings";
+import { emptyCheckInDraft } from "./drafts";
+
+export type Call = { command: string; args: Record<string, unknown> };
+
+export function fakeBackend(handler: (call: Call) => unknown): { calls: Call[]; restore: () => void } {
+  const calls: Call[] = [];
+  const invoke: Invoke = async <T>(command: string, args: Record<string, unknown> = {}) => {
+    const call = { command, args };
+    calls.push(call);
+    return (await handler(call)) as T;
+  };
+  return { calls, restore: useBackend(invoke) };
+}
+
+export function checkIn(id: string, at: string, craving: number, extra: Partial<CheckIn> = {}): Entry<CheckIn> {
+  const d = emptyCheckInDraft();
+  return {
+    id,
+    data: {
+      ...d,
+      at,
+      craving,
+      mood: null,
+      outcome: null,
+      ...extra,
+    },
+  };
+}
+
+export const emptyPage = { items: [], next: null };

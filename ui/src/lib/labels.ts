@@ -1,0 +1,51 @@
+// Words for the values the Rust types allow. `Record<Union, string>` makes
+// the type check fail if a new value is added in Rust and not named here.
+
+import type { Outcome, TriggerCategory, Visibility } from "./bindings";
+
+export const outcomeLabels: Record<Outcome, string> = {
+  resisted: "Rode it out",
+  used: "Used",
+  unsure: "Not sure yet",
+};
+
+export const categoryLabels: Record<TriggerCategory, string> = {
+  people: "People",
+  places: "Places",
+  things: "Things",
+  emotions: "Emotions",
+  situations: "Situations",
+  physical_state: "Physical state",
+  time_date: "Time or date",
+};
+
+export const visibilityLabels: Record<Visibility, string> = {
+  care_team: "Share with my care team (only once I consent to sharing)",
+  private: "Keep on this device only",
+};
+
+export const cravingWords = [
+  "none",
+  "barely there",
+  "slight",
+  "mild",
+  "noticeable",
+  "moderate",
+  "strong",
+  "very strong",
+  "intense",
+  "severe",
+  "the strongest I can imagine",
+] as const;
+
+/** "alcohol, cannabis" -> ["alcohol", "cannabis"]. */
+export function splitList(text: string): string[] {
+  return text
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+export function joinList(items: string[]): string {
+  return items.join(", ");
+}
