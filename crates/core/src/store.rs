@@ -154,25 +154,45 @@ impl Store {
         let id = RecordId::new();
         let mut conn = self.writer.acquire().await?;
         check_links(&mut conn, &data).await?;
-        let stamp = self.tick();
+        let stamp = self.tick().to_string();
         let stamps: Map<String, Value> = fields
             .keys()
-            .map(|k| (k.clone(), Value::String(stamp.to_string())))
+            .map(|k| (k.clone(), Value::String(stamp.clone())))
             .collect();
-        sqlx::query(
-            "INSERT INTO records (id, kind, at_ms, visibility, body, stamps, updated)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(id.to_string())
-        .bind(B::KIND.as_str())
-        .bind(data.at().timestamp_millis())
-        .bind(data.visibility().as_str())
-        .bind(Value::Object(fields).to_string())
-        .bind(Value::Object(stamps).to_string())
-        .bind(stamp.to_string())
-        .execute(&mut *conn)
-        .await?;
+        insert_row(&mut conn, id, &data, &fields, &stamps, &stamp).await?;
         Ok(Entry { id, data })
+    }
+
+    /// Validates every draft, then stores them all in one transaction: either
+    /// all are stored or, if any is refused, none is (imports rely on this).
+    pub async fn create_all<B: Body>(
+        &self,
+        drafts: impl IntoIterator<Item = B::Draft>,
+    ) -> Result<Vec<Entry<B>>, StoreError> {
+        let now = local_now();
+        let mut rows = Vec::new();
+        for (i, draft) in drafts.into_iter().enumerate() {
+            let data = B::from_draft(draft, now).map_err(|e| e.in_batch(i))?;
+            let fields = fields_of(&data)?;
+            rows.push((RecordId::new(), data, fields));
+        }
+        let mut tx = self.writer.begin().await?;
+        for (_, data, _) in &rows {
+            check_links(&mut tx, data).await?;
+        }
+        let stamp = self.tick().to_string();
+        for (id, data, fields) in &rows {
+            let stamps: Map<String, Value> = fields
+                .keys()
+                .map(|k| (k.clone(), Value::String(stamp.clone())))
+                .collect();
+            insert_row(&mut tx, *id, data, fields, &stamps, &stamp).await?;
+        }
+        tx.commit().await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, data, _)| Entry { id, data })
+            .collect())
     }
 
     /// Validates `draft` and makes it the record's new value. Only the fields
@@ -368,6 +388,30 @@ fn json_object<B: Body>(text: &str) -> Result<Map<String, Value>, StoreError> {
             "field stamps unreadable",
         )),
     }
+}
+
+async fn insert_row<B: Body>(
+    conn: &mut SqliteConnection,
+    id: RecordId,
+    data: &B,
+    fields: &Map<String, Value>,
+    stamps: &Map<String, Value>,
+    stamp: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO records (id, kind, at_ms, visibility, body, stamps, updated)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id.to_string())
+    .bind(B::KIND.as_str())
+    .bind(data.at().timestamp_millis())
+    .bind(data.visibility().as_str())
+    .bind(serde_json::to_string(fields).map_err(|e| StoreError::corrupt(B::KIND.noun(), e))?)
+    .bind(serde_json::to_string(stamps).map_err(|e| StoreError::corrupt(B::KIND.noun(), e))?)
+    .bind(stamp)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// The current fields and stamps of a live record, or NotFound.

@@ -400,3 +400,32 @@ async fn an_unwritable_data_folder_is_reported_with_what_to_do() {
     let err = Store::open(&file.join("inside")).await.err().unwrap();
     assert!(err.to_string().contains("STEADY_DATA_DIR"), "{err}");
 }
+
+#[tokio::test]
+async fn a_batch_is_stored_whole_or_not_at_all() {
+    let (_dir, store) = open().await;
+    let good = |c| CheckInDraft {
+        craving: c,
+        ..Default::default()
+    };
+    let err = store
+        .create_all::<CheckIn>(vec![good(1), good(2), good(12), good(3)])
+        .await
+        .unwrap_err();
+    match err {
+        StoreError::Invalid(e) => {
+            let msg = e.for_field("2.craving").expect("the third entry's craving");
+            assert!(msg.starts_with("Entry 3: Craving"), "{msg}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(count(&store, "SELECT count(*) FROM records").await, 0);
+
+    let stored = store
+        .create_all::<CheckIn>((0..=10).map(good))
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 11);
+    let page = store.list::<CheckIn>(&ListQuery::default()).await.unwrap();
+    assert_eq!(page.items.len(), 11);
+}

@@ -35,6 +35,20 @@ impl ValidationErrors {
         self.0
     }
 
+    /// The same problems, for the `index`-th entry of a batch: fields are
+    /// named `3.craving`, messages start "Entry 4: ".
+    pub fn in_batch(self, index: usize) -> Self {
+        Self(
+            self.0
+                .into_iter()
+                .map(|e| FieldError {
+                    field: format!("{index}.{}", e.field),
+                    message: format!("Entry {}: {}", index + 1, e.message),
+                })
+                .collect(),
+        )
+    }
+
     /// The message for `field`, if it has one.
     pub fn for_field(&self, field: &str) -> Option<&str> {
         self.0
