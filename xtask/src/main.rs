@@ -119,9 +119,12 @@ fn test() -> Result<()> {
             "warnings",
         ]),
     )?;
+    // One build of every target, so the app binary the window test drives
+    // is built with the same (dev-dependency-unified) features as the tests
+    // and `cargo test` below compiles nothing twice.
     step(
-        "build the app for the window tests",
-        cargo(&["build", "-p", "steady-app"]),
+        "build the app and every test",
+        cargo(&["build", "--workspace", "--all-targets"]),
     )?;
     step("UI unit tests (vitest)", npm(&["test"]))?;
 
