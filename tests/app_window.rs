@@ -323,13 +323,14 @@ async fn check_ins_survive_a_restart_and_bad_input_stores_nothing() {
     )
     .await;
 
-    // Both sizes the layout is made for.
-    click(&client, "#nav-history").await;
-    check_layout(&client, 360, 640, "history", &shots).await;
-    click(&client, "#nav-checkin").await;
-    check_layout(&client, 360, 640, "checkin", &shots).await;
-    click(&client, "#nav-today").await;
-    check_layout(&client, 1280, 800, "today", &shots).await;
+    // Every screen at both sizes the layout is made for: a phone and a laptop.
+    for (width, height) in [(360, 640), (1280, 800)] {
+        for screen in ["today", "checkin", "history", "triggers"] {
+            click(&client, &format!("#nav-{screen}")).await;
+            wait_for(&client, &format!("#{screen}-heading")).await;
+            check_layout(&client, width, height, screen, &shots).await;
+        }
+    }
     client.close().await.unwrap();
 
     // Restart: a new app process on the same data folder.
