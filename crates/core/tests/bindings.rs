@@ -6,8 +6,10 @@ use std::path::Path;
 
 use steady_core::{ErrorReport, ListQuery, Page, PageCursor};
 use steady_model::{
-    CheckIn, CheckInDraft, Craving, Entry, FieldError, Halt, Intensity, Mood, Outcome, RecordId,
-    RecordKind, TriggerCategory, TriggerDraft, TriggerEntry, Visibility,
+    CheckIn, CheckInDraft, Craving, Day, Entry, Event, EventDraft, EventKind, Exception,
+    FieldError, Frequency, Halt, Intensity, Mood, OccurrenceChange, Outcome, QuietHours, RecordId,
+    RecordKind, Recurrence, ReminderSettings, TriggerCategory, TriggerDraft, TriggerEntry,
+    Visibility,
 };
 use ts_rs::{Config, TS};
 
@@ -28,6 +30,16 @@ fn generate() -> String {
         Intensity::decl(&cfg),
         TriggerDraft::decl(&cfg),
         TriggerEntry::decl(&cfg),
+        EventKind::decl(&cfg),
+        Frequency::decl(&cfg),
+        Day::decl(&cfg),
+        Recurrence::decl(&cfg),
+        OccurrenceChange::decl(&cfg),
+        Exception::decl(&cfg),
+        EventDraft::decl(&cfg),
+        Event::decl(&cfg),
+        QuietHours::decl(&cfg),
+        ReminderSettings::decl(&cfg),
         FieldError::decl(&cfg),
         ErrorReport::decl(&cfg),
         ListQuery::decl(&cfg),

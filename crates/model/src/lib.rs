@@ -9,6 +9,8 @@ pub mod checkin;
 pub mod hlc;
 pub mod ids;
 pub mod record;
+pub mod reminders;
+pub mod schedule;
 pub mod trigger;
 pub mod validation;
 
@@ -16,5 +18,10 @@ pub use checkin::{CheckIn, CheckInDraft, Craving, Halt, Mood, Outcome};
 pub use hlc::{Clock, Hlc};
 pub use ids::{NodeId, RecordId};
 pub use record::{Body, Entry, RecordKind, Visibility};
+pub use reminders::{PlanInput, QuietHours, Reminder, ReminderKey, ReminderSettings, plan};
+pub use schedule::{
+    Day, Event, EventDraft, EventKind, Exception, Frequency, Occurrence, OccurrenceChange,
+    Recurrence,
+};
 pub use trigger::{Intensity, TriggerCategory, TriggerDraft, TriggerEntry};
 pub use validation::{FieldError, ValidationErrors};

@@ -35,6 +35,7 @@ pub enum RecordKind {
     #[serde(rename = "checkin")]
     CheckIn,
     Trigger,
+    Event,
 }
 
 impl RecordKind {
@@ -42,6 +43,7 @@ impl RecordKind {
         match self {
             RecordKind::CheckIn => "checkin",
             RecordKind::Trigger => "trigger",
+            RecordKind::Event => "event",
         }
     }
 
@@ -50,6 +52,7 @@ impl RecordKind {
         match self {
             RecordKind::CheckIn => "check-in",
             RecordKind::Trigger => "trigger entry",
+            RecordKind::Event => "session",
         }
     }
 }

@@ -5,7 +5,7 @@ export type RecordId = string;
 
 export type Visibility = "private" | "care_team";
 
-export type RecordKind = "checkin" | "trigger";
+export type RecordKind = "checkin" | "trigger" | "event";
 
 export type Entry<T> = { id: RecordId, data: T, };
 
@@ -56,6 +56,83 @@ export type TriggerEntry = { at: string, category: TriggerCategory, description:
  * The check-in this trigger was logged with, if any.
  */
 checkin_id: RecordId | null, visibility: Visibility, };
+
+export type EventKind = "twelve_step" | "education" | "relapse_prevention" | "skills_group" | "individual" | "medication" | "other";
+
+export type Frequency = "daily" | "weekly" | "monthly";
+
+export type Day = "MO" | "TU" | "WE" | "TH" | "FR" | "SA" | "SU";
+
+export type Recurrence = { frequency: Frequency, 
+/**
+ * Every `interval` days, weeks or months; at least 1.
+ */
+interval: number, 
+/**
+ * For weekly rules: the days it falls on (empty: the start's weekday).
+ */
+by_day: Array<Day>, 
+/**
+ * How many occurrences in all.
+ */
+count?: number | null, 
+/**
+ * The last day it may fall on, in the event's zone.
+ */
+until?: string | null, };
+
+export type OccurrenceChange = { "change": "cancelled" } | { "change": "moved", 
+/**
+ * The new local start, in the event's zone.
+ */
+start: string, duration_minutes: number, };
+
+export type Exception = { occurrence: string, } & ({ "change": "cancelled" } | { "change": "moved", 
+/**
+ * The new local start, in the event's zone.
+ */
+start: string, duration_minutes: number, });
+
+export type EventDraft = { title: string, kind: string, place: string, link: string, start?: string | null, zone: string, duration_minutes: bigint, recurrence?: Recurrence | null, exceptions: Array<Exception>, 
+/**
+ * Empty means the defaults, 60 and 15 minutes.
+ */
+reminder_minutes: Array<bigint>, visibility: Visibility, };
+
+export type Event = { title: string, kind: EventKind, 
+/**
+ * A street address or room.
+ */
+place: string, 
+/**
+ * A video link (https), for sessions held online.
+ */
+link: string, 
+/**
+ * The local start in `zone`.
+ */
+start: string, 
+/**
+ * The IANA zone the program keeps time in, e.g. "America/Denver".
+ */
+zone: string, duration_minutes: number, recurrence?: Recurrence | null, exceptions: Array<Exception>, 
+/**
+ * Minutes before the start to remind, largest first.
+ */
+reminder_minutes: Array<number>, visibility: Visibility, };
+
+export type QuietHours = { start: string, end: string, };
+
+export type ReminderSettings = { 
+/**
+ * A daily prompt to check in, at this local time.
+ */
+daily_checkin?: string | null, quiet_hours?: QuietHours | null, 
+/**
+ * Show session titles and places in notifications. Off by default,
+ * because a lock screen is seen by others.
+ */
+detailed_wording: boolean, };
 
 export type FieldError = { 
 /**
