@@ -4,7 +4,9 @@
 //! returns.
 
 pub mod error;
+pub mod schedule;
 pub mod store;
 
 pub use error::{ErrorReport, StoreError};
+pub use schedule::{AttendanceMark, OccurrenceView, WeekHours};
 pub use store::{DB_FILE, ListQuery, Page, PageCursor, Store, connect_options};

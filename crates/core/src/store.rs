@@ -136,6 +136,14 @@ impl Store {
         })
     }
 
+    pub(crate) fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    pub(crate) fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path

@@ -4,12 +4,14 @@
 
 use std::path::Path;
 
-use steady_core::{ErrorReport, ListQuery, Page, PageCursor};
+use steady_core::{
+    AttendanceMark, ErrorReport, ListQuery, OccurrenceView, Page, PageCursor, WeekHours,
+};
 use steady_model::{
-    CheckIn, CheckInDraft, Craving, Day, Entry, Event, EventDraft, EventKind, Exception,
-    FieldError, Frequency, Halt, Intensity, Mood, OccurrenceChange, Outcome, QuietHours, RecordId,
-    RecordKind, Recurrence, ReminderSettings, TriggerCategory, TriggerDraft, TriggerEntry,
-    Visibility,
+    AttendanceStatus, CheckIn, CheckInDraft, Craving, Day, Entry, Event, EventDraft, EventKind,
+    Exception, FieldError, Frequency, Halt, Intensity, LevelChange, LevelOfCare, Mood,
+    OccurrenceChange, Outcome, Program, ProgramDraft, QuietHours, RecordId, RecordKind, Recurrence,
+    ReminderSettings, TriggerCategory, TriggerDraft, TriggerEntry, Visibility,
 };
 use ts_rs::{Config, TS};
 
@@ -39,6 +41,14 @@ fn generate() -> String {
         EventDraft::decl(&cfg),
         Event::decl(&cfg),
         QuietHours::decl(&cfg),
+        LevelOfCare::decl(&cfg),
+        LevelChange::decl(&cfg),
+        ProgramDraft::decl(&cfg),
+        Program::decl(&cfg),
+        AttendanceStatus::decl(&cfg),
+        AttendanceMark::decl(&cfg),
+        OccurrenceView::decl(&cfg),
+        WeekHours::decl(&cfg),
         ReminderSettings::decl(&cfg),
         FieldError::decl(&cfg),
         ErrorReport::decl(&cfg),

@@ -429,3 +429,49 @@ async fn a_batch_is_stored_whole_or_not_at_all() {
     let page = store.list::<CheckIn>(&ListQuery::default()).await.unwrap();
     assert_eq!(page.items.len(), 11);
 }
+
+/// A database made by the first schema (before the schedule tables) opens,
+/// is upgraded, and keeps its check-ins.
+#[tokio::test]
+async fn a_database_from_the_first_schema_is_upgraded_and_keeps_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let first_only = dir.path().join("migrations");
+    std::fs::create_dir(&first_only).unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/0001_records.sql"),
+        first_only.join("0001_records.sql"),
+    )
+    .unwrap();
+    let db = dir.path().join(steady_core::DB_FILE);
+    {
+        let pool = sqlx::SqlitePool::connect_with(steady_core::connect_options(&db))
+            .await
+            .unwrap();
+        sqlx::migrate::Migrator::new(first_only.as_path())
+            .await
+            .unwrap()
+            .run(&pool)
+            .await
+            .unwrap();
+        // A check-in exactly as the first release wrote it.
+        sqlx::query(
+            "INSERT INTO records (id, kind, at_ms, visibility, body, stamps, updated) VALUES
+             ('0192f5c4-6b1e-7cc3-9d2a-5b8e1f0a3c44', 'checkin', 1764200000000, 'care_team',
+              '{\"at\":\"2025-11-26T16:33:20-07:00\",\"craving\":7,\"mood\":null,\"emotions\":[],\"halt\":{\"hungry\":false,\"angry\":false,\"lonely\":true,\"tired\":false},\"substances\":[],\"trigger_ids\":[],\"place\":\"\",\"company\":\"\",\"coping\":[],\"outcome\":null,\"note\":\"from release one\",\"visibility\":\"care_team\"}',
+              '{}', '001764200000000-0000000000-00000000000000aa')",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+    }
+    let store = Store::open(dir.path()).await.unwrap();
+    let id: RecordId = "0192f5c4-6b1e-7cc3-9d2a-5b8e1f0a3c44".parse().unwrap();
+    let old = store.get::<CheckIn>(id).await.unwrap();
+    assert_eq!(old.data.note, "from release one");
+    assert_eq!(old.data.craving.value(), 7);
+    assert!(
+        store.events().await.unwrap().is_empty(),
+        "the new tables exist"
+    );
+}

@@ -8,6 +8,7 @@
 pub mod checkin;
 pub mod hlc;
 pub mod ids;
+pub mod program;
 pub mod record;
 pub mod reminders;
 pub mod schedule;
@@ -17,6 +18,9 @@ pub mod validation;
 pub use checkin::{CheckIn, CheckInDraft, Craving, Halt, Mood, Outcome};
 pub use hlc::{Clock, Hlc};
 pub use ids::{NodeId, RecordId};
+pub use program::{
+    Attendance, AttendanceDraft, AttendanceStatus, LevelChange, LevelOfCare, Program, ProgramDraft,
+};
 pub use record::{Body, Entry, RecordKind, Visibility};
 pub use reminders::{PlanInput, QuietHours, Reminder, ReminderKey, ReminderSettings, plan};
 pub use schedule::{

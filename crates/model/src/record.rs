@@ -36,6 +36,8 @@ pub enum RecordKind {
     CheckIn,
     Trigger,
     Event,
+    Program,
+    Attendance,
 }
 
 impl RecordKind {
@@ -44,6 +46,8 @@ impl RecordKind {
             RecordKind::CheckIn => "checkin",
             RecordKind::Trigger => "trigger",
             RecordKind::Event => "event",
+            RecordKind::Program => "program",
+            RecordKind::Attendance => "attendance",
         }
     }
 
@@ -53,6 +57,8 @@ impl RecordKind {
             RecordKind::CheckIn => "check-in",
             RecordKind::Trigger => "trigger entry",
             RecordKind::Event => "session",
+            RecordKind::Program => "program",
+            RecordKind::Attendance => "attendance mark",
         }
     }
 }

@@ -5,7 +5,7 @@ export type RecordId = string;
 
 export type Visibility = "private" | "care_team";
 
-export type RecordKind = "checkin" | "trigger" | "event";
+export type RecordKind = "checkin" | "trigger" | "event" | "program" | "attendance";
 
 export type Entry<T> = { id: RecordId, data: T, };
 
@@ -122,6 +122,46 @@ zone: string, duration_minutes: number, recurrence?: Recurrence | null, exceptio
 reminder_minutes: Array<number>, visibility: Visibility, };
 
 export type QuietHours = { start: string, end: string, };
+
+export type LevelOfCare = "php" | "iop" | "op" | "aftercare";
+
+export type LevelChange = { on: string, from: LevelOfCare, to: LevelOfCare, };
+
+export type ProgramDraft = { level: string, clinic: string, start?: string | null, planned_end?: string | null, adolescent: boolean, 
+/**
+ * Empty means ASAM's hours for the level.
+ */
+weekly_hours_target?: number | null, history: Array<LevelChange>, visibility: Visibility, };
+
+export type Program = { level: LevelOfCare, clinic: string, start: string, planned_end?: string | null, adolescent: boolean, 
+/**
+ * Hours of sessions a week the program asks for.
+ */
+weekly_hours_target: number, 
+/**
+ * Earlier levels and when they changed, oldest first.
+ */
+history: Array<LevelChange>, visibility: Visibility, };
+
+export type AttendanceStatus = "attended" | "missed" | "excused";
+
+export type AttendanceMark = { event_id: RecordId, occurrence: string, status: string, 
+/**
+ * Empty means the whole session.
+ */
+minutes?: bigint | null, };
+
+export type OccurrenceView = { event_id: RecordId, title: string, kind: EventKind, place: string, link: string, 
+/**
+ * The original local start, which names the occurrence.
+ */
+occurrence: string, 
+/**
+ * Start and end, RFC 3339 in the device's zone.
+ */
+start: string, end: string, moved: boolean, attendance?: AttendanceStatus | null, };
+
+export type WeekHours = { week_start: string, attended_minutes: number, scheduled_minutes: number, target_hours?: number | null, };
 
 export type ReminderSettings = { 
 /**
