@@ -1,11 +1,18 @@
 //! The commands the UI calls. Each is a thin wrapper over one store call;
 //! errors reach the UI as [`ErrorReport`]s with words a person can act on.
 
-use steady_core::{ErrorReport, ListQuery, Page};
-use steady_model::{CheckIn, CheckInDraft, Entry, RecordId, TriggerDraft, TriggerEntry};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use steady_core::{
+    AttendanceMark, ErrorReport, ListQuery, OccurrenceView, Page, StoreError, WeekHours,
+};
+use steady_model::{
+    Attendance, CheckIn, CheckInDraft, Entry, Event, EventDraft, Program, ProgramDraft, RecordId,
+    ReminderSettings, TriggerDraft, TriggerEntry, ValidationErrors,
+};
 use tauri::State;
 
 use crate::OpenedStore;
+use crate::reminders::Reminders;
 
 type Reply<T> = Result<T, ErrorReport>;
 
@@ -72,4 +79,117 @@ pub async fn list_triggers(
     query: ListQuery,
 ) -> Reply<Page<Entry<TriggerEntry>>> {
     Ok(store.get()?.list(&query).await?)
+}
+
+// The schedule. Every change wakes the reminder task so it plans again.
+
+#[tauri::command]
+pub async fn create_event(
+    store: State<'_, OpenedStore>,
+    reminders: State<'_, Reminders>,
+    draft: EventDraft,
+) -> Reply<Entry<Event>> {
+    let saved = store.get()?.create(draft).await?;
+    reminders.replan();
+    Ok(saved)
+}
+
+#[tauri::command]
+pub async fn update_event(
+    store: State<'_, OpenedStore>,
+    reminders: State<'_, Reminders>,
+    id: RecordId,
+    draft: EventDraft,
+) -> Reply<Entry<Event>> {
+    let saved = store.get()?.update(id, draft).await?;
+    reminders.replan();
+    Ok(saved)
+}
+
+#[tauri::command]
+pub async fn delete_event(
+    store: State<'_, OpenedStore>,
+    reminders: State<'_, Reminders>,
+    id: RecordId,
+) -> Reply<()> {
+    store.get()?.delete::<Event>(id).await?;
+    reminders.replan();
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn get_event(store: State<'_, OpenedStore>, id: RecordId) -> Reply<Entry<Event>> {
+    Ok(store.get()?.get(id).await?)
+}
+
+/// Longest range the week view may ask for at once.
+const MAX_RANGE_DAYS: i64 = 62;
+
+#[tauri::command]
+pub async fn list_occurrences(
+    store: State<'_, OpenedStore>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Reply<Vec<OccurrenceView>> {
+    if to <= from || to - from > TimeDelta::days(MAX_RANGE_DAYS) {
+        return Err(StoreError::from(ValidationErrors::single(
+            "to",
+            format!("Ask for 1 to {MAX_RANGE_DAYS} days of the schedule at a time."),
+        ))
+        .into());
+    }
+    Ok(store
+        .get()?
+        .occurrences(from, to, crate::zone::device_zone())
+        .await?)
+}
+
+#[tauri::command]
+pub async fn mark_attendance(
+    store: State<'_, OpenedStore>,
+    mark: AttendanceMark,
+) -> Reply<Entry<Attendance>> {
+    Ok(store.get()?.mark_attendance(mark).await?)
+}
+
+#[tauri::command]
+pub async fn week_hours(store: State<'_, OpenedStore>, day: Option<NaiveDate>) -> Reply<WeekHours> {
+    let zone = crate::zone::device_zone();
+    let day = day.unwrap_or_else(|| Utc::now().with_timezone(&zone).date_naive());
+    Ok(store.get()?.week_hours(day, zone).await?)
+}
+
+#[tauri::command]
+pub async fn get_program(store: State<'_, OpenedStore>) -> Reply<Option<Entry<Program>>> {
+    Ok(store.get()?.program().await?)
+}
+
+#[tauri::command]
+pub async fn save_program(
+    store: State<'_, OpenedStore>,
+    draft: ProgramDraft,
+) -> Reply<Entry<Program>> {
+    Ok(store.get()?.save_program(draft).await?)
+}
+
+#[tauri::command]
+pub async fn get_reminder_settings(store: State<'_, OpenedStore>) -> Reply<ReminderSettings> {
+    Ok(store.get()?.reminder_settings().await?)
+}
+
+#[tauri::command]
+pub async fn set_reminder_settings(
+    store: State<'_, OpenedStore>,
+    reminders: State<'_, Reminders>,
+    settings: ReminderSettings,
+) -> Reply<()> {
+    store.get()?.set_reminder_settings(&settings).await?;
+    reminders.replan();
+    Ok(())
+}
+
+/// The device's IANA zone, which new events default to.
+#[tauri::command]
+pub fn device_zone() -> String {
+    crate::zone::device_zone().name().to_owned()
 }

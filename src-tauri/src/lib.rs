@@ -4,9 +4,13 @@
 #[cfg(test)]
 mod command_names;
 mod commands;
+mod reminders;
+mod wall_clock;
+mod zone;
 
 use std::path::PathBuf;
 
+use reminders::Reminders;
 use steady_core::{ErrorReport, Store};
 use tauri::Manager;
 
@@ -36,7 +40,10 @@ fn data_dir(app: &tauri::App) -> Result<PathBuf, ErrorReport> {
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
-    let result = tauri::Builder::default()
+    let builder = tauri::Builder::default();
+    #[cfg(mobile)]
+    let builder = builder.plugin(tauri_plugin_notification::init());
+    let result = builder
         .setup(|app| {
             let opened = match data_dir(app) {
                 Ok(dir) => tauri::async_runtime::block_on(Store::open(&dir)).map_err(|e| {
@@ -46,6 +53,8 @@ pub fn run() {
                 Err(report) => Err(report),
             };
             app.manage(OpenedStore(opened));
+            let reminders = Reminders::start(app.handle());
+            app.manage(reminders);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -58,6 +67,18 @@ pub fn run() {
             commands::update_trigger,
             commands::delete_trigger,
             commands::list_triggers,
+            commands::create_event,
+            commands::update_event,
+            commands::delete_event,
+            commands::get_event,
+            commands::list_occurrences,
+            commands::mark_attendance,
+            commands::week_hours,
+            commands::get_program,
+            commands::save_program,
+            commands::get_reminder_settings,
+            commands::set_reminder_settings,
+            commands::device_zone,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {
@@ -68,8 +89,11 @@ pub fn run() {
 
 #[cfg(test)]
 mod tests {
-    /// The window is granted exactly the app's own commands: every one of them
-    /// and nothing else (no core or plugin permissions).
+    /// Listening for events, so a clicked reminder can open its session.
+    const LISTEN: [&str; 2] = ["core:event:allow-listen", "core:event:allow-unlisten"];
+
+    /// The window is granted exactly the app's own commands, every one of
+    /// them, plus listening for events: no other core or plugin permission.
     #[test]
     fn the_capability_grants_exactly_our_commands() {
         let text = include_str!("../capabilities/default.json");
@@ -83,6 +107,7 @@ mod tests {
         let mut expected: Vec<String> = crate::command_names::NAMES
             .iter()
             .map(|n| format!("allow-{}", n.replace('_', "-")))
+            .chain(LISTEN.iter().map(|p| p.to_string()))
             .collect();
         granted.sort();
         expected.sort();

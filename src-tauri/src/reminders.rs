@@ -1,0 +1,151 @@
+//! The reminder task: one task that sleeps until the next reminder is due,
+//! delivers it, and plans again. It wakes early when the schedule or the
+//! settings change (commands call [`Reminders::replan`]) and when the wall
+//! clock is set or the machine resumes ([`crate::wall_clock`]).
+//!
+//! Each reminder is claimed in the store before it is shown, so a restart
+//! never repeats one; a reminder missed while the app was closed comes once
+//! on start if its session has not begun (the planner decides that).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use steady_core::ErrorReport;
+use steady_model::Reminder;
+use tauri::{AppHandle, Manager};
+use tokio::sync::Notify;
+
+use crate::OpenedStore;
+use crate::wall_clock::sleep_until;
+use crate::zone::device_zone;
+
+/// The event the UI listens to when a notification is clicked: its payload
+/// is the session's record id.
+pub const OPEN_EVENT: &str = "open-event";
+
+/// A handle on the reminder task, kept in managed state.
+pub struct Reminders {
+    wake: Arc<Notify>,
+}
+
+impl Reminders {
+    /// Starts the task on Tauri's runtime.
+    pub fn start(app: &AppHandle) -> Self {
+        let wake = Arc::new(Notify::new());
+        tauri::async_runtime::spawn(run(app.clone(), wake.clone()));
+        Self { wake }
+    }
+
+    /// Asks the task to plan again, after a change to the schedule or settings.
+    pub fn replan(&self) {
+        self.wake.notify_one();
+    }
+}
+
+async fn run(app: AppHandle, wake: Arc<Notify>) {
+    loop {
+        let next = match deliver_due(&app).await {
+            Ok(next) => next,
+            Err(report) => {
+                // The words may name a file path, never a record's contents.
+                eprintln!(
+                    "steady: reminders could not be planned: {}",
+                    kind_of(&report)
+                );
+                Some(Utc::now() + chrono::TimeDelta::minutes(1))
+            }
+        };
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = sleep_until(next) => {}
+        }
+    }
+}
+
+fn kind_of(report: &ErrorReport) -> &'static str {
+    match report {
+        ErrorReport::Invalid { .. } => "invalid data",
+        ErrorReport::NotFound { .. } => "missing record",
+        ErrorReport::Storage { .. } => "storage error",
+    }
+}
+
+/// Delivers everything due now; returns when the next one is due.
+async fn deliver_due(app: &AppHandle) -> Result<Option<DateTime<Utc>>, ErrorReport> {
+    let opened = app.state::<OpenedStore>();
+    let store = opened.get()?;
+    let zone = device_zone();
+    loop {
+        let now = Utc::now();
+        let planned = store.plan_reminders(now, zone, 16).await?;
+        if planned.is_empty() {
+            return Ok(None);
+        }
+        for reminder in &planned {
+            if reminder.due > now {
+                return Ok(Some(reminder.due));
+            }
+            if store.claim_delivery(reminder, now).await? {
+                show(app, reminder).await;
+            }
+        }
+    }
+}
+
+#[cfg(desktop)]
+async fn show(app: &AppHandle, reminder: &Reminder) {
+    let mut notification = notify_rust::Notification::new();
+    notification
+        .appname("Steady")
+        .summary(&reminder.summary)
+        .body(&reminder.body);
+    #[cfg(all(unix, not(target_os = "macos")))]
+    if reminder.event.is_some() {
+        // The "default" action is what a click on the notification sends.
+        notification.action("default", "Open");
+    }
+    match notification.show_async().await {
+        Ok(handle) => {
+            #[cfg(all(unix, not(target_os = "macos")))]
+            if let Some(event) = reminder.event {
+                let app = app.clone();
+                // Waiting for the click blocks; it ends when the notification closes.
+                tauri::async_runtime::spawn_blocking(move || {
+                    handle.wait_for_action(|action| {
+                        if action == "default" {
+                            open_event(&app, &event.to_string());
+                        }
+                    })
+                });
+            }
+            #[cfg(not(all(unix, not(target_os = "macos"))))]
+            let _ = (handle, app);
+        }
+        Err(e) => eprintln!("steady: a reminder could not be shown: {e}"),
+    }
+}
+
+#[cfg(mobile)]
+async fn show(app: &AppHandle, reminder: &Reminder) {
+    use tauri_plugin_notification::NotificationExt;
+    if let Err(e) = app
+        .notification()
+        .builder()
+        .title(&reminder.summary)
+        .body(&reminder.body)
+        .show()
+    {
+        eprintln!("steady: a reminder could not be shown: {e}");
+    }
+}
+
+#[cfg(desktop)]
+fn open_event(app: &AppHandle, event_id: &str) {
+    use tauri::Emitter;
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.show();
+        let _ = window.unminimize();
+        let _ = window.set_focus();
+    }
+    let _ = app.emit(OPEN_EVENT, event_id);
+}
