@@ -21,9 +21,11 @@ const BUILD_PACKAGES: &[&str] = &[
     "librsvg2-dev",
 ];
 
-/// What driving the real window in tests needs. Not dbus-x11: with it, GTK
-/// apps start session daemons that outlive the test.
-const TEST_PACKAGES: &[&str] = &["xvfb", "xauth", "webkit2gtk-driver", "dbus"];
+/// What driving the real window in tests needs: a virtual display, the
+/// WebDriver for WebKitGTK, a D-Bus session (dbus-run-session, dbus-monitor)
+/// and a notification daemon. Not dbus-x11: with it, GTK apps start session
+/// daemons that outlive the test.
+const TEST_PACKAGES: &[&str] = &["xvfb", "xauth", "webkit2gtk-driver", "dbus", "dunst"];
 
 const USAGE: &str = "usage: cargo xtask <command>
 

@@ -58,7 +58,7 @@ pub struct AttendanceMark {
     pub status: String,
     /// Empty means the whole session.
     #[ts(optional = nullable)]
-    pub minutes: Option<i64>,
+    pub minutes: Option<i32>,
 }
 
 impl Store {
@@ -140,7 +140,8 @@ impl Store {
             )
             .into());
         };
-        let full = (occurrence.end - occurrence.start).num_minutes();
+        let full =
+            i32::try_from((occurrence.end - occurrence.start).num_minutes()).unwrap_or(i32::MAX);
         let draft = AttendanceDraft {
             event_id: mark.event_id,
             occurrence: mark.occurrence,

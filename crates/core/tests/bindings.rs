@@ -8,8 +8,8 @@ use steady_core::{
     AttendanceMark, ErrorReport, ListQuery, OccurrenceView, Page, PageCursor, WeekHours,
 };
 use steady_model::{
-    AttendanceStatus, CheckIn, CheckInDraft, Craving, Day, Entry, Event, EventDraft, EventKind,
-    Exception, FieldError, Frequency, Halt, Intensity, LevelChange, LevelOfCare, Mood,
+    Attendance, AttendanceStatus, CheckIn, CheckInDraft, Craving, Day, Entry, Event, EventDraft,
+    EventKind, Exception, FieldError, Frequency, Halt, Intensity, LevelChange, LevelOfCare, Mood,
     OccurrenceChange, Outcome, Program, ProgramDraft, QuietHours, RecordId, RecordKind, Recurrence,
     ReminderSettings, TriggerCategory, TriggerDraft, TriggerEntry, Visibility,
 };
@@ -46,6 +46,7 @@ fn generate() -> String {
         ProgramDraft::decl(&cfg),
         Program::decl(&cfg),
         AttendanceStatus::decl(&cfg),
+        Attendance::decl(&cfg),
         AttendanceMark::decl(&cfg),
         OccurrenceView::decl(&cfg),
         WeekHours::decl(&cfg),

@@ -59,7 +59,7 @@ async fn attendance_adds_up_to_hours_against_the_asam_target() {
     assert_eq!(week.len(), 2, "Monday and Wednesday");
     assert_eq!(week[0].start.format("%a %H:%M").to_string(), "Mon 18:00");
 
-    let mark = |occurrence: &str, status: &str, minutes: Option<i64>| AttendanceMark {
+    let mark = |occurrence: &str, status: &str, minutes: Option<i32>| AttendanceMark {
         event_id: event.id,
         occurrence: local(occurrence),
         status: status.into(),

@@ -215,7 +215,7 @@ pub struct AttendanceDraft {
     pub occurrence: NaiveDateTime,
     pub at: DateTime<FixedOffset>,
     pub status: String,
-    pub minutes: i64,
+    pub minutes: i32,
     pub visibility: Visibility,
 }
 

@@ -317,7 +317,7 @@ mod tests {
         start: NaiveDateTime,
         zone: &str,
         recurrence: Option<Recurrence>,
-        minutes: Vec<i64>,
+        minutes: Vec<i32>,
     ) -> Event {
         let draft = EventDraft {
             title: title.into(),
@@ -526,7 +526,7 @@ mod tests {
                 0..4,
             ),
             any::<bool>(),
-            prop::sample::subsequence(vec![0i64, 5, 15, 60, 120, 1440], 1..4),
+            prop::sample::subsequence(vec![0i32, 5, 15, 60, 120, 1440], 1..4),
         )
             .prop_map(|(quarter, zone, days, daily, minutes)| {
                 let start = local("2026-03-01 00:00") + TimeDelta::minutes(15 * quarter);

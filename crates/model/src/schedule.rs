@@ -303,12 +303,12 @@ pub struct EventDraft {
     #[ts(optional = nullable)]
     pub start: Option<NaiveDateTime>,
     pub zone: String,
-    pub duration_minutes: i64,
+    pub duration_minutes: i32,
     #[ts(optional = nullable)]
     pub recurrence: Option<Recurrence>,
     pub exceptions: Vec<Exception>,
     /// Empty means the defaults, 60 and 15 minutes.
-    pub reminder_minutes: Vec<i64>,
+    pub reminder_minutes: Vec<i32>,
     pub visibility: Visibility,
 }
 

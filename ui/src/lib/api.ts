@@ -2,29 +2,50 @@
 // so every screen can be rendered in tests with a fake backend.
 
 import { invoke as tauriInvoke } from "@tauri-apps/api/core";
+import { listen as tauriListen } from "@tauri-apps/api/event";
 import type {
+  Attendance,
+  AttendanceMark,
   CheckIn,
   CheckInDraft,
   Entry,
   ErrorReport,
+  Event,
+  EventDraft,
   ListQuery,
+  OccurrenceView,
   Page,
+  Program,
+  ProgramDraft,
   RecordId,
+  ReminderSettings,
   TriggerDraft,
   TriggerEntry,
+  WeekHours,
 } from "./bindings";
 
 export type Invoke = <T>(command: string, args?: Record<string, unknown>) => Promise<T>;
+/** Subscribes to a backend event; resolves to the function that unsubscribes. */
+export type Listen = (event: string, handler: (payload: unknown) => void) => Promise<() => void>;
 
 let invokeImpl: Invoke = tauriInvoke;
+let listenImpl: Listen = (event, handler) => tauriListen(event, (e) => handler(e.payload));
 
 /** Replaces the backend, for tests. Returns a function that restores it. */
-export function useBackend(invoke: Invoke): () => void {
-  const previous = invokeImpl;
+export function useBackend(invoke: Invoke, listen?: Listen): () => void {
+  const previous = [invokeImpl, listenImpl] as const;
   invokeImpl = invoke;
+  listenImpl = listen ?? (async () => () => {});
   return () => {
-    invokeImpl = previous;
+    [invokeImpl, listenImpl] = previous;
   };
+}
+
+/** Calls `handler` with a session's id when its reminder is clicked. */
+export function onOpenEvent(handler: (eventId: RecordId) => void): Promise<() => void> {
+  return listenImpl("open-event", (payload) => {
+    if (typeof payload === "string") handler(payload);
+  });
 }
 
 /** A refusal or failure from Rust, with its words for people. */
@@ -85,4 +106,16 @@ export const api = {
     call<Entry<TriggerEntry>>("update_trigger", { id, draft }),
   deleteTrigger: (id: RecordId) => call<null>("delete_trigger", { id }),
   listTriggers: (query: ListQuery) => call<Page<Entry<TriggerEntry>>>("list_triggers", { query }),
+  createEvent: (draft: EventDraft) => call<Entry<Event>>("create_event", { draft }),
+  updateEvent: (id: RecordId, draft: EventDraft) => call<Entry<Event>>("update_event", { id, draft }),
+  deleteEvent: (id: RecordId) => call<null>("delete_event", { id }),
+  getEvent: (id: RecordId) => call<Entry<Event>>("get_event", { id }),
+  listOccurrences: (from: string, to: string) => call<OccurrenceView[]>("list_occurrences", { from, to }),
+  markAttendance: (mark: AttendanceMark) => call<Entry<Attendance>>("mark_attendance", { mark }),
+  weekHours: (day: string | null) => call<WeekHours>("week_hours", { day }),
+  getProgram: () => call<Entry<Program> | null>("get_program", {}),
+  saveProgram: (draft: ProgramDraft) => call<Entry<Program>>("save_program", { draft }),
+  getReminderSettings: () => call<ReminderSettings>("get_reminder_settings", {}),
+  setReminderSettings: (settings: ReminderSettings) => call<null>("set_reminder_settings", { settings }),
+  deviceZone: () => call<string>("device_zone", {}),
 };

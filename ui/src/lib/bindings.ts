@@ -93,11 +93,11 @@ export type Exception = { occurrence: string, } & ({ "change": "cancelled" } | {
  */
 start: string, duration_minutes: number, });
 
-export type EventDraft = { title: string, kind: string, place: string, link: string, start?: string | null, zone: string, duration_minutes: bigint, recurrence?: Recurrence | null, exceptions: Array<Exception>, 
+export type EventDraft = { title: string, kind: string, place: string, link: string, start?: string | null, zone: string, duration_minutes: number, recurrence?: Recurrence | null, exceptions: Array<Exception>, 
 /**
  * Empty means the defaults, 60 and 15 minutes.
  */
-reminder_minutes: Array<bigint>, visibility: Visibility, };
+reminder_minutes: Array<number>, visibility: Visibility, };
 
 export type Event = { title: string, kind: EventKind, 
 /**
@@ -145,11 +145,25 @@ history: Array<LevelChange>, visibility: Visibility, };
 
 export type AttendanceStatus = "attended" | "missed" | "excused";
 
+export type Attendance = { event_id: RecordId, 
+/**
+ * The occurrence's original local start (names it even if moved).
+ */
+occurrence: string, 
+/**
+ * When the occurrence started.
+ */
+at: string, status: AttendanceStatus, 
+/**
+ * Minutes attended; 0 unless attended.
+ */
+minutes: number, visibility: Visibility, };
+
 export type AttendanceMark = { event_id: RecordId, occurrence: string, status: string, 
 /**
  * Empty means the whole session.
  */
-minutes?: bigint | null, };
+minutes?: number | null, };
 
 export type OccurrenceView = { event_id: RecordId, title: string, kind: EventKind, place: string, link: string, 
 /**

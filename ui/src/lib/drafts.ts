@@ -1,4 +1,4 @@
-import type { CheckInDraft, TriggerDraft } from "./bindings";
+import type { CheckInDraft, Event, EventDraft, TriggerDraft } from "./bindings";
 
 /** A check-in for now with nothing but defaults; callers set the craving. */
 export function emptyCheckInDraft(): CheckInDraft {
@@ -28,5 +28,22 @@ export function emptyTriggerDraft(): TriggerDraft {
     response: "",
     checkin_id: null,
     visibility: "care_team",
+  };
+}
+
+/** The draft that saves `event` unchanged; edits start from it. */
+export function eventToDraft(event: Event): EventDraft {
+  return {
+    title: event.title,
+    kind: event.kind,
+    place: event.place,
+    link: event.link,
+    start: event.start,
+    zone: event.zone,
+    duration_minutes: event.duration_minutes,
+    recurrence: event.recurrence ?? null,
+    exceptions: [...event.exceptions],
+    reminder_minutes: [...event.reminder_minutes],
+    visibility: event.visibility,
   };
 }

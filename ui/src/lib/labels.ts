@@ -1,7 +1,7 @@
 // Words for the values the Rust types allow. `Record<Union, string>` makes
 // the type check fail if a new value is added in Rust and not named here.
 
-import type { Outcome, TriggerCategory, Visibility } from "./bindings";
+import type { AttendanceStatus, Day, EventKind, LevelOfCare, Outcome, TriggerCategory, Visibility } from "./bindings";
 
 export const outcomeLabels: Record<Outcome, string> = {
   resisted: "Rode it out",
@@ -49,3 +49,36 @@ export function splitList(text: string): string[] {
 export function joinList(items: string[]): string {
   return items.join(", ");
 }
+
+export const eventKindLabels: Record<EventKind, string> = {
+  twelve_step: "12-step meeting",
+  education: "Education class",
+  relapse_prevention: "Relapse-prevention group",
+  skills_group: "Skills group",
+  individual: "Individual counseling",
+  medication: "Medication appointment",
+  other: "Other",
+};
+
+export const levelLabels: Record<LevelOfCare, string> = {
+  php: "Partial hospitalization (PHP)",
+  iop: "Intensive outpatient (IOP)",
+  op: "Outpatient (OP)",
+  aftercare: "Aftercare",
+};
+
+export const attendanceLabels: Record<AttendanceStatus, string> = {
+  attended: "Attended",
+  missed: "Missed",
+  excused: "Excused",
+};
+
+export const dayLabels: Record<Day, string> = {
+  MO: "Mon",
+  TU: "Tue",
+  WE: "Wed",
+  TH: "Thu",
+  FR: "Fri",
+  SA: "Sat",
+  SU: "Sun",
+};

@@ -70,3 +70,36 @@ export function todayRange(now = new Date()): { from: string; to: string } {
   const end = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1);
   return { from: start.toISOString(), to: end.toISOString() };
 }
+
+/** "2026-11-27" for a Date, in this device's zone. */
+export function isoDay(date: Date): string {
+  return localInputFromDate(date).slice(0, 10);
+}
+
+/** Monday of the week that holds `date`, at local midnight. */
+export function mondayOf(date: Date): Date {
+  const d = new Date(date.getFullYear(), date.getMonth(), date.getDate());
+  d.setDate(d.getDate() - ((d.getDay() + 6) % 7));
+  return d;
+}
+
+/** `date` moved by `days` calendar days (local midnight stays midnight across DST). */
+export function addDays(date: Date, days: number): Date {
+  return new Date(date.getFullYear(), date.getMonth(), date.getDate() + days);
+}
+
+/** "in 2 h 5 min", "in 4 min", "now" for the time until `start`. */
+export function countdown(start: string, now = new Date()): string {
+  const minutes = Math.ceil((new Date(start).getTime() - now.getTime()) / 60000);
+  if (minutes <= 0) return "now";
+  if (minutes < 60) return `in ${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `in ${hours} h ${minutes % 60} min`;
+  return `in ${Math.round(hours / 24)} days`;
+}
+
+/** A datetime-local value ("2026-11-27T18:00") as the NaiveDateTime the Rust side reads. */
+export function naiveFromInput(value: string): string | null {
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(value)) return null;
+  return value.length === 16 ? `${value}:00` : value;
+}

@@ -1,0 +1,178 @@
+//! A reminder delivered for real: the app window creates a session that
+//! starts in about two minutes with a one-minute reminder; a notification
+//! daemon (dunst) runs on the test's own D-Bus session bus, and dbus-monitor
+//! records the Notify call the app makes. The body must be discreet: no
+//! fellowship name. After a restart the reminder is not shown again.
+//!
+//! Run through `cargo xtask test` (Xvfb, dbus-run-session).
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{TimeDelta, Timelike, Utc};
+use common::*;
+
+const ZONE: &str = "America/Denver";
+
+/// A process stopped when the test ends, however it ends.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// dbus-monitor's lines, collected as they come.
+fn monitor_notifications() -> (Running, Arc<Mutex<Vec<String>>>) {
+    let mut child = Command::new("dbus-monitor")
+        .args([
+            "--session",
+            "interface='org.freedesktop.Notifications',member='Notify'",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("dbus-monitor (package dbus) runs inside the test's D-Bus session");
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let out = child.stdout.take().unwrap();
+    let sink = lines.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    (Running(child), lines)
+}
+
+fn notify_calls(lines: &Mutex<Vec<String>>) -> Vec<Vec<String>> {
+    // Each call starts with a "method call ... member=Notify" line, followed
+    // by its arguments: app name, replaces id, icon, summary, body, ...
+    let lines = lines.lock().unwrap();
+    let mut calls: Vec<Vec<String>> = Vec::new();
+    for line in lines.iter() {
+        if line.starts_with("method call") && line.contains("member=Notify") {
+            calls.push(Vec::new());
+        } else if let (Some(call), Some(text)) =
+            (calls.last_mut(), line.trim().strip_prefix("string \""))
+        {
+            call.push(text.trim_end_matches('"').to_owned());
+        }
+    }
+    calls
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_minute_reminder_arrives_on_the_bus_in_discreet_words_and_only_once() {
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "no D-Bus session: run `cargo xtask test`, which runs the tests in dbus-run-session"
+    );
+    let daemon = Running(
+        Command::new("dunst")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dunst, the notification daemon `cargo xtask test` installs"),
+    );
+    let (_monitor, lines) = monitor_notifications();
+    std::thread::sleep(Duration::from_millis(500));
+
+    let data = tempfile::tempdir().unwrap();
+    let driver = Driver::start_with(data.path(), &[("TZ", ZONE)]);
+    let client = driver.open_app().await;
+
+    // A session two to three minutes from now, on a whole minute, in Denver.
+    let zone: chrono_tz::Tz = ZONE.parse().unwrap();
+    let soon = (Utc::now() + TimeDelta::minutes(3)).with_timezone(&zone);
+    let start = soon.with_second(0).unwrap().with_nanosecond(0).unwrap();
+    let start_text = start.format("%Y-%m-%dT%H:%M").to_string();
+    let clock = start.format("%H:%M").to_string();
+
+    click(&client, "#nav-schedule").await;
+    click(&client, "#add-event").await;
+    fill(&client, "#event-title", "Tuesday NA meeting").await;
+    wait_for(&client, "#event-kind")
+        .await
+        .select_by_value("twelve_step")
+        .await
+        .unwrap();
+    // The zone field fills itself with the device's zone.
+    let zone_input = wait_for(&client, "#event-zone").await;
+    let filled = Instant::now() + WAIT;
+    let zone_value = loop {
+        let value = zone_input.prop("value").await.unwrap().unwrap_or_default();
+        if !value.is_empty() || Instant::now() > filled {
+            break value;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        zone_value, ZONE,
+        "new sessions default to the device's zone"
+    );
+    let start_input = wait_for(&client, "#event-start").await;
+    client
+        .execute(
+            "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input', { bubbles: true }));",
+            vec![serde_json::to_value(&start_input).unwrap(), start_text.clone().into()],
+        )
+        .await
+        .unwrap();
+    fill(&client, "#event-duration_minutes", "60").await;
+    fill(&client, "#event-reminder_minutes", "1").await;
+    click(&client, "#event-save").await;
+    text_until(
+        &client,
+        "section[aria-labelledby='schedule-heading']",
+        |t| t.contains("Tuesday NA meeting"),
+    )
+    .await;
+
+    // The reminder is due one minute before the start.
+    let deadline = Instant::now() + Duration::from_secs(200);
+    let call = loop {
+        if let Some(call) = notify_calls(&lines).into_iter().find(|c| c.len() >= 4) {
+            break call;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no notification within 200 s; monitor saw {:?}",
+            lines.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    // String arguments in order: app name, icon, summary, body, then the
+    // actions ("default", "Open") and hint keys.
+    let (app, summary, body) = (&call[0], &call[2], &call[3]);
+    println!("notification observed on the bus: app {app:?}, summary {summary:?}, body {body:?}");
+    assert_eq!(app, "Steady");
+    assert_eq!(summary, "Steady");
+    assert!(
+        body.starts_with(&format!("Group at {clock} (in ")),
+        "{body}"
+    );
+    assert!(
+        !body.contains("NA") && !body.contains("meeting"),
+        "no fellowship name: {body}"
+    );
+    client.close().await.unwrap();
+
+    // Restart the app on the same data: the reminder is not shown again.
+    let client = driver.open_app().await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    client.close().await.unwrap();
+    let calls = notify_calls(&lines);
+    assert_eq!(
+        calls.len(),
+        1,
+        "shown once, not again after the restart: {calls:?}"
+    );
+    drop(driver);
+    drop(daemon);
+}
