@@ -320,3 +320,39 @@ fn json_text<T: Serialize>(value: &T) -> String {
         Err(_) => String::new(),
     }
 }
+
+impl Store {
+    /// The whole schedule as an iCalendar file.
+    pub async fn export_ics(&self) -> Result<String, StoreError> {
+        Ok(steady_model::ics::export(&self.events().await?))
+    }
+
+    /// Adds every event in an iCalendar file to the schedule, or none: a file
+    /// with any problem is refused with the line it is on.
+    pub async fn import_ics(
+        &self,
+        text: &str,
+        default_zone: &str,
+    ) -> Result<Vec<Entry<Event>>, StoreError> {
+        let imported = steady_model::ics::import(text, default_zone)
+            .map_err(|e| ValidationErrors::single("file", e.to_string()))?;
+        // Check each event first, so a refusal names the line its VEVENT is on.
+        let now = chrono::Local::now().fixed_offset();
+        for event in &imported {
+            if let Err(problems) = Event::from_draft(event.draft.clone(), now) {
+                let words: Vec<&str> = problems
+                    .fields()
+                    .iter()
+                    .map(|f| f.message.as_str())
+                    .collect();
+                return Err(ValidationErrors::single(
+                    "file",
+                    format!("Line {}: {}", event.line, words.join(" ")),
+                )
+                .into());
+            }
+        }
+        self.create_all::<Event>(imported.into_iter().map(|e| e.draft))
+            .await
+    }
+}

@@ -7,6 +7,7 @@
 
 pub mod checkin;
 pub mod hlc;
+pub mod ics;
 pub mod ids;
 pub mod program;
 pub mod record;

@@ -115,8 +115,8 @@ pub enum OccurrenceChange {
 }
 
 /// One occurrence changed, named by its original local start.
+// No deny_unknown_fields: serde cannot combine it with flatten.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(deny_unknown_fields)]
 pub struct Exception {
     pub occurrence: NaiveDateTime,
     #[serde(flatten)]
@@ -664,6 +664,8 @@ mod tests {
             },
         ];
         let e = event(d);
+        let stored: Event = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
+        assert_eq!(stored, e, "exceptions survive the store's JSON");
         let got: Vec<(NaiveDateTime, bool)> = e
             .occurrences_between(utc("2026-01-01 00:00"), utc("2026-01-28 00:00"))
             .iter()
