@@ -21,4 +21,6 @@ pub const NAMES: &[&str] = &[
     "get_reminder_settings",
     "set_reminder_settings",
     "device_zone",
+    "export_ics",
+    "import_ics",
 ];

@@ -193,3 +193,50 @@ pub async fn set_reminder_settings(
 pub fn device_zone() -> String {
     crate::zone::device_zone().name().to_owned()
 }
+
+/// Largest calendar file accepted, in bytes.
+const MAX_ICS_BYTES: usize = 1 << 20;
+
+/// Writes the schedule to an .ics file in the Downloads folder; returns its path.
+#[tauri::command]
+pub async fn export_ics(app: tauri::AppHandle, store: State<'_, OpenedStore>) -> Reply<String> {
+    use tauri::Manager;
+    let text = store.get()?.export_ics().await?;
+    let dir = app
+        .path()
+        .download_dir()
+        .or_else(|_| app.path().document_dir())
+        .map_err(|e| {
+            ErrorReport::storage(format!(
+                "Steady could not find a Downloads folder to save to ({e})."
+            ))
+        })?;
+    let name = format!("steady-schedule-{}.ics", Utc::now().format("%Y-%m-%d"));
+    let path = dir.join(name);
+    std::fs::create_dir_all(&dir)
+        .and_then(|_| std::fs::write(&path, text))
+        .map_err(|e| {
+            ErrorReport::storage(format!("Steady could not write {}: {e}.", path.display()))
+        })?;
+    Ok(path.display().to_string())
+}
+
+/// Adds the events of a calendar file to the schedule, all or none.
+#[tauri::command]
+pub async fn import_ics(
+    store: State<'_, OpenedStore>,
+    reminders: State<'_, Reminders>,
+    text: String,
+) -> Reply<usize> {
+    if text.len() > MAX_ICS_BYTES {
+        return Err(StoreError::from(ValidationErrors::single(
+            "file",
+            "That calendar file is larger than 1 MB; export a shorter range from the clinic's calendar.",
+        ))
+        .into());
+    }
+    let zone = crate::zone::device_zone();
+    let imported = store.get()?.import_ics(&text, zone.name()).await?;
+    reminders.replan();
+    Ok(imported.len())
+}

@@ -79,6 +79,8 @@ pub fn run() {
             commands::get_reminder_settings,
             commands::set_reminder_settings,
             commands::device_zone,
+            commands::export_ics,
+            commands::import_ics,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -154,8 +154,12 @@ fn test() -> Result<()> {
 
 fn bench() -> Result<()> {
     step(
-        "benchmarks",
+        "benchmark: the store",
         cargo(&["bench", "-p", "steady-core", "--bench", "store"]),
+    )?;
+    step(
+        "benchmark: the reminder planner",
+        cargo(&["bench", "-p", "steady-model", "--bench", "planner"]),
     )
 }
 

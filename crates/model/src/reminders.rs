@@ -59,7 +59,7 @@ pub struct ReminderSettings {
 }
 
 /// What a reminder is for; with the offset, it names a delivery.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ReminderKey {
     Session {
         event: RecordId,
@@ -141,12 +141,12 @@ pub fn plan(input: &PlanInput<'_>, limit: usize) -> Vec<Reminder> {
                 let Some(due) = schedule_due(input, wanted, Some(starts)) else {
                     continue;
                 };
-                let (summary, body) = session_words(input, event, starts, due);
+                // Words are written later, only for the reminders returned.
                 out.push(Reminder {
                     key,
                     due,
-                    summary,
-                    body,
+                    summary: String::new(),
+                    body: String::new(),
                     event: Some(*id),
                     starts: Some(starts),
                 });
@@ -183,8 +183,15 @@ pub fn plan(input: &PlanInput<'_>, limit: usize) -> Vec<Reminder> {
             });
         }
     }
-    out.sort_by_key(|r| (r.due, r.key.to_string()));
+    out.sort_by(|a, b| (a.due, &a.key).cmp(&(b.due, &b.key)));
     out.truncate(limit);
+    for reminder in &mut out {
+        if let (Some(id), Some(starts)) = (reminder.event, reminder.starts)
+            && let Some((_, event)) = input.events.iter().find(|(e, _)| *e == id)
+        {
+            (reminder.summary, reminder.body) = session_words(input, event, starts, reminder.due);
+        }
+    }
     out
 }
 

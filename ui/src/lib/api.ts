@@ -118,4 +118,6 @@ export const api = {
   getReminderSettings: () => call<ReminderSettings>("get_reminder_settings", {}),
   setReminderSettings: (settings: ReminderSettings) => call<null>("set_reminder_settings", { settings }),
   deviceZone: () => call<string>("device_zone", {}),
+  exportIcs: () => call<string>("export_ics", {}),
+  importIcs: (text: string) => call<number>("import_ics", { text }),
 };
