@@ -162,7 +162,7 @@ async fn check_ins_survive_a_restart_and_bad_input_stores_nothing() {
 
     // Every screen at both sizes the layout is made for: a phone and a laptop.
     for (width, height) in [(360, 640), (1280, 800)] {
-        for screen in ["today", "checkin", "history", "triggers"] {
+        for screen in ["today", "checkin", "history", "triggers", "schedule"] {
             click(&client, &format!("#nav-{screen}")).await;
             wait_for(&client, &format!("#{screen}-heading")).await;
             check_layout(&client, width, height, screen, &shots).await;

@@ -161,6 +161,25 @@ async fn a_one_minute_reminder_arrives_on_the_bus_in_discreet_words_and_only_onc
         !body.contains("NA") && !body.contains("meeting"),
         "no fellowship name: {body}"
     );
+
+    // Clicking it (dunst's default action) opens the session in the app.
+    click(&client, "#nav-today").await;
+    let clicked = Command::new("dunstctl")
+        .args(["action", "0"])
+        .status()
+        .expect("dunstctl");
+    assert!(clicked.success(), "dunstctl action");
+    text_until(&client, "#event-form-heading", |t| t == "Edit session").await;
+    let title = wait_for(&client, "#event-title")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(
+        title, "Tuesday NA meeting",
+        "the clicked reminder's session is open"
+    );
     client.close().await.unwrap();
 
     // Restart the app on the same data: the reminder is not shown again.
