@@ -3,11 +3,12 @@
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use steady_core::{
-    AttendanceMark, ErrorReport, ListQuery, OccurrenceView, Page, StoreError, WeekHours,
+    AttendanceMark, ErrorReport, ListQuery, OccurrenceView, Page, ReminderSettings, StoreError,
+    WeekHours,
 };
 use steady_model::{
     Attendance, CheckIn, CheckInDraft, Entry, Event, EventDraft, Program, ProgramDraft, RecordId,
-    ReminderSettings, TriggerDraft, TriggerEntry, ValidationErrors,
+    TriggerDraft, TriggerEntry, ValidationErrors,
 };
 use tauri::State;
 

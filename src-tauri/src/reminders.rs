@@ -10,8 +10,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use steady_core::ErrorReport;
-use steady_model::Reminder;
+use steady_core::{ErrorReport, Reminder};
 use tauri::{AppHandle, Manager};
 use tokio::sync::Notify;
 

@@ -159,7 +159,7 @@ fn bench() -> Result<()> {
     )?;
     step(
         "benchmark: the reminder planner",
-        cargo(&["bench", "-p", "steady-model", "--bench", "planner"]),
+        cargo(&["bench", "-p", "steady-core", "--bench", "planner"]),
     )
 }
 

@@ -11,12 +11,13 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use steady_model::schedule::{resolve_local, week_start};
 use steady_model::{
-    Attendance, AttendanceDraft, AttendanceStatus, Body, Entry, Event, EventKind, PlanInput,
-    Program, ProgramDraft, RecordId, Reminder, ReminderSettings, ValidationErrors, plan,
+    Attendance, AttendanceDraft, AttendanceStatus, Body, Entry, Event, EventKind, Program,
+    ProgramDraft, RecordId, ValidationErrors,
 };
 use ts_rs::TS;
 
 use crate::error::StoreError;
+use crate::planner::{PlanInput, Reminder, ReminderSettings, plan};
 use crate::store::Store;
 
 const REMINDER_SETTINGS: &str = "reminders";

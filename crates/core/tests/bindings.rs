@@ -5,13 +5,14 @@
 use std::path::Path;
 
 use steady_core::{
-    AttendanceMark, ErrorReport, ListQuery, OccurrenceView, Page, PageCursor, WeekHours,
+    AttendanceMark, ErrorReport, ListQuery, OccurrenceView, Page, PageCursor, QuietHours,
+    ReminderSettings, WeekHours,
 };
 use steady_model::{
     Attendance, AttendanceStatus, CheckIn, CheckInDraft, Craving, Day, Entry, Event, EventDraft,
     EventKind, Exception, FieldError, Frequency, Halt, Intensity, LevelChange, LevelOfCare, Mood,
-    OccurrenceChange, Outcome, Program, ProgramDraft, QuietHours, RecordId, RecordKind, Recurrence,
-    ReminderSettings, TriggerCategory, TriggerDraft, TriggerEntry, Visibility,
+    OccurrenceChange, Outcome, Program, ProgramDraft, RecordId, RecordKind, Recurrence,
+    TriggerCategory, TriggerDraft, TriggerEntry, Visibility,
 };
 use ts_rs::{Config, TS};
 

@@ -2,10 +2,8 @@
 
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
-use steady_core::{AttendanceMark, Store, StoreError};
-use steady_model::{
-    Day, Event, EventDraft, Frequency, ProgramDraft, QuietHours, Recurrence, ReminderSettings,
-};
+use steady_core::{AttendanceMark, QuietHours, ReminderSettings, Store, StoreError};
+use steady_model::{Day, Event, EventDraft, Frequency, ProgramDraft, Recurrence};
 
 fn local(s: &str) -> NaiveDateTime {
     NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()

@@ -11,7 +11,6 @@ pub mod ics;
 pub mod ids;
 pub mod program;
 pub mod record;
-pub mod reminders;
 pub mod schedule;
 pub mod trigger;
 pub mod validation;
@@ -23,7 +22,6 @@ pub use program::{
     Attendance, AttendanceDraft, AttendanceStatus, LevelChange, LevelOfCare, Program, ProgramDraft,
 };
 pub use record::{Body, Entry, RecordKind, Visibility};
-pub use reminders::{PlanInput, QuietHours, Reminder, ReminderKey, ReminderSettings, plan};
 pub use schedule::{
     Day, Event, EventDraft, EventKind, Exception, Frequency, Occurrence, OccurrenceChange,
     Recurrence,

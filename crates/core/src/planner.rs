@@ -22,8 +22,8 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::ids::RecordId;
-use crate::schedule::{Event, resolve_local};
+use steady_model::RecordId;
+use steady_model::schedule::{Event, resolve_local};
 
 /// Hours in which nothing is delivered, in the device's zone. `start` after
 /// `end` wraps midnight (22:00-07:00).
@@ -304,10 +304,10 @@ fn in_words(lead: TimeDelta) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Body;
-    use crate::schedule::{Day, EventDraft, Frequency, Recurrence};
     use chrono::{FixedOffset, TimeZone, Timelike};
     use proptest::prelude::*;
+    use steady_model::Body;
+    use steady_model::schedule::{Day, EventDraft, Frequency, Recurrence};
 
     const ZONES: [&str; 6] = [
         "America/Denver",

@@ -7,10 +7,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
-use steady_model::{
-    Body, Day, Event, EventDraft, Frequency, PlanInput, QuietHours, RecordId, Recurrence,
-    ReminderSettings, plan,
-};
+use steady_core::{PlanInput, QuietHours, ReminderSettings, plan};
+use steady_model::{Body, Day, Event, EventDraft, Frequency, RecordId, Recurrence};
 
 const SAMPLES: usize = 200;
 const KINDS: [&str; 4] = [
