@@ -75,36 +75,23 @@ impl Store {
         to: DateTime<Utc>,
         zone: Tz,
     ) -> Result<Vec<OccurrenceView>, StoreError> {
-        let events = self.events().await?;
-        let marks: Vec<Attendance> = self
+        let marks = self.attendance_marks().await?;
+        Ok(occurrence_views(
+            &self.events().await?,
+            &marks,
+            from,
+            to,
+            zone,
+        ))
+    }
+
+    async fn attendance_marks(&self) -> Result<Vec<Attendance>, StoreError> {
+        Ok(self
             .all_live::<Attendance>()
             .await?
             .into_iter()
             .map(|(_, a)| a)
-            .collect();
-        let mut out = Vec::new();
-        for (id, event) in &events {
-            for o in event.occurrences_between(from, to) {
-                let attendance = marks
-                    .iter()
-                    .find(|a| a.event_id == *id && a.occurrence == o.original)
-                    .map(|a| a.status);
-                out.push(OccurrenceView {
-                    event_id: *id,
-                    title: event.title.clone(),
-                    kind: event.kind,
-                    place: event.place.clone(),
-                    link: event.link.clone(),
-                    occurrence: o.original,
-                    start: o.start.with_timezone(&zone).fixed_offset(),
-                    end: o.end.with_timezone(&zone).fixed_offset(),
-                    moved: o.moved,
-                    attendance,
-                });
-            }
-        }
-        out.sort_by_key(|o| (o.start, o.event_id));
-        Ok(out)
+            .collect())
     }
 
     /// Marks one occurrence attended, missed or excused; marking it again
@@ -124,16 +111,7 @@ impl Store {
                 .into(),
                 other => other,
             })?;
-        let found = event
-            .data
-            .occurrences_between(
-                resolve_local(event.data.tz(), mark.occurrence).with_timezone(&Utc)
-                    - TimeDelta::days(2),
-                resolve_local(event.data.tz(), mark.occurrence).with_timezone(&Utc)
-                    + TimeDelta::days(400),
-            )
-            .into_iter()
-            .find(|o| o.original == mark.occurrence);
+        let found = event.data.occurrence(mark.occurrence);
         let Some(occurrence) = found else {
             return Err(ValidationErrors::single(
                 "occurrence",
@@ -174,18 +152,17 @@ impl Store {
         let from = resolve_local(zone, monday.and_time(NaiveTime::MIN)).with_timezone(&Utc);
         let to = resolve_local(zone, (monday + TimeDelta::days(7)).and_time(NaiveTime::MIN))
             .with_timezone(&Utc);
-        let occurrences = self.occurrences(from, to, zone).await?;
+        let marks = self.attendance_marks().await?;
+        let occurrences = occurrence_views(&self.events().await?, &marks, from, to, zone);
         let scheduled = occurrences
             .iter()
             .map(|o| (o.end - o.start).num_minutes().max(0) as u32)
             .sum();
-        let attended = self
-            .all_live::<Attendance>()
-            .await?
-            .into_iter()
-            .filter(|(_, a)| a.status == AttendanceStatus::Attended)
-            .filter(|(_, a)| a.at.with_timezone(&Utc) >= from && a.at.with_timezone(&Utc) < to)
-            .map(|(_, a)| a.minutes)
+        let attended = marks
+            .iter()
+            .filter(|a| a.status == AttendanceStatus::Attended)
+            .filter(|a| a.at.with_timezone(&Utc) >= from && a.at.with_timezone(&Utc) < to)
+            .map(|a| a.minutes)
             .sum();
         let target = self.program().await?.map(|p| p.data.weekly_hours_target);
         Ok(WeekHours {
@@ -311,6 +288,39 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// The occurrences of `events` overlapping `[from, to)`, with their marks, in `zone`.
+fn occurrence_views(
+    events: &[(RecordId, Event)],
+    marks: &[Attendance],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    zone: Tz,
+) -> Vec<OccurrenceView> {
+    let mut out = Vec::new();
+    for (id, event) in events {
+        for o in event.occurrences_between(from, to) {
+            let attendance = marks
+                .iter()
+                .find(|a| a.event_id == *id && a.occurrence == o.original)
+                .map(|a| a.status);
+            out.push(OccurrenceView {
+                event_id: *id,
+                title: event.title.clone(),
+                kind: event.kind,
+                place: event.place.clone(),
+                link: event.link.clone(),
+                occurrence: o.original,
+                start: o.start.with_timezone(&zone).fixed_offset(),
+                end: o.end.with_timezone(&zone).fixed_offset(),
+                moved: o.moved,
+                attendance,
+            });
+        }
+    }
+    out.sort_by_key(|o| (o.start, o.event_id));
+    out
 }
 
 /// A value's JSON text form without quotes, as json_extract returns it.

@@ -231,6 +231,38 @@ impl Event {
         out
     }
 
+    /// The occurrence the rule gives at `original`, where it takes place now
+    /// (moved or not); None if there is none or it was cancelled.
+    pub fn occurrence(&self, original: NaiveDateTime) -> Option<Occurrence> {
+        let zone = self.tz();
+        let (start, minutes, moved) =
+            match self.exceptions.iter().find(|e| e.occurrence == original) {
+                Some(Exception {
+                    change: OccurrenceChange::Cancelled,
+                    ..
+                }) => return None,
+                Some(Exception {
+                    change:
+                        OccurrenceChange::Moved {
+                            start,
+                            duration_minutes,
+                        },
+                    ..
+                }) => (*start, *duration_minutes, true),
+                None => (original, self.duration_minutes, false),
+            };
+        if !self.has_occurrence(original) {
+            return None;
+        }
+        let begins = resolve_local(zone, start);
+        Some(Occurrence {
+            original,
+            start: begins,
+            end: begins + TimeDelta::minutes(i64::from(minutes)),
+            moved,
+        })
+    }
+
     /// Whether `original` is a start the rule gives (so an exception may name it).
     pub fn has_occurrence(&self, original: NaiveDateTime) -> bool {
         self.local_starts(
@@ -664,6 +696,19 @@ mod tests {
             },
         ];
         let e = event(d);
+        assert!(
+            e.occurrence(local("2026-01-12 18:00")).is_none(),
+            "cancelled"
+        );
+        let moved = e.occurrence(local("2026-01-19 18:00")).unwrap();
+        assert_eq!(
+            (moved.start.naive_local(), moved.moved),
+            (local("2026-01-20 17:00"), true)
+        );
+        assert!(
+            e.occurrence(local("2026-01-13 18:00")).is_none(),
+            "not in the rule"
+        );
         let stored: Event = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
         assert_eq!(stored, e, "exceptions survive the store's JSON");
         let got: Vec<(NaiveDateTime, bool)> = e
