@@ -192,11 +192,7 @@ impl Store {
     }
 
     pub async fn reminder_settings(&self) -> Result<ReminderSettings, StoreError> {
-        let text: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE name = ?")
-            .bind(REMINDER_SETTINGS)
-            .fetch_optional(self.reader())
-            .await?;
-        match text {
+        match self.setting(REMINDER_SETTINGS).await? {
             None => Ok(ReminderSettings::default()),
             Some(t) => {
                 serde_json::from_str(&t).map_err(|e| StoreError::corrupt("reminder settings", e))
@@ -219,12 +215,7 @@ impl Store {
         }
         let value = serde_json::to_string(settings)
             .map_err(|e| StoreError::corrupt("reminder settings", e))?;
-        sqlx::query("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
-            .bind(REMINDER_SETTINGS)
-            .bind(value)
-            .execute(self.writer())
-            .await?;
-        Ok(())
+        self.put_setting(REMINDER_SETTINGS, &value).await
     }
 
     /// The next `limit` reminders due at or after `now`, for a device in `zone`.
@@ -269,7 +260,7 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn all_live<B: Body>(&self) -> Result<Vec<(RecordId, B)>, StoreError> {
+    pub(crate) async fn all_live<B: Body>(&self) -> Result<Vec<(RecordId, B)>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, body FROM records WHERE kind = ? AND deleted = 0 ORDER BY at_ms, id",
         )

@@ -163,10 +163,7 @@ impl Store {
         let mut conn = self.writer.acquire().await?;
         check_links(&mut conn, &data).await?;
         let stamp = self.tick().to_string();
-        let stamps: Map<String, Value> = fields
-            .keys()
-            .map(|k| (k.clone(), Value::String(stamp.clone())))
-            .collect();
+        let stamps = first_stamps::<B>(&fields, &stamp);
         insert_row(&mut conn, id, &data, &fields, &stamps, &stamp).await?;
         Ok(Entry { id, data })
     }
@@ -190,10 +187,7 @@ impl Store {
         }
         let stamp = self.tick().to_string();
         for (id, data, fields) in &rows {
-            let stamps: Map<String, Value> = fields
-                .keys()
-                .map(|k| (k.clone(), Value::String(stamp.clone())))
-                .collect();
+            let stamps = first_stamps::<B>(fields, &stamp);
             insert_row(&mut tx, *id, data, fields, &stamps, &stamp).await?;
         }
         tx.commit().await?;
@@ -215,11 +209,7 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         check_links(&mut tx, &data).await?;
         let (old, mut stamps) = live_row::<B>(&mut tx, id).await?;
-        let changed: Vec<String> = fields
-            .iter()
-            .filter(|(k, v)| old.get(*k) != Some(*v))
-            .map(|(k, _)| k.clone())
-            .collect();
+        let changed = changed_paths::<B>(&old, &fields);
         if changed.is_empty() {
             return Ok(Entry { id, data });
         }
@@ -373,6 +363,46 @@ fn not_found<B: Body>(id: RecordId) -> StoreError {
         noun: B::KIND.noun(),
         id,
     }
+}
+
+/// Each stamped path of a record and its value: the top-level fields, except
+/// that a split field (see [`Body::SPLIT_FIELDS`]) contributes one path per
+/// key, `field.key`.
+fn stamped_paths<'a, B: Body>(fields: &'a Map<String, Value>) -> Vec<(String, &'a Value)> {
+    let mut out = Vec::new();
+    for (name, value) in fields {
+        match value {
+            Value::Object(inner) if B::SPLIT_FIELDS.contains(&name.as_str()) => {
+                out.extend(inner.iter().map(|(k, v)| (format!("{name}.{k}"), v)));
+            }
+            _ => out.push((name.clone(), value)),
+        }
+    }
+    out
+}
+
+/// Stamps for a new record: every path gets `stamp`.
+fn first_stamps<B: Body>(fields: &Map<String, Value>, stamp: &str) -> Map<String, Value> {
+    stamped_paths::<B>(fields)
+        .into_iter()
+        .map(|(path, _)| (path, Value::String(stamp.to_owned())))
+        .collect()
+}
+
+/// The paths whose value differs between `old` and `new`, including paths
+/// one side lacks (a removed answer is a change too).
+fn changed_paths<B: Body>(old: &Map<String, Value>, new: &Map<String, Value>) -> Vec<String> {
+    let old: std::collections::BTreeMap<String, &Value> =
+        stamped_paths::<B>(old).into_iter().collect();
+    let new: std::collections::BTreeMap<String, &Value> =
+        stamped_paths::<B>(new).into_iter().collect();
+    let mut changed: Vec<String> = new
+        .iter()
+        .filter(|(k, v)| old.get(*k) != Some(*v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    changed.extend(old.keys().filter(|k| !new.contains_key(*k)).cloned());
+    changed
 }
 
 /// The record's fields: the top-level keys of its JSON form.

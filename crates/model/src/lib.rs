@@ -6,21 +6,29 @@
 //! which keeps every rule testable as a pure function.
 
 pub mod checkin;
+pub mod crisis;
+pub mod fhir;
 pub mod hlc;
 pub mod ics;
 pub mod ids;
+pub mod plan;
 pub mod program;
+pub mod questionnaire;
 pub mod record;
 pub mod schedule;
 pub mod trigger;
 pub mod validation;
+pub mod worksheet;
 
 pub use checkin::{CheckIn, CheckInDraft, Craving, Halt, Mood, Outcome};
+pub use crisis::{CrisisLine, check_crisis_lines, us_crisis_lines};
 pub use hlc::{Clock, Hlc};
 pub use ids::{NodeId, RecordId};
+pub use plan::{PlanDraft, RelapsePreventionPlan, SupportContact};
 pub use program::{
     Attendance, AttendanceDraft, AttendanceStatus, LevelChange, LevelOfCare, Program, ProgramDraft,
 };
+pub use questionnaire::{AnswerOption, Item, ItemType, Library, Questionnaire, ScoreRule};
 pub use record::{Body, Entry, RecordKind, Visibility};
 pub use schedule::{
     Day, Event, EventDraft, EventKind, Exception, Frequency, Occurrence, OccurrenceChange,
@@ -28,3 +36,4 @@ pub use schedule::{
 };
 pub use trigger::{Intensity, TriggerCategory, TriggerDraft, TriggerEntry};
 pub use validation::{FieldError, ValidationErrors};
+pub use worksheet::{AnswerValue, Answers, Score, Worksheet, WorksheetDraft, WorksheetStatus};

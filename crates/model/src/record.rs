@@ -38,6 +38,8 @@ pub enum RecordKind {
     Event,
     Program,
     Attendance,
+    Worksheet,
+    Plan,
 }
 
 impl RecordKind {
@@ -48,6 +50,8 @@ impl RecordKind {
             RecordKind::Event => "event",
             RecordKind::Program => "program",
             RecordKind::Attendance => "attendance",
+            RecordKind::Worksheet => "worksheet",
+            RecordKind::Plan => "plan",
         }
     }
 
@@ -59,6 +63,8 @@ impl RecordKind {
             RecordKind::Event => "session",
             RecordKind::Program => "program",
             RecordKind::Attendance => "attendance mark",
+            RecordKind::Worksheet => "worksheet",
+            RecordKind::Plan => "relapse-prevention plan",
         }
     }
 }
@@ -76,6 +82,10 @@ pub struct Entry<T> {
 /// that get their own clock stamp.
 pub trait Body: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     const KIND: RecordKind;
+    /// Fields whose value is an object stamped key by key (a worksheet's
+    /// answers), so edits to different keys on two devices both survive a
+    /// merge. Their stamps are named `field.key`.
+    const SPLIT_FIELDS: &'static [&'static str] = &[];
     /// What a person entered, before validation.
     type Draft: Send;
 

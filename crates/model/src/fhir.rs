@@ -1,0 +1,221 @@
+//! FHIR R4 export: a template as a `Questionnaire`, a completed worksheet as
+//! a `QuestionnaireResponse` that points at it, so a clinic's record system
+//! can file what the patient wrote.
+
+use chrono::{DateTime, FixedOffset, SecondsFormat};
+use serde_json::{Value, json};
+
+use crate::ids::RecordId;
+use crate::questionnaire::{Item, ItemType, Questionnaire, TOTAL_LINK_ID};
+use crate::worksheet::{AnswerValue, Answers, WorksheetStatus, score};
+
+const MIN_VALUE: &str = "http://hl7.org/fhir/StructureDefinition/minValue";
+const MAX_VALUE: &str = "http://hl7.org/fhir/StructureDefinition/maxValue";
+const ORDINAL_VALUE: &str = "http://hl7.org/fhir/StructureDefinition/ordinalValue";
+
+/// The template's canonical URL (without the version).
+pub fn canonical_url(q: &Questionnaire) -> String {
+    format!("urn:steady:questionnaire:{}", q.id)
+}
+
+/// The code system of a template's answer options.
+fn option_system(q: &Questionnaire, item: &Item) -> String {
+    format!("{}:{}", canonical_url(q), item.link_id)
+}
+
+/// The template as a FHIR R4 Questionnaire resource.
+pub fn questionnaire(q: &Questionnaire) -> Value {
+    let mut items: Vec<Value> = q.item.iter().map(|i| questionnaire_item(q, i)).collect();
+    if let Some(rule) = &q.score {
+        items.push(json!({
+            "linkId": TOTAL_LINK_ID,
+            "text": rule.text,
+            "type": "integer",
+            "readOnly": true,
+        }));
+    }
+    json!({
+        "resourceType": "Questionnaire",
+        "id": q.id,
+        "url": canonical_url(q),
+        "version": q.version,
+        "title": q.title,
+        "status": "active",
+        "description": q.description,
+        "copyright": q.source,
+        "item": items,
+    })
+}
+
+fn questionnaire_item(q: &Questionnaire, item: &Item) -> Value {
+    let mut out = json!({
+        "linkId": item.link_id,
+        "text": item.text,
+        "type": item.kind.as_str(),
+    });
+    if item.required {
+        out["required"] = json!(true);
+    }
+    if item.repeats {
+        out["repeats"] = json!(true);
+    }
+    let mut extensions = Vec::new();
+    if let Some(n) = item.min_value {
+        extensions.push(json!({ "url": MIN_VALUE, "valueInteger": n }));
+    }
+    if let Some(n) = item.max_value {
+        extensions.push(json!({ "url": MAX_VALUE, "valueInteger": n }));
+    }
+    if !extensions.is_empty() {
+        out["extension"] = json!(extensions);
+    }
+    if !item.answer_option.is_empty() {
+        let system = option_system(q, item);
+        out["answerOption"] = item
+            .answer_option
+            .iter()
+            .map(|o| {
+                let mut option = json!({
+                    "valueCoding": { "system": system, "code": o.code, "display": o.display }
+                });
+                if let Some(s) = o.score {
+                    option["extension"] = json!([{ "url": ORDINAL_VALUE, "valueDecimal": s }]);
+                }
+                option
+            })
+            .collect();
+    }
+    let mut children: Vec<Value> = Vec::new();
+    if let Some(help) = &item.help {
+        children.push(json!({
+            "linkId": format!("{}.help", item.link_id),
+            "text": help,
+            "type": "display",
+        }));
+    }
+    children.extend(item.item.iter().map(|i| questionnaire_item(q, i)));
+    if !children.is_empty() {
+        out["item"] = json!(children);
+    }
+    out
+}
+
+/// Why a worksheet cannot be exported yet.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ExportError {
+    #[error("Only a completed worksheet can be exported; mark it complete first.")]
+    NotComplete,
+}
+
+/// A completed worksheet as a FHIR R4 QuestionnaireResponse.
+pub fn questionnaire_response(
+    q: &Questionnaire,
+    id: RecordId,
+    status: WorksheetStatus,
+    authored: DateTime<FixedOffset>,
+    answers: &Answers,
+) -> Result<Value, ExportError> {
+    if status == WorksheetStatus::Draft {
+        return Err(ExportError::NotComplete);
+    }
+    let mut items = response_items(q, &q.item, answers);
+    if let Some(s) = score(q, answers) {
+        items.push(json!({
+            "linkId": TOTAL_LINK_ID,
+            "text": q.score.as_ref().map(|r| r.text.as_str()),
+            "answer": [{ "valueInteger": s.total }],
+        }));
+    }
+    Ok(json!({
+        "resourceType": "QuestionnaireResponse",
+        "id": id.to_string(),
+        "questionnaire": format!("{}|{}", canonical_url(q), q.version),
+        "status": "completed",
+        "authored": authored.to_rfc3339_opts(SecondsFormat::Secs, false),
+        "item": items,
+    }))
+}
+
+fn response_items(q: &Questionnaire, items: &[Item], answers: &Answers) -> Vec<Value> {
+    let mut out = Vec::new();
+    for item in items {
+        let values = answers.get(&item.link_id);
+        if values.is_empty() {
+            continue;
+        }
+        if item.kind == ItemType::Group {
+            // A repeating group answers as one item per filled-in instance.
+            for value in values {
+                if let AnswerValue::Group(inner) = value {
+                    out.push(json!({
+                        "linkId": item.link_id,
+                        "text": item.text,
+                        "item": response_items(q, &item.item, inner),
+                    }));
+                }
+            }
+            continue;
+        }
+        let answer: Vec<Value> = values
+            .iter()
+            .filter_map(|v| answer_value(q, item, v))
+            .collect();
+        out.push(json!({ "linkId": item.link_id, "text": item.text, "answer": answer }));
+    }
+    out
+}
+
+fn answer_value(q: &Questionnaire, item: &Item, value: &AnswerValue) -> Option<Value> {
+    Some(match (item.kind, value) {
+        (ItemType::Choice, AnswerValue::Text(code)) => {
+            let option = item.answer_option.iter().find(|o| &o.code == code)?;
+            json!({ "valueCoding": {
+                "system": option_system(q, item),
+                "code": option.code,
+                "display": option.display,
+            }})
+        }
+        (_, AnswerValue::Text(t)) => json!({ "valueString": t }),
+        (_, AnswerValue::Integer(n)) => json!({ "valueInteger": n }),
+        (_, AnswerValue::Boolean(b)) => json!({ "valueBoolean": b }),
+        (_, AnswerValue::Group(_)) => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::questionnaire::{Library, ids};
+
+    #[test]
+    fn a_scored_response_exports_its_answers_and_total() {
+        let q = Library::builtin().latest(ids::PACS).unwrap();
+        let answers: Answers = serde_json::from_value(json!({
+            "frequency": ["6"], "intensity": ["6"], "duration": ["6"], "resistance": ["6"], "overall": ["6"]
+        }))
+        .unwrap();
+        let at = DateTime::parse_from_rfc3339("2026-11-20T23:05:00-07:00").unwrap();
+        let id = RecordId::new();
+        let r = questionnaire_response(q, id, WorksheetStatus::Complete, at, &answers).unwrap();
+        assert_eq!(r["resourceType"], "QuestionnaireResponse");
+        assert_eq!(r["questionnaire"], "urn:steady:questionnaire:pacs|1.0.0");
+        assert_eq!(r["status"], "completed");
+        assert_eq!(r["authored"], "2026-11-20T23:05:00-07:00");
+        assert_eq!(r["item"][1]["linkId"], "intensity");
+        assert_eq!(r["item"][1]["answer"][0]["valueCoding"]["code"], "6");
+        assert_eq!(r["item"][5]["linkId"], "total");
+        assert_eq!(r["item"][5]["answer"][0]["valueInteger"], 30);
+        let qr = questionnaire(q);
+        assert_eq!(qr["resourceType"], "Questionnaire");
+        assert_eq!(qr["url"], "urn:steady:questionnaire:pacs");
+        assert_eq!(
+            qr["item"][0]["answerOption"][6]["extension"][0]["valueDecimal"],
+            6
+        );
+        assert_eq!(qr["item"][5]["readOnly"], true);
+        assert_eq!(
+            questionnaire_response(q, id, WorksheetStatus::Draft, at, &answers),
+            Err(ExportError::NotComplete)
+        );
+    }
+}
