@@ -6,9 +6,11 @@ use steady_core::{
     AttendanceMark, ErrorReport, ListQuery, OccurrenceView, Page, ReminderSettings, StoreError,
     WeekHours,
 };
+use steady_model::worksheet::{Score, score};
 use steady_model::{
-    Attendance, CheckIn, CheckInDraft, Entry, Event, EventDraft, Program, ProgramDraft, RecordId,
-    TriggerDraft, TriggerEntry, ValidationErrors,
+    Answers, Attendance, CheckIn, CheckInDraft, CrisisLine, Entry, Event, EventDraft, Library,
+    PlanDraft, Program, ProgramDraft, Questionnaire, RecordId, RelapsePreventionPlan, TriggerDraft,
+    TriggerEntry, ValidationErrors, Worksheet, WorksheetDraft,
 };
 use tauri::State;
 
@@ -201,20 +203,27 @@ const MAX_ICS_BYTES: usize = 1 << 20;
 /// Writes the schedule to an .ics file in the Downloads folder; returns its path.
 #[tauri::command]
 pub async fn export_ics(app: tauri::AppHandle, store: State<'_, OpenedStore>) -> Reply<String> {
-    use tauri::Manager;
     let text = store.get()?.export_ics().await?;
-    let dir = app
-        .path()
+    let name = format!("steady-schedule-{}.ics", Utc::now().format("%Y-%m-%d"));
+    write_download(&downloads(&app)?, &name, &text)
+}
+
+/// The folder exports are written to: Downloads, or Documents without one.
+fn downloads(app: &tauri::AppHandle) -> Reply<std::path::PathBuf> {
+    use tauri::Manager;
+    app.path()
         .download_dir()
         .or_else(|_| app.path().document_dir())
         .map_err(|e| {
             ErrorReport::storage(format!(
                 "Steady could not find a Downloads folder to save to ({e})."
             ))
-        })?;
-    let name = format!("steady-schedule-{}.ics", Utc::now().format("%Y-%m-%d"));
+        })
+}
+
+fn write_download(dir: &std::path::Path, name: &str, text: &str) -> Reply<String> {
     let path = dir.join(name);
-    std::fs::create_dir_all(&dir)
+    std::fs::create_dir_all(dir)
         .and_then(|_| std::fs::write(&path, text))
         .map_err(|e| {
             ErrorReport::storage(format!("Steady could not write {}: {e}.", path.display()))
@@ -240,4 +249,163 @@ pub async fn import_ics(
     let imported = store.get()?.import_ics(&text, zone.name()).await?;
     reminders.replan();
     Ok(imported.len())
+}
+
+// Worksheets, the relapse-prevention plan and the "I'm struggling" screen.
+
+/// The worksheets a patient can start, newest version of each.
+#[tauri::command]
+pub fn list_templates() -> Vec<Questionnaire> {
+    Library::builtin().current().into_iter().cloned().collect()
+}
+
+/// One template by id and version (an older worksheet may use an older one).
+#[tauri::command]
+pub fn get_template(id: String, version: String) -> Reply<Questionnaire> {
+    Library::builtin()
+        .get(&id, &version)
+        .cloned()
+        .ok_or_else(|| ErrorReport::NotFound {
+            message: format!(
+                "Steady does not have version {version} of the worksheet \"{id}\"; update the app to open it."
+            ),
+        })
+}
+
+#[tauri::command]
+pub async fn create_worksheet(
+    store: State<'_, OpenedStore>,
+    draft: WorksheetDraft,
+) -> Reply<Entry<Worksheet>> {
+    Ok(store.get()?.create(draft).await?)
+}
+
+#[tauri::command]
+pub async fn update_worksheet(
+    store: State<'_, OpenedStore>,
+    id: RecordId,
+    draft: WorksheetDraft,
+) -> Reply<Entry<Worksheet>> {
+    Ok(store.get()?.update(id, draft).await?)
+}
+
+#[tauri::command]
+pub async fn get_worksheet(store: State<'_, OpenedStore>, id: RecordId) -> Reply<Entry<Worksheet>> {
+    Ok(store.get()?.get(id).await?)
+}
+
+#[tauri::command]
+pub async fn delete_worksheet(store: State<'_, OpenedStore>, id: RecordId) -> Reply<()> {
+    Ok(store.get()?.delete::<Worksheet>(id).await?)
+}
+
+#[tauri::command]
+pub async fn list_worksheets(
+    store: State<'_, OpenedStore>,
+    query: ListQuery,
+) -> Reply<Page<Entry<Worksheet>>> {
+    Ok(store.get()?.list(&query).await?)
+}
+
+/// The running total of a scored scale (the PACS), or null for other templates.
+#[tauri::command]
+pub fn worksheet_score(template: String, version: String, answers: Answers) -> Option<Score> {
+    score(Library::builtin().get(&template, &version)?, &answers)
+}
+
+/// Writes a completed worksheet as FHIR R4 JSON (the QuestionnaireResponse
+/// and its Questionnaire) to the Downloads folder; returns both paths.
+#[tauri::command]
+pub async fn export_worksheet(
+    app: tauri::AppHandle,
+    store: State<'_, OpenedStore>,
+    id: RecordId,
+) -> Reply<Vec<String>> {
+    let store = store.get()?;
+    let export = store.export_worksheet(id).await?;
+    let worksheet = store.get::<Worksheet>(id).await?.data;
+    let day = worksheet
+        .completed
+        .unwrap_or(worksheet.started)
+        .format("%Y-%m-%d");
+    let short: String = id.to_string().chars().rev().take(6).collect();
+    let files = [
+        (
+            format!(
+                "{}-{day}-{short}.questionnaire-response.json",
+                worksheet.template
+            ),
+            export.response,
+        ),
+        (
+            format!(
+                "{}-{}.questionnaire.json",
+                worksheet.template, worksheet.version
+            ),
+            export.questionnaire,
+        ),
+    ];
+    let dir = downloads(&app)?;
+    let mut paths = Vec::new();
+    for (name, value) in files {
+        let text = serde_json::to_string_pretty(&value).map_err(|e| {
+            ErrorReport::storage(format!("Steady could not write the export ({e})."))
+        })?;
+        paths.push(write_download(&dir, &name, &text)?);
+    }
+    Ok(paths)
+}
+
+#[tauri::command]
+pub async fn get_plan(
+    store: State<'_, OpenedStore>,
+) -> Reply<Option<Entry<RelapsePreventionPlan>>> {
+    Ok(store.get()?.plan().await?)
+}
+
+#[tauri::command]
+pub async fn save_plan(
+    store: State<'_, OpenedStore>,
+    draft: PlanDraft,
+) -> Reply<Entry<RelapsePreventionPlan>> {
+    Ok(store.get()?.save_plan(draft).await?)
+}
+
+#[tauri::command]
+pub async fn get_crisis_lines(store: State<'_, OpenedStore>) -> Reply<Vec<CrisisLine>> {
+    Ok(store.get()?.crisis_lines().await?)
+}
+
+#[tauri::command]
+pub async fn set_crisis_lines(
+    store: State<'_, OpenedStore>,
+    lines: Vec<CrisisLine>,
+) -> Reply<Vec<CrisisLine>> {
+    Ok(store.get()?.set_crisis_lines(&lines).await?)
+}
+
+/// Opens the phone app on `number`. Only phone numbers are accepted, so the
+/// UI cannot be used to open anything else.
+#[tauri::command]
+pub fn dial(app: tauri::AppHandle, number: String) -> Reply<()> {
+    use tauri_plugin_opener::OpenerExt;
+    let checked =
+        steady_model::plan::phone_number(&number).map_err(|message| ErrorReport::Invalid {
+            message: message.clone(),
+            fields: vec![steady_model::FieldError {
+                field: "number".into(),
+                message,
+            }],
+        })?;
+    let dialable = steady_model::plan::dial_string(&checked);
+    if dialable.is_empty() {
+        return Err(ErrorReport::storage("There is no number to call."));
+    }
+    app.opener()
+        .open_url(format!("tel:{dialable}"), None::<&str>)
+        .map_err(|_| {
+            ErrorReport::storage(format!(
+                "This device has no app for phone calls; dial {checked} from your phone."
+            ))
+        })
 }

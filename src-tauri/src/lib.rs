@@ -40,7 +40,7 @@ fn data_dir(app: &tauri::App) -> Result<PathBuf, ErrorReport> {
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
-    let builder = tauri::Builder::default();
+    let builder = tauri::Builder::default().plugin(tauri_plugin_opener::init());
     #[cfg(mobile)]
     let builder = builder.plugin(tauri_plugin_notification::init());
     let result = builder
@@ -81,6 +81,20 @@ pub fn run() {
             commands::device_zone,
             commands::export_ics,
             commands::import_ics,
+            commands::list_templates,
+            commands::get_template,
+            commands::create_worksheet,
+            commands::update_worksheet,
+            commands::get_worksheet,
+            commands::delete_worksheet,
+            commands::list_worksheets,
+            commands::worksheet_score,
+            commands::export_worksheet,
+            commands::get_plan,
+            commands::save_plan,
+            commands::get_crisis_lines,
+            commands::set_crisis_lines,
+            commands::dial,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -5,14 +5,17 @@
 use std::path::Path;
 
 use steady_core::{
-    AttendanceMark, ErrorReport, ListQuery, OccurrenceView, Page, PageCursor, QuietHours,
-    ReminderSettings, WeekHours,
+    AttendanceMark, ErrorReport, FhirExport, ListQuery, OccurrenceView, Page, PageCursor,
+    QuietHours, ReminderSettings, WeekHours,
 };
+use steady_model::worksheet::Score;
 use steady_model::{
-    Attendance, AttendanceStatus, CheckIn, CheckInDraft, Craving, Day, Entry, Event, EventDraft,
-    EventKind, Exception, FieldError, Frequency, Halt, Intensity, LevelChange, LevelOfCare, Mood,
-    OccurrenceChange, Outcome, Program, ProgramDraft, RecordId, RecordKind, Recurrence,
-    TriggerCategory, TriggerDraft, TriggerEntry, Visibility,
+    AnswerOption, AnswerValue, Answers, Attendance, AttendanceStatus, CheckIn, CheckInDraft,
+    Craving, CrisisLine, Day, Entry, Event, EventDraft, EventKind, Exception, FieldError,
+    Frequency, Halt, Intensity, Item, ItemType, LevelChange, LevelOfCare, Mood, OccurrenceChange,
+    Outcome, PlanDraft, Program, ProgramDraft, Questionnaire, RecordId, RecordKind, Recurrence,
+    RelapsePreventionPlan, ScoreRule, SupportContact, TriggerCategory, TriggerDraft, TriggerEntry,
+    Visibility, Worksheet, WorksheetDraft, WorksheetStatus,
 };
 use ts_rs::{Config, TS};
 
@@ -57,6 +60,22 @@ fn generate() -> String {
         ListQuery::decl(&cfg),
         PageCursor::decl(&cfg),
         Page::<()>::decl(&cfg),
+        ItemType::decl(&cfg),
+        AnswerOption::decl(&cfg),
+        Item::decl(&cfg),
+        ScoreRule::decl(&cfg),
+        Questionnaire::decl(&cfg),
+        AnswerValue::decl(&cfg),
+        Answers::decl(&cfg),
+        WorksheetStatus::decl(&cfg),
+        WorksheetDraft::decl(&cfg),
+        Worksheet::decl(&cfg),
+        Score::decl(&cfg),
+        FhirExport::decl(&cfg),
+        SupportContact::decl(&cfg),
+        PlanDraft::decl(&cfg),
+        RelapsePreventionPlan::decl(&cfg),
+        CrisisLine::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by crates/core/tests/bindings.rs.\n\

@@ -5,7 +5,7 @@ export type RecordId = string;
 
 export type Visibility = "private" | "care_team";
 
-export type RecordKind = "checkin" | "trigger" | "event" | "program" | "attendance";
+export type RecordKind = "checkin" | "trigger" | "event" | "program" | "attendance" | "worksheet" | "plan";
 
 export type Entry<T> = { id: RecordId, data: T, };
 
@@ -221,3 +221,120 @@ after?: PageCursor | null, };
 export type PageCursor = string;
 
 export type Page<T> = { items: Array<T>, next?: PageCursor | null, };
+
+export type ItemType = "group" | "display" | "string" | "text" | "integer" | "boolean" | "choice";
+
+export type AnswerOption = { code: string, display: string, 
+/**
+ * A line that explains the option (a cognitive distortion, say).
+ */
+explanation?: string, 
+/**
+ * Points this answer adds to the template's total, for scored scales.
+ */
+score?: number, };
+
+export type Item = { 
+/**
+ * Unique within the template; answers are stored under it.
+ */
+linkId: string, type: ItemType, text: string, 
+/**
+ * A hint shown under the question.
+ */
+help?: string, 
+/**
+ * Must be answered before the worksheet can be marked complete.
+ */
+required: boolean, 
+/**
+ * May be answered more than once (several moods, several thoughts).
+ */
+repeats: boolean, 
+/**
+ * The items of a group.
+ */
+item: Array<Item>, answerOption: Array<AnswerOption>, minValue?: number, maxValue?: number, 
+/**
+ * For a yes/no item inside a repeating group: at most one instance may
+ * say yes (the one "hot" thought of a thought record).
+ */
+exclusive: boolean, };
+
+export type ScoreRule = { 
+/**
+ * What the total is called ("PACS total (0-30)").
+ */
+text: string, };
+
+export type Questionnaire = { 
+/**
+ * Lower-case letters, digits and dashes; names the template everywhere.
+ */
+id: string, version: string, title: string, description: string, 
+/**
+ * Where the form comes from, so a counselor can check it is faithful.
+ */
+source: string, score?: ScoreRule, item: Array<Item>, };
+
+export type AnswerValue = boolean | number | string | Answers;
+
+export type Answers = { [key in string]: Array<AnswerValue> };
+
+export type WorksheetStatus = "draft" | "complete" | "reviewed";
+
+export type WorksheetDraft = { template: string, version: string, status: WorksheetStatus, 
+/**
+ * When it was started; empty means now.
+ */
+started?: string | null, 
+/**
+ * When it was first completed; kept across edits, empty means now.
+ */
+completed?: string | null, answers: Answers, visibility: Visibility, 
+/**
+ * The counselor's assignment this answers, if any.
+ */
+assignment?: RecordId | null, };
+
+export type Worksheet = { template: string, version: string, status: WorksheetStatus, started: string, completed: string | null, answers: Answers, visibility: Visibility, assignment: RecordId | null, };
+
+export type Score = { total: number, min: number, max: number, 
+/**
+ * False while some scored item is unanswered; the total is then partial.
+ */
+complete: boolean, };
+
+export type FhirExport = { questionnaire: unknown, response: unknown, };
+
+export type SupportContact = { name: string, 
+/**
+ * Sponsor, sister, counselor ...
+ */
+relation: string, 
+/**
+ * As the patient would dial it; may be empty.
+ */
+phone: string, };
+
+export type PlanDraft = { reasons: Array<string>, external_triggers: Array<string>, internal_triggers: Array<string>, warning_signs: Array<string>, coping_strategies: Array<string>, contacts: Array<SupportContact>, lapse_steps: Array<string>, 
+/**
+ * When the plan was first written; empty means now.
+ */
+since?: string | null, visibility: Visibility, };
+
+export type RelapsePreventionPlan = { reasons: Array<string>, external_triggers: Array<string>, internal_triggers: Array<string>, warning_signs: Array<string>, coping_strategies: Array<string>, contacts: Array<SupportContact>, lapse_steps: Array<string>, since: string, visibility: Visibility, };
+
+export type CrisisLine = { name: string, 
+/**
+ * The number to call; may be empty for a text-only line.
+ */
+phone: string, 
+/**
+ * The number to text, if the line takes texts.
+ */
+sms: string, 
+/**
+ * One line on what the service is for.
+ */
+about: string, };
