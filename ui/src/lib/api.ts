@@ -4,6 +4,14 @@
 import { invoke as tauriInvoke } from "@tauri-apps/api/core";
 import { listen as tauriListen } from "@tauri-apps/api/event";
 import type {
+  Answers,
+  CrisisLine,
+  PlanDraft,
+  Questionnaire,
+  RelapsePreventionPlan,
+  Score,
+  Worksheet,
+  WorksheetDraft,
   Attendance,
   AttendanceMark,
   CheckIn,
@@ -120,4 +128,20 @@ export const api = {
   deviceZone: () => call<string>("device_zone", {}),
   exportIcs: () => call<string>("export_ics", {}),
   importIcs: (text: string) => call<number>("import_ics", { text }),
+  listTemplates: () => call<Questionnaire[]>("list_templates", {}),
+  getTemplate: (id: string, version: string) => call<Questionnaire>("get_template", { id, version }),
+  createWorksheet: (draft: WorksheetDraft) => call<Entry<Worksheet>>("create_worksheet", { draft }),
+  updateWorksheet: (id: RecordId, draft: WorksheetDraft) =>
+    call<Entry<Worksheet>>("update_worksheet", { id, draft }),
+  getWorksheet: (id: RecordId) => call<Entry<Worksheet>>("get_worksheet", { id }),
+  deleteWorksheet: (id: RecordId) => call<null>("delete_worksheet", { id }),
+  listWorksheets: (query: ListQuery) => call<Page<Entry<Worksheet>>>("list_worksheets", { query }),
+  worksheetScore: (template: string, version: string, answers: Answers) =>
+    call<Score | null>("worksheet_score", { template, version, answers }),
+  exportWorksheet: (id: RecordId) => call<string[]>("export_worksheet", { id }),
+  getPlan: () => call<Entry<RelapsePreventionPlan> | null>("get_plan", {}),
+  savePlan: (draft: PlanDraft) => call<Entry<RelapsePreventionPlan>>("save_plan", { draft }),
+  getCrisisLines: () => call<CrisisLine[]>("get_crisis_lines", {}),
+  setCrisisLines: (lines: CrisisLine[]) => call<CrisisLine[]>("set_crisis_lines", { lines }),
+  dial: (number: string) => call<null>("dial", { number }),
 };

@@ -1,7 +1,7 @@
 // A fake backend for UI tests: records each call and answers from a handler.
 
 import { useBackend, type Invoke } from "./api";
-import type { CheckIn, Entry } from "./bindings";
+import type { CheckIn, Entry, Item, Questionnaire } from "./bindings";
 import { emptyCheckInDraft } from "./drafts";
 
 export type Call = { command: string; args: Record<string, unknown> };
@@ -32,3 +32,20 @@ export function checkIn(id: string, at: string, craving: number, extra: Partial<
 }
 
 export const emptyPage = { items: [], next: null };
+
+type RawItem = Record<string, unknown> & { item?: RawItem[] };
+
+/** A template file as Rust serves it: every item with its defaults filled in. */
+export function served(raw: unknown): Questionnaire {
+  const fill = (i: RawItem): Item =>
+    ({
+      required: false,
+      repeats: false,
+      answerOption: [],
+      exclusive: false,
+      ...i,
+      item: (i.item ?? []).map(fill),
+    }) as unknown as Item;
+  const q = raw as Record<string, unknown> & { item: RawItem[] };
+  return { ...q, item: q.item.map(fill) } as unknown as Questionnaire;
+}
