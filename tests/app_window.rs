@@ -6,59 +6,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
-
 use common::*;
-use fantoccini::Client;
 use fantoccini::key::Key;
 use steady_core::{ListQuery, Store};
 use steady_model::{CheckIn, TriggerEntry, Visibility};
-
-/// Checks the page fits the window without sideways scrolling, and keeps a
-/// screenshot of it for people to look at.
-async fn check_layout(client: &Client, width: u32, height: u32, name: &str, shots: &Path) {
-    client.set_window_size(width, height).await.unwrap();
-    let deadline = Instant::now() + WAIT;
-    let (inner, scroll) = loop {
-        let v = client
-            .execute(
-                "return [window.innerWidth, document.documentElement.scrollWidth];",
-                vec![],
-            )
-            .await
-            .unwrap();
-        let inner = v[0].as_u64().unwrap();
-        let scroll = v[1].as_u64().unwrap();
-        if inner == u64::from(width) || Instant::now() > deadline {
-            break (inner, scroll);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    assert_eq!(
-        inner,
-        u64::from(width),
-        "window resized to {width}x{height}"
-    );
-    assert!(
-        scroll <= inner,
-        "{name}: content {scroll}px wide in a {inner}px window"
-    );
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let png = client.screenshot().await.unwrap();
-    std::fs::write(shots.join(format!("{name}-{width}x{height}.png")), png).unwrap();
-}
-
-fn screenshot_dir() -> PathBuf {
-    let dir = app_binary()
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("e2e-screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_ins_survive_a_restart_and_bad_input_stores_nothing() {

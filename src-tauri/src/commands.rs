@@ -211,9 +211,12 @@ pub async fn export_ics(app: tauri::AppHandle, store: State<'_, OpenedStore>) ->
 /// The folder exports are written to: Downloads, or Documents without one.
 fn downloads(app: &tauri::AppHandle) -> Reply<std::path::PathBuf> {
     use tauri::Manager;
+    // Without an XDG user-dirs file Linux reports no Downloads folder; fall
+    // back to ~/Downloads, which is where a person would look.
     app.path()
         .download_dir()
         .or_else(|_| app.path().document_dir())
+        .or_else(|_| app.path().home_dir().map(|home| home.join("Downloads")))
         .map_err(|e| {
             ErrorReport::storage(format!(
                 "Steady could not find a Downloads folder to save to ({e})."

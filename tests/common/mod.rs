@@ -179,3 +179,106 @@ pub async fn history_texts(client: &Client, expected: usize) -> Vec<String> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Kills the app using `data` with SIGKILL, as a crash or the system would:
+/// no shutdown code runs. Returns once the process is gone.
+pub fn kill_app(data: &Path) {
+    let marker = format!("STEADY_DATA_DIR={}", data.join("steady").display());
+    let mut killed = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+        if comm.trim() != "steady-app" {
+            continue;
+        }
+        let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+        if environ
+            .split(|b| *b == 0)
+            .any(|var| var == marker.as_bytes())
+        {
+            let status = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status()
+                .unwrap();
+            assert!(status.success(), "kill -KILL {pid}");
+            killed.push(pid);
+        }
+    }
+    assert_eq!(killed.len(), 1, "exactly one app ran on {}", data.display());
+    let deadline = Instant::now() + WAIT;
+    while Path::new(&format!("/proc/{}", killed[0])).exists() {
+        // A killed child stays as a zombie until its parent reaps it.
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", killed[0])).unwrap_or_default();
+        if stat.contains(") Z ") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the app did not die");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The element's current `value` property (what a person sees in a box).
+pub async fn value_of(client: &Client, css: &str) -> String {
+    wait_for(client, css)
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+/// Checks the page fits the window without sideways scrolling, and keeps a
+/// screenshot of it for people to look at.
+pub async fn check_layout(client: &Client, width: u32, height: u32, name: &str, shots: &Path) {
+    client.set_window_size(width, height).await.unwrap();
+    let deadline = Instant::now() + WAIT;
+    let (inner, scroll) = loop {
+        let v = client
+            .execute(
+                "return [window.innerWidth, document.documentElement.scrollWidth];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let inner = v[0].as_u64().unwrap();
+        let scroll = v[1].as_u64().unwrap();
+        if inner == u64::from(width) || Instant::now() > deadline {
+            break (inner, scroll);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        inner,
+        u64::from(width),
+        "window resized to {width}x{height}"
+    );
+    assert!(
+        scroll <= inner,
+        "{name}: content {scroll}px wide in a {inner}px window"
+    );
+    // Let the page lay out and paint at the new size before the picture.
+    client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(shots.join(format!("{name}-{width}x{height}.png")), png).unwrap();
+}
+
+pub fn screenshot_dir() -> PathBuf {
+    let dir = app_binary()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("e2e-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

@@ -368,7 +368,7 @@ fn not_found<B: Body>(id: RecordId) -> StoreError {
 /// Each stamped path of a record and its value: the top-level fields, except
 /// that a split field (see [`Body::SPLIT_FIELDS`]) contributes one path per
 /// key, `field.key`.
-fn stamped_paths<'a, B: Body>(fields: &'a Map<String, Value>) -> Vec<(String, &'a Value)> {
+fn stamped_paths<B: Body>(fields: &Map<String, Value>) -> Vec<(String, &Value)> {
     let mut out = Vec::new();
     for (name, value) in fields {
         match value {

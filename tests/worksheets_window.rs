@@ -1,0 +1,217 @@
+//! Worksheets, the relapse-prevention plan and the "I'm struggling" screen
+//! in the real Steady window (tauri-driver -> WebKitWebDriver -> the built
+//! app, under Xvfb). Run through `cargo xtask test`.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::*;
+use fantoccini::{Client, Locator};
+use serde_json::Value;
+use steady_core::{ListQuery, Store};
+use steady_model::{Worksheet, WorksheetStatus};
+
+/// Points the app's Downloads folder (XDG user dirs) at `dir`.
+fn downloads_in(data: &Path) -> std::path::PathBuf {
+    let downloads = data.join("downloads");
+    let config = data.join("xdg-config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("user-dirs.dirs"),
+        format!("XDG_DOWNLOAD_DIR=\"{}\"\n", downloads.display()),
+    )
+    .unwrap();
+    downloads
+}
+
+async fn saved(client: &Client) {
+    text_until(client, "#sheet-save-state", |t| {
+        t == "Saved on this device."
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thought_record_survives_a_killed_app_and_exports_as_fhir() {
+    let data = tempfile::tempdir().unwrap();
+    let downloads = downloads_in(data.path());
+    let shots = screenshot_dir();
+    let driver = Driver::start(data.path());
+    let client = driver.open_app().await;
+
+    click(&client, "#nav-worksheets").await;
+    click(&client, "#start-cbt-thought-record").await;
+    let situation = "Payday; walked past the bar on Main Street";
+    let against = "I have 41 days. I called Sam on Tuesday instead.";
+    fill(&client, "#q-situation-0-situation-what-0", situation).await;
+    fill(&client, "#q-evidence-against-0", against).await;
+    saved(&client).await;
+    check_layout(&client, 360, 640, "thought-record", &shots).await;
+
+    // No goodbye: the process is killed as soon as the screen says saved.
+    kill_app(data.path());
+    let _ = client.close().await;
+
+    let client = driver.open_app().await;
+    click(&client, "#nav-worksheets").await;
+    text_until(&client, "#sheets-in-progress", |t| {
+        t.contains("Thought record")
+    })
+    .await;
+    click(&client, "#sheets-in-progress button").await;
+    assert_eq!(
+        value_of(&client, "#q-situation-0-situation-what-0").await,
+        situation
+    );
+    assert_eq!(value_of(&client, "#q-evidence-against-0").await, against);
+
+    // Finish it: the required answers, then complete and export.
+    fill(&client, "#q-moods-0-moods-mood-0", "anxious").await;
+    fill(&client, "#q-moods-0-moods-rating-0", "80").await;
+    fill(
+        &client,
+        "#q-thoughts-0-thoughts-thought-0",
+        "I always ruin everything",
+    )
+    .await;
+    fill(
+        &client,
+        "#q-balanced-0-balanced-thought-0",
+        "Paydays are hard, and I have got through hard days before.",
+    )
+    .await;
+    fill(&client, "#q-balanced-0-balanced-belief-0", "70").await;
+    saved(&client).await;
+    click(&client, "#sheet-complete").await;
+    wait_for(&client, "#review-title").await;
+    check_layout(&client, 360, 640, "thought-record-review", &shots).await;
+    click(&client, "#review-export").await;
+    wait_for(&client, "#review-exported").await;
+    let mut paths = Vec::new();
+    for el in client
+        .find_all(Locator::Css("#review-exported .path"))
+        .await
+        .unwrap()
+    {
+        paths.push(std::path::PathBuf::from(el.text().await.unwrap()));
+    }
+    assert_eq!(paths.len(), 2, "{paths:?}");
+    assert!(paths.iter().all(|p| p.starts_with(&downloads)), "{paths:?}");
+    let response: Value =
+        serde_json::from_str(&std::fs::read_to_string(&paths[0]).unwrap()).unwrap();
+    assert_eq!(response["resourceType"], "QuestionnaireResponse");
+    assert_eq!(
+        response["questionnaire"],
+        "urn:steady:questionnaire:cbt-thought-record|1.0.0"
+    );
+    assert_eq!(response["status"], "completed");
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(response["authored"].as_str().unwrap()).is_ok(),
+        "authored: {}",
+        response["authored"]
+    );
+    let items = response["item"].as_array().unwrap();
+    let links: Vec<&str> = items
+        .iter()
+        .map(|i| i["linkId"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        links,
+        [
+            "situation",
+            "moods",
+            "thoughts",
+            "evidence-against",
+            "balanced"
+        ]
+    );
+    assert_eq!(items[0]["item"][0]["linkId"], "situation.what");
+    assert_eq!(items[0]["item"][0]["answer"][0]["valueString"], situation);
+    assert_eq!(items[1]["item"][1]["answer"][0]["valueInteger"], 80);
+    assert_eq!(items[3]["answer"][0]["valueString"], against);
+    let questionnaire: Value =
+        serde_json::from_str(&std::fs::read_to_string(&paths[1]).unwrap()).unwrap();
+    assert_eq!(questionnaire["resourceType"], "Questionnaire");
+    assert_eq!(questionnaire["version"], "1.0.0");
+    client.close().await.unwrap();
+    drop(driver);
+
+    let store = Store::open(&data.path().join("steady")).await.unwrap();
+    let sheets = store
+        .list::<Worksheet>(&ListQuery::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(sheets.len(), 1, "one worksheet, not a copy per save");
+    assert_eq!(sheets[0].data.status, WorksheetStatus::Complete);
+    assert_eq!(
+        sheets[0].data.answers.groups("situation")[0].text("situation.what"),
+        Some(situation)
+    );
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn i_am_struggling_opens_from_every_screen_with_the_plans_people() {
+    let data = tempfile::tempdir().unwrap();
+    let shots = screenshot_dir();
+    let driver = Driver::start(data.path());
+    let client = driver.open_app().await;
+
+    click(&client, "#nav-worksheets").await;
+    click(&client, "#open-plan").await;
+    fill(&client, "#plan-reasons-0", "my daughter").await;
+    fill(&client, "#plan-coping_strategies-0", "walk the dog").await;
+    fill(&client, "#plan-contact-name-0", "Sam").await;
+    fill(&client, "#plan-contact-relation-0", "sponsor").await;
+    fill(&client, "#plan-contact-phone-0", "555-010-0199").await;
+    click(&client, "#plan-save").await;
+    text_until(&client, ".saved", |t| t.contains("Plan saved")).await;
+
+    for screen in ["today", "schedule", "triggers", "worksheets"] {
+        click(&client, &format!("#nav-{screen}")).await;
+        click(&client, "#struggling").await;
+        let people = text_until(&client, "#struggling-contacts", |t| t.contains("Sam")).await;
+        assert!(people.contains("Sam, sponsor"), "{screen}: {people}");
+        let call = wait_for(&client, "#struggling-contacts a.call").await;
+        assert_eq!(
+            call.attr("href").await.unwrap().as_deref(),
+            Some("tel:5550100199"),
+            "{screen}"
+        );
+        let crisis = text_until(&client, "#crisis-lines", |t| t.contains("988")).await;
+        assert!(crisis.contains("1-800-662-4357"), "{screen}: {crisis}");
+        assert!(
+            text_until(&client, "#struggling-reasons", |t| !t.is_empty())
+                .await
+                .contains("my daughter")
+        );
+        if screen == "today" {
+            check_layout(&client, 360, 640, "struggling", &shots).await;
+            check_layout(&client, 1280, 800, "struggling", &shots).await;
+        }
+        click(&client, "#struggling-close").await;
+        let deadline = Instant::now() + WAIT;
+        while client.find(Locator::Css("#struggling-panel")).await.is_ok() {
+            assert!(
+                Instant::now() < deadline,
+                "{screen}: the panel did not close"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    // From inside a worksheet too, and the worksheet is still there after.
+    click(&client, "#start-halt-check").await;
+    fill(&client, "#q-hungry-0-hungry-plan-0", "eat something").await;
+    click(&client, "#struggling").await;
+    text_until(&client, "#struggling-contacts", |t| t.contains("Sam")).await;
+    click(&client, "#struggling-close").await;
+    assert_eq!(
+        value_of(&client, "#q-hungry-0-hungry-plan-0").await,
+        "eat something"
+    );
+    client.close().await.unwrap();
+}
