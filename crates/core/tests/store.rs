@@ -1,6 +1,9 @@
 //! The store on real SQLite files in temporary folders.
 
+mod common;
+
 use chrono::{DateTime, Duration, FixedOffset, Local, TimeZone, Utc};
+use common::stamps;
 use sqlx::Row;
 use steady_core::{ListQuery, Store, StoreError};
 use steady_model::{CheckIn, CheckInDraft, Halt, RecordId, TriggerDraft, TriggerEntry, Visibility};
@@ -106,7 +109,7 @@ async fn an_edit_changes_the_record_and_stamps_only_the_changed_fields() {
     assert_eq!(store.get::<CheckIn>(created.id).await.unwrap(), edited);
 
     let stamps_after = stamps(&store, created.id).await;
-    for (field, stamp) in stamps_after.as_object().unwrap() {
+    for (field, stamp) in &stamps_after {
         let before = &stamps_before[field];
         if field == "craving" || field == "note" {
             assert!(stamp.as_str() > before.as_str(), "{field} restamped");
@@ -114,19 +117,6 @@ async fn an_edit_changes_the_record_and_stamps_only_the_changed_fields() {
             assert_eq!(stamp, before, "{field} untouched");
         }
     }
-}
-
-async fn stamps(store: &Store, id: RecordId) -> serde_json::Value {
-    let pool = sqlx::SqlitePool::connect_with(steady_core::connect_options(store.path()))
-        .await
-        .unwrap();
-    let text: String = sqlx::query_scalar("SELECT stamps FROM records WHERE id = ?")
-        .bind(id.to_string())
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
-    serde_json::from_str(&text).unwrap()
 }
 
 #[tokio::test]

@@ -1,10 +1,13 @@
 //! Worksheets, the relapse-prevention plan and crisis lines on real SQLite files.
 
+mod common;
+
 use chrono::{DateTime, FixedOffset};
+use common::stamps;
 use serde_json::{Value, json};
 use steady_core::{Store, StoreError};
 use steady_model::{
-    Answers, CrisisLine, PlanDraft, Questionnaire, RecordId, SupportContact, Visibility, Worksheet,
+    Answers, CrisisLine, PlanDraft, Questionnaire, SupportContact, Visibility, Worksheet,
     WorksheetDraft, WorksheetStatus, us_crisis_lines,
 };
 use tempfile::TempDir;
@@ -62,19 +65,6 @@ fn thought_record(answers: Answers, status: WorksheetStatus) -> WorksheetDraft {
         visibility: Visibility::CareTeam,
         assignment: None,
     }
-}
-
-async fn stamps(store: &Store, id: RecordId) -> serde_json::Map<String, Value> {
-    let pool = sqlx::SqlitePool::connect_with(steady_core::connect_options(store.path()))
-        .await
-        .unwrap();
-    let text: String = sqlx::query_scalar("SELECT stamps FROM records WHERE id = ?")
-        .bind(id.to_string())
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
-    serde_json::from_str(&text).unwrap()
 }
 
 #[tokio::test]

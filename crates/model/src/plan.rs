@@ -149,27 +149,26 @@ impl Body for RelapsePreventionPlan {
 
     fn from_draft(d: PlanDraft, now: DateTime<FixedOffset>) -> Result<Self, ValidationErrors> {
         let mut p = Problems::default();
-        let reasons = p.check("reasons", short_list(&d.reasons, "reasons"));
-        let external = p.check(
+        let mut list =
+            |field: &str, items: &[String], what: &str| p.check(field, short_list(items, what));
+        let reasons = list("reasons", &d.reasons, "reasons");
+        let external = list(
             "external_triggers",
-            short_list(&d.external_triggers, "external triggers"),
+            &d.external_triggers,
+            "external triggers",
         );
-        let internal = p.check(
+        let internal = list(
             "internal_triggers",
-            short_list(&d.internal_triggers, "internal triggers"),
+            &d.internal_triggers,
+            "internal triggers",
         );
-        let signs = p.check(
-            "warning_signs",
-            short_list(&d.warning_signs, "warning signs"),
-        );
-        let coping = p.check(
+        let signs = list("warning_signs", &d.warning_signs, "warning signs");
+        let coping = list(
             "coping_strategies",
-            short_list(&d.coping_strategies, "coping strategies"),
+            &d.coping_strategies,
+            "coping strategies",
         );
-        let lapse = p.check(
-            "lapse_steps",
-            short_list(&d.lapse_steps, "steps after a lapse"),
-        );
+        let lapse = list("lapse_steps", &d.lapse_steps, "steps after a lapse");
         let mut contacts = Vec::new();
         for (i, c) in d.contacts.iter().enumerate() {
             let field = format!("contacts.{i}");
