@@ -61,6 +61,20 @@ describe("Struggling", () => {
     expect(fake.calls.find((c) => c.command === "dial")?.args).toEqual({ number: "988" });
   });
 
+  it("shows every line even when two share a name", async () => {
+    const same = [
+      { name: "Helpline", phone: "116 123", sms: "", about: "" },
+      { name: "Helpline", phone: "0800 111", sms: "", about: "" },
+    ];
+    const fake = fakeBackend(({ command }) =>
+      command === "get_crisis_lines" ? same : command === "list_templates" ? [] : null,
+    );
+    restore = fake.restore;
+    render(Struggling, { onClose: () => {}, onEditPlan: () => {} });
+    await waitFor(() => expect(document.querySelectorAll("#crisis-lines li")).toHaveLength(2));
+    expect(document.body.textContent).toMatch(/Add the people you can reach out to in your plan/);
+  });
+
   it("closes on Escape", async () => {
     const fake = backend();
     restore = fake.restore;
