@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+mod postgres;
+
 /// What building the app needs (Tauri 2 on Linux).
 const BUILD_PACKAGES: &[&str] = &[
     "build-essential",
@@ -23,14 +25,22 @@ const BUILD_PACKAGES: &[&str] = &[
 
 /// What driving the real window in tests needs: a virtual display, the
 /// WebDriver for WebKitGTK, a D-Bus session (dbus-run-session, dbus-monitor)
-/// and a notification daemon. Not dbus-x11: with it, GTK apps start session
-/// daemons that outlive the test.
-const TEST_PACKAGES: &[&str] = &["xvfb", "xauth", "webkit2gtk-driver", "dbus", "dunst"];
+/// and a notification daemon (not dbus-x11: with it, GTK apps start session
+/// daemons that outlive the test); and PostgreSQL for the server's tests.
+const TEST_PACKAGES: &[&str] = &[
+    "xvfb",
+    "xauth",
+    "webkit2gtk-driver",
+    "dbus",
+    "dunst",
+    "postgresql",
+];
 
 const USAGE: &str = "usage: cargo xtask <command>
 
   run        install what is missing, build the UI and the app, open Steady
   test       install what is missing and run every check and test
+  server     run the clinic's server (steady-server) on 127.0.0.1:8380, SQLite by default
   bench      run the benchmarks (release build)
   bindings   regenerate ui/src/lib/bindings.ts from the Rust types";
 
@@ -39,6 +49,7 @@ fn main() -> ExitCode {
     let result = match task.as_str() {
         "run" => run(),
         "test" => test(),
+        "server" => server(),
         "bench" => bench(),
         "bindings" => bindings(),
         _ => {
@@ -130,6 +141,7 @@ fn test() -> Result<()> {
     )?;
     step("UI unit tests (vitest)", npm(&["test"]))?;
 
+    let database = postgres::Postgres::start(is_root())?;
     let display = Xvfb::start()?;
     let mut tests = Command::new("dbus-run-session");
     tests
@@ -138,17 +150,31 @@ fn test() -> Result<()> {
         .env("DISPLAY", &display.name)
         .env("NO_AT_BRIDGE", "1")
         .env("STEADY_APP_BIN", app_binary())
-        .env("STEADY_TAURI_DRIVER", &driver);
+        .env("STEADY_TAURI_DRIVER", &driver)
+        .env("STEADY_TEST_POSTGRES_URL", &database.url);
     let result = step(
         "Rust tests, end-to-end in the real window (Xvfb, D-Bus session)",
         tests,
     );
     drop(display);
+    drop(database);
     result?;
     println!(
         "\n==> every check passed in {:.0} s",
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// The clinic's server with its defaults (a SQLite file in the server's
+/// data folder); extra arguments go to `steady-server serve`.
+fn server() -> Result<()> {
+    let mut cmd = cargo(&["run", "--package", "steady-server", "--", "serve"]);
+    cmd.args(env::args().skip(2));
+    let status = cmd.status().context("starting cargo")?;
+    if !status.success() {
+        bail!("steady-server exited with {status}");
+    }
     Ok(())
 }
 

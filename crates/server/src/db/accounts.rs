@@ -1,0 +1,157 @@
+//! Staff accounts and browser sessions. The SQL is the same on both
+//! backends (both accept `$1`-style parameters), so one macro writes the
+//! [`Accounts`](super::Accounts) implementation for each; what differs
+//! between backends (sync, change numbers) is written per backend.
+
+/// Implements `Accounts` for a backend struct with a `pool` field whose rows
+/// are `$row`.
+macro_rules! accounts_for {
+    ($db:ty, $row:ty) => {
+        use sqlx::Row as _;
+
+        fn user_of(row: &$row) -> Result<$crate::db::User, $crate::db::DbError> {
+            Ok($crate::db::User {
+                id: row.get("id"),
+                clinic_id: row.get("clinic_id"),
+                email: row.get("email"),
+                name: row.get("name"),
+                role: $crate::db::role_of(row.get("role"))?,
+            })
+        }
+
+        fn unique(e: sqlx::Error, what: &'static str) -> $crate::db::DbError {
+            match e.as_database_error() {
+                Some(d) if d.is_unique_violation() => $crate::db::DbError::Conflict(what),
+                _ => $crate::db::DbError::Sqlx(e),
+            }
+        }
+
+        impl $crate::db::Accounts for $db {
+            async fn create_clinic(
+                &self,
+                name: &str,
+            ) -> Result<$crate::db::Clinic, $crate::db::DbError> {
+                let clinic = $crate::db::Clinic {
+                    id: $crate::db::new_id(),
+                    name: name.to_owned(),
+                };
+                sqlx::query($crate::db::sql::INSERT_CLINIC)
+                    .bind(&clinic.id)
+                    .bind(&clinic.name)
+                    .bind($crate::db::now_ms())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(clinic)
+            }
+
+            async fn create_user(
+                &self,
+                new: &$crate::db::NewUser,
+            ) -> Result<$crate::db::User, $crate::db::DbError> {
+                let mut tx = self.pool.begin().await?;
+                let clinic: Option<i64> = sqlx::query_scalar($crate::db::sql::CLINIC_EXISTS)
+                    .bind(&new.clinic_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if clinic.is_none() {
+                    return Err($crate::db::DbError::Missing("clinic"));
+                }
+                let user = $crate::db::User {
+                    id: $crate::db::new_id(),
+                    clinic_id: new.clinic_id.clone(),
+                    email: new.email.clone(),
+                    name: new.name.clone(),
+                    role: new.role,
+                };
+                sqlx::query($crate::db::sql::INSERT_USER)
+                    .bind(&user.id)
+                    .bind(&user.clinic_id)
+                    .bind(&user.email)
+                    .bind(&user.name)
+                    .bind(user.role.as_str())
+                    .bind(&new.password_hash)
+                    .bind($crate::db::now_ms())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| unique(e, "email"))?;
+                tx.commit().await?;
+                Ok(user)
+            }
+
+            async fn user_by_email(
+                &self,
+                email: &str,
+            ) -> Result<Option<($crate::db::User, String)>, $crate::db::DbError> {
+                let row = sqlx::query($crate::db::sql::USER_BY_EMAIL)
+                    .bind(email)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| Ok((user_of(&r)?, r.get("password_hash"))))
+                    .transpose()
+            }
+
+            async fn create_session(
+                &self,
+                token_hash: &str,
+                user_id: &str,
+                csrf_token: &str,
+                now_ms: i64,
+            ) -> Result<(), $crate::db::DbError> {
+                sqlx::query($crate::db::sql::INSERT_SESSION)
+                    .bind(token_hash)
+                    .bind(user_id)
+                    .bind(csrf_token)
+                    .bind(now_ms)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn session(
+                &self,
+                token_hash: &str,
+                idle_since_ms: i64,
+                now_ms: i64,
+            ) -> Result<Option<$crate::db::Session>, $crate::db::DbError> {
+                let mut tx = self.pool.begin().await?;
+                let Some(row) = sqlx::query($crate::db::sql::SESSION)
+                    .bind(token_hash)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                let last_seen_ms: i64 = row.get("last_seen_ms");
+                if last_seen_ms < idle_since_ms {
+                    sqlx::query($crate::db::sql::DELETE_SESSION)
+                        .bind(token_hash)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    return Ok(None);
+                }
+                sqlx::query($crate::db::sql::TOUCH_SESSION)
+                    .bind(token_hash)
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(Some($crate::db::Session {
+                    user: user_of(&row)?,
+                    csrf_token: row.get("csrf_token"),
+                    last_seen_ms: now_ms,
+                }))
+            }
+
+            async fn delete_session(&self, token_hash: &str) -> Result<(), $crate::db::DbError> {
+                sqlx::query($crate::db::sql::DELETE_SESSION)
+                    .bind(token_hash)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+pub(crate) use accounts_for;

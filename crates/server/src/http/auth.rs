@@ -1,0 +1,177 @@
+//! Staff sign-in for the dashboard: a session cookie (HttpOnly,
+//! SameSite=Strict, Secure behind TLS) and a CSRF token that every
+//! state-changing browser request must echo in `X-CSRF-Token`.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::error::{ApiError, ErrorBody};
+use super::{AppState, JsonBody};
+use crate::db::{Accounts, Session, User, now_ms};
+use crate::secret::{dummy_hash, new_token, token_hash, verify_password};
+
+pub const SESSION_COOKIE: &str = "steady_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    pub email: String,
+    pub password: String,
+}
+
+/// The signed-in account and the token to send back in `X-CSRF-Token`.
+#[derive(Serialize, ToSchema)]
+pub struct SignedIn {
+    pub user: User,
+    pub csrf_token: String,
+}
+
+/// Signs a counselor or admin in.
+#[utoipa::path(post, path = "/v1/session", tag = "accounts", request_body = Login,
+    responses(
+        (status = 200, description = "Signed in; the session cookie is set", body = SignedIn),
+        (status = 401, description = "Wrong email or password", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts; see Retry-After", body = ErrorBody),
+    ))]
+pub async fn login(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    JsonBody(body): JsonBody<Login>,
+) -> Result<Response, ApiError> {
+    let email = body.email.trim().to_lowercase();
+    if let Some(wait) = app.logins.check(peer.ip(), &email) {
+        tracing::warn!(peer = %peer.ip(), "login refused: too many failures");
+        return Err(ApiError::too_many(wait));
+    }
+    let found = app.db.user_by_email(&email).await?;
+    let password = body.password;
+    let (user, ok) = tokio::task::spawn_blocking(move || match found {
+        Some((user, hash)) => {
+            let ok = verify_password(&password, &hash);
+            (Some(user), ok)
+        }
+        None => {
+            verify_password(&password, dummy_hash());
+            (None, false)
+        }
+    })
+    .await
+    .map_err(|_| ApiError::unavailable("The server is busy; try again."))?;
+    let Some(user) = user.filter(|_| ok) else {
+        app.logins.record_failure(peer.ip(), &email);
+        tracing::info!(peer = %peer.ip(), "login failed");
+        return Err(ApiError::unauthorized(
+            "That email and password do not match an account; check them and try again.",
+        ));
+    };
+    let token = new_token();
+    let csrf_token = new_token();
+    app.db
+        .create_session(&token_hash(&token), &user.id, &csrf_token, now_ms())
+        .await?;
+    tracing::info!(user = %user.id, "signed in");
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        app.settings.idle_minutes * 60 * 24,
+        if app.settings.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        }
+    );
+    let mut response = Json(SignedIn { user, csrf_token }).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(|_| ApiError::unavailable("Try again."))?,
+    );
+    Ok(response)
+}
+
+/// Signs out: the session ends on the server and the cookie is cleared.
+#[utoipa::path(delete, path = "/v1/session", tag = "accounts",
+    params(("X-CSRF-Token" = String, Header, description = "The csrf_token from sign-in")),
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Missing or wrong CSRF token", body = ErrorBody),
+    ))]
+pub async fn logout(State(app): State<AppState>, staff: Staff) -> Result<Response, ApiError> {
+    app.db.delete_session(&staff.token_hash).await?;
+    tracing::info!(user = %staff.session.user.id, "signed out");
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("steady_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    Ok(response)
+}
+
+/// The signed-in account.
+#[utoipa::path(get, path = "/v1/me", tag = "accounts",
+    responses(
+        (status = 200, description = "The signed-in account", body = User),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn me(staff: Staff) -> Json<User> {
+    Json(staff.session.user)
+}
+
+/// A signed-in counselor or admin. Extracting it checks the session cookie,
+/// ends an idle session, and for any method but GET/HEAD checks the CSRF
+/// token.
+pub struct Staff {
+    pub session: Session,
+    token_hash: String,
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        let token = cookie(&parts.headers, SESSION_COOKIE)
+            .ok_or_else(|| ApiError::unauthorized("Sign in first."))?;
+        let hash = token_hash(&token);
+        let now = now_ms();
+        let idle_since = now - i64::from(app.settings.idle_minutes) * 60_000;
+        let session = app
+            .db
+            .session(&hash, idle_since, now)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("Your session has ended; sign in again."))?;
+        if parts.method != Method::GET && parts.method != Method::HEAD {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            if sent.is_empty() || sent != session.csrf_token {
+                return Err(ApiError::forbidden(
+                    "This request lacks the page's CSRF token; reload the page and try again.",
+                ));
+            }
+        }
+        Ok(Staff {
+            session,
+            token_hash: hash,
+        })
+    }
+}

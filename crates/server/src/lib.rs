@@ -1,0 +1,99 @@
+//! steady-server: the clinic's server. Staff accounts and sessions now;
+//! pairing, sync, the counselor API and the dashboard build on it. The
+//! server is a library with [`launch`], so tests run the real thing on
+//! 127.0.0.1:0; `main.rs` only reads settings and calls it.
+
+pub mod db;
+pub mod http;
+pub mod secret;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use db::AnyDatabase;
+use http::limit::LoginLimiter;
+use http::{AppState, router};
+
+/// How the server runs; from flags and environment in `main.rs`.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// `sqlite://path/to/file.db` or `postgres://...`.
+    pub database_url: String,
+    /// Add `Secure` to cookies; on whenever the server is reached over TLS.
+    pub secure_cookies: bool,
+    /// A browser session ends after this many minutes without a request.
+    pub idle_minutes: u32,
+}
+
+impl Settings {
+    pub fn new(database_url: impl Into<String>) -> Self {
+        Self {
+            database_url: database_url.into(),
+            secure_cookies: false,
+            idle_minutes: 30,
+        }
+    }
+}
+
+/// A running server.
+pub struct Running {
+    pub addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stops taking connections, lets requests in flight finish, and returns.
+    pub async fn stop(self) -> std::io::Result<()> {
+        let _ = self.stop.send(());
+        self.task
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+
+    /// Waits until the server stops by itself (it does not, barring errors).
+    pub async fn wait(self) -> std::io::Result<()> {
+        let Running { stop, task, .. } = self;
+        let result = task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        drop(stop);
+        result
+    }
+}
+
+/// Connects to the database (migrating it), then serves on `listener` until
+/// stopped or until `shutdown` resolves.
+pub async fn launch(
+    listener: TcpListener,
+    settings: Settings,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<Running> {
+    let db = AnyDatabase::connect(&settings.database_url).await?;
+    let state = AppState {
+        db,
+        settings: Arc::new(settings),
+        logins: Arc::new(LoginLimiter::new(Duration::from_secs(15 * 60), 20, 5)),
+    };
+    let (app, _) = router(state);
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            tokio::select! {
+                _ = stopped => {}
+                () = shutdown => {}
+            }
+        })
+        .await
+    });
+    tracing::info!(%addr, "steady-server listening");
+    Ok(Running { addr, stop, task })
+}

@@ -1,0 +1,179 @@
+//! `steady-server serve` runs the clinic's server; `steady-server admin ...`
+//! creates the clinic and its staff accounts.
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use steady_server::db::{Accounts, AnyDatabase, NewUser, Role};
+use steady_server::secret::hash_password;
+use steady_server::{Settings, launch};
+
+#[derive(Parser)]
+#[command(name = "steady-server", about = "Steady's clinic server", version)]
+struct Cli {
+    /// Database URL: sqlite://FILE or postgres://USER@HOST/DB. Default: a
+    /// SQLite file in the server's data folder.
+    #[arg(long, env = "STEADY_DATABASE_URL", global = true)]
+    database: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (and, later, the dashboard).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "STEADY_LISTEN", default_value = "127.0.0.1:8380")]
+        listen: SocketAddr,
+        /// Mark cookies Secure; set this whenever clients reach the server over HTTPS.
+        #[arg(long, env = "STEADY_SECURE_COOKIES")]
+        secure_cookies: bool,
+        /// Minutes without a request before a dashboard session ends.
+        #[arg(long, env = "STEADY_IDLE_MINUTES", default_value_t = 30)]
+        idle_minutes: u32,
+    },
+    /// Set up the clinic and its staff.
+    Admin {
+        #[command(subcommand)]
+        action: Admin,
+    },
+}
+
+#[derive(Subcommand)]
+enum Admin {
+    /// Create a clinic; prints its id.
+    CreateClinic {
+        #[arg(long)]
+        name: String,
+    },
+    /// Add a counselor or admin. The password is read from STEADY_PASSWORD,
+    /// or else from the first line of standard input.
+    AddUser {
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// counselor or admin
+        #[arg(long, default_value = "counselor")]
+        role: String,
+    },
+}
+
+fn default_database() -> anyhow::Result<String> {
+    let dir = std::env::var_os("STEADY_SERVER_DATA_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("XDG_DATA_HOME").map(|d| PathBuf::from(d).join("steady-server")))
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share/steady-server")))
+        .context("set STEADY_DATABASE_URL or STEADY_SERVER_DATA_DIR: there is no home folder to keep the database in")?;
+    Ok(format!(
+        "sqlite://{}",
+        dir.join("steady-server.db").display()
+    ))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("STEADY_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let database = match cli.database {
+        Some(url) => url,
+        None => default_database()?,
+    };
+    match cli.command {
+        Command::Serve {
+            listen,
+            secure_cookies,
+            idle_minutes,
+        } => {
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}"))?;
+            let mut settings = Settings::new(database);
+            settings.secure_cookies = secure_cookies;
+            settings.idle_minutes = idle_minutes;
+            let running = launch(listener, settings, shutdown_signal()).await?;
+            println!("steady-server listening on http://{}", running.addr);
+            running.wait().await?;
+            println!("steady-server stopped");
+        }
+        Command::Admin { action } => {
+            let db = AnyDatabase::connect(&database).await?;
+            match action {
+                Admin::CreateClinic { name } => {
+                    let name = name.trim();
+                    if name.is_empty() {
+                        bail!("give the clinic a name with --name");
+                    }
+                    let clinic = db.create_clinic(name).await?;
+                    println!("{}", clinic.id);
+                }
+                Admin::AddUser {
+                    clinic,
+                    email,
+                    name,
+                    role,
+                } => {
+                    let role = Role::parse(&role).with_context(|| {
+                        format!("--role must be counselor or admin, not {role:?}")
+                    })?;
+                    let email = email.trim().to_lowercase();
+                    if !email.contains('@') {
+                        bail!("--email must be an email address");
+                    }
+                    let password = match std::env::var("STEADY_PASSWORD") {
+                        Ok(p) => p,
+                        Err(_) => {
+                            let mut line = String::new();
+                            std::io::stdin().lock().read_line(&mut line)?;
+                            line.trim_end_matches(['\r', '\n']).to_owned()
+                        }
+                    };
+                    let password_hash = hash_password(&password).map_err(anyhow::Error::msg)?;
+                    let user = db
+                        .create_user(&NewUser {
+                            clinic_id: clinic,
+                            email,
+                            name: name.trim().to_owned(),
+                            role,
+                            password_hash,
+                        })
+                        .await?;
+                    println!("{}", user.id);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

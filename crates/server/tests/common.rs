@@ -1,0 +1,104 @@
+//! One test story, two backends: a fresh SQLite file, and a fresh database
+//! on the PostgreSQL server `cargo xtask test` starts (its URL in
+//! STEADY_TEST_POSTGRES_URL).
+
+#![allow(dead_code)] // each test binary uses its own subset
+
+use steady_server::db::{Accounts, AnyDatabase, NewUser, Role, User};
+use steady_server::secret::hash_password;
+use steady_server::{Running, Settings, launch};
+use tempfile::TempDir;
+
+/// A database for one test; dropping it removes it.
+pub enum TestDb {
+    Sqlite {
+        url: String,
+        _dir: TempDir,
+    },
+    Postgres {
+        url: String,
+        admin: String,
+        name: String,
+    },
+}
+
+impl TestDb {
+    pub fn url(&self) -> &str {
+        match self {
+            TestDb::Sqlite { url, .. } | TestDb::Postgres { url, .. } => url,
+        }
+    }
+
+    pub async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("server.db").display());
+        TestDb::Sqlite { url, _dir: dir }
+    }
+
+    pub async fn postgres() -> Self {
+        let admin = std::env::var("STEADY_TEST_POSTGRES_URL").expect(
+            "STEADY_TEST_POSTGRES_URL is not set: run `cargo xtask test`, which starts PostgreSQL for these tests",
+        );
+        let name = format!("steady_test_{}", uuid_suffix());
+        let pool = sqlx::PgPool::connect(&admin).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        let (base, _) = admin.rsplit_once('/').expect("a URL ending in /database");
+        let url = format!("{base}/{name}");
+        TestDb::Postgres { url, admin, name }
+    }
+
+    pub async fn drop_database(self) {
+        if let TestDb::Postgres { admin, name, .. } = self {
+            let pool = sqlx::PgPool::connect(&admin).await.unwrap();
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&pool)
+            .await;
+            pool.close().await;
+        }
+    }
+}
+
+fn uuid_suffix() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{}_{}", std::process::id(), nanos % 1_000_000_000_000)
+}
+
+/// The real server on 127.0.0.1:0 over `db`.
+pub async fn start(db: &TestDb) -> Running {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    launch(listener, Settings::new(db.url()), std::future::pending())
+        .await
+        .unwrap()
+}
+
+/// A clinic with one account of `role`, made as `steady-server admin` would.
+pub async fn staff(db: &TestDb, email: &str, password: &str, role: Role) -> User {
+    let any = AnyDatabase::connect(db.url()).await.unwrap();
+    let clinic = any.create_clinic("Riverside IOP").await.unwrap();
+    any.create_user(&NewUser {
+        clinic_id: clinic.id,
+        email: email.to_owned(),
+        name: "Dana Counselor".to_owned(),
+        role,
+        password_hash: hash_password(password).unwrap(),
+    })
+    .await
+    .unwrap()
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
