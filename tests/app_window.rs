@@ -62,6 +62,9 @@ async fn check_ins_survive_a_restart_and_bad_input_stores_nothing() {
     .await;
     click(&client, "#checkin-visibility-private").await;
     click(&client, "#checkin-save").await;
+    // A saved check-in opens the history by itself; going there before the
+    // save returns would list the log without it.
+    wait_for(&client, "#history-heading").await;
 
     let texts = history_texts(&client, 3).await;
     assert!(texts.iter().any(|t| t.contains("Craving 6")), "{texts:?}");
