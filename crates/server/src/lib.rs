@@ -77,6 +77,11 @@ pub async fn launch(
         db,
         settings: Arc::new(settings),
         logins: Arc::new(LoginLimiter::new(Duration::from_secs(15 * 60), 20, 5)),
+        pairings: Arc::new(LoginLimiter::new(
+            Duration::from_secs(10 * 60),
+            10,
+            usize::MAX,
+        )),
     };
     let (app, _) = router(state);
     let addr = listener.local_addr()?;

@@ -87,10 +87,19 @@ async fn story(db: TestDb) {
     assert_eq!(
         operations,
         [
+            "DELETE /v1/device",
+            "DELETE /v1/device/consent",
+            "DELETE /v1/patients/{patient_id}/devices/{device_id}",
             "DELETE /v1/session",
             "GET /healthz",
+            "GET /v1/device",
             "GET /v1/me",
-            "POST /v1/session"
+            "GET /v1/patients",
+            "GET /v1/patients/{patient_id}/devices",
+            "POST /v1/pair",
+            "POST /v1/patients",
+            "POST /v1/patients/{patient_id}/pairing-codes",
+            "POST /v1/session",
         ]
     );
 

@@ -4,6 +4,7 @@
 //! is chosen once, from the database URL.
 
 mod accounts;
+mod caseload;
 pub mod postgres;
 pub mod sqlite;
 
@@ -90,8 +91,129 @@ pub enum DbError {
     Corrupt(String),
 }
 
+/// A patient on a counselor's caseload. The server knows them by the name
+/// the counselor gave; nothing else about them is needed to pair.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Patient {
+    pub id: String,
+    pub counselor_id: String,
+    pub display_name: String,
+    pub created_ms: i64,
+}
+
+/// A paired device as the counselor sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Device {
+    pub id: String,
+    pub label: String,
+    pub created_ms: i64,
+    /// Set once the device is revoked; its token no longer works.
+    pub revoked_ms: Option<i64>,
+}
+
+/// What the patient agreed to when pairing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Consent {
+    pub id: String,
+    pub device_id: String,
+    pub recipient: String,
+    pub kinds: Vec<String>,
+    pub purpose: String,
+    pub expires_ms: i64,
+    pub signed_ms: i64,
+}
+
+/// A device being paired: its token is already hashed.
+#[derive(Clone, Debug)]
+pub struct NewDevice {
+    pub token_hash: String,
+    pub label: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewConsent {
+    pub recipient: String,
+    pub kinds: Vec<String>,
+    pub purpose: String,
+    pub expires_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Paired {
+    pub patient_id: String,
+    pub device_id: String,
+}
+
+/// The device a request's token belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceAuth {
+    pub device_id: String,
+    pub patient_id: String,
+}
+
+/// Caseloads, pairing, devices and consent. Each method is one transaction.
+pub trait Caseload {
+    fn create_patient(
+        &self,
+        counselor: &User,
+        display_name: &str,
+    ) -> impl Future<Output = Result<Patient, DbError>> + Send;
+    fn patients_of(
+        &self,
+        counselor_id: &str,
+    ) -> impl Future<Output = Result<Vec<Patient>, DbError>> + Send;
+    /// The patient if they are on this counselor's caseload; otherwise none,
+    /// whether or not they exist.
+    fn patient_of(
+        &self,
+        counselor_id: &str,
+        patient_id: &str,
+    ) -> impl Future<Output = Result<Option<Patient>, DbError>> + Send;
+    fn create_pairing_code(
+        &self,
+        code_hash: &str,
+        patient_id: &str,
+        created_by: &str,
+        expires_ms: i64,
+    ) -> impl Future<Output = Result<(), DbError>> + Send;
+    /// Uses the code (once, before it expires) to register the device with
+    /// the patient's consent; none if the code is unknown, used or expired.
+    fn redeem(
+        &self,
+        code_hash: &str,
+        device: &NewDevice,
+        consent: &NewConsent,
+    ) -> impl Future<Output = Result<Option<Paired>, DbError>> + Send;
+    /// The device holding this token, unless it was revoked.
+    fn device_by_token(
+        &self,
+        token_hash: &str,
+    ) -> impl Future<Output = Result<Option<DeviceAuth>, DbError>> + Send;
+    fn devices_of(
+        &self,
+        patient_id: &str,
+    ) -> impl Future<Output = Result<Vec<Device>, DbError>> + Send;
+    /// Revokes one of the patient's devices; false if it is not theirs or
+    /// was already revoked.
+    fn revoke_device(
+        &self,
+        patient_id: &str,
+        device_id: &str,
+    ) -> impl Future<Output = Result<bool, DbError>> + Send;
+    /// The newest consent that is neither revoked nor expired.
+    fn active_consent(
+        &self,
+        patient_id: &str,
+    ) -> impl Future<Output = Result<Option<Consent>, DbError>> + Send;
+    /// Revokes every active consent of the patient.
+    fn revoke_consent(
+        &self,
+        patient_id: &str,
+    ) -> impl Future<Output = Result<bool, DbError>> + Send;
+}
+
 /// Everything the server stores, whichever backend holds it.
-pub trait Database: Accounts + Clone + Send + Sync + 'static {
+pub trait Database: Accounts + Caseload + Clone + Send + Sync + 'static {
     /// Answers when the database does.
     fn health(&self) -> impl Future<Output = Result<(), DbError>> + Send;
 }
@@ -141,6 +263,36 @@ pub(crate) mod sql {
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1";
     pub const TOUCH_SESSION: &str = "UPDATE sessions SET last_seen_ms = $2 WHERE token_hash = $1";
     pub const DELETE_SESSION: &str = "DELETE FROM sessions WHERE token_hash = $1";
+    pub const INSERT_PATIENT: &str =
+        "INSERT INTO patients (id, clinic_id, counselor_id, display_name, created_ms)
+         VALUES ($1, $2, $3, $4, $5)";
+    pub const PATIENTS_OF: &str = "SELECT id, counselor_id, display_name, created_ms FROM patients
+         WHERE counselor_id = $1 ORDER BY display_name, id";
+    pub const PATIENT_OF: &str = "SELECT id, counselor_id, display_name, created_ms FROM patients
+         WHERE counselor_id = $1 AND id = $2";
+    pub const INSERT_PAIRING_CODE: &str =
+        "INSERT INTO pairing_codes (code_hash, patient_id, created_by, created_ms, expires_ms)
+         VALUES ($1, $2, $3, $4, $5)";
+    pub const USE_PAIRING_CODE: &str = "UPDATE pairing_codes SET used_ms = $2
+         WHERE code_hash = $1 AND used_ms IS NULL AND expires_ms > $2
+         RETURNING patient_id";
+    pub const INSERT_DEVICE: &str =
+        "INSERT INTO devices (id, patient_id, token_hash, label, created_ms)
+         VALUES ($1, $2, $3, $4, $5)";
+    pub const INSERT_CONSENT: &str = "INSERT INTO consents (id, patient_id, device_id, recipient, kinds, purpose, expires_ms, signed_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    pub const DEVICE_BY_TOKEN: &str =
+        "SELECT id, patient_id FROM devices WHERE token_hash = $1 AND revoked_ms IS NULL";
+    pub const DEVICES_OF: &str = "SELECT id, label, created_ms, revoked_ms FROM devices
+         WHERE patient_id = $1 ORDER BY created_ms, id";
+    pub const REVOKE_DEVICE: &str = "UPDATE devices SET revoked_ms = $3
+         WHERE patient_id = $1 AND id = $2 AND revoked_ms IS NULL";
+    pub const ACTIVE_CONSENT: &str =
+        "SELECT id, device_id, recipient, kinds, purpose, expires_ms, signed_ms FROM consents
+         WHERE patient_id = $1 AND revoked_ms IS NULL AND expires_ms > $2
+         ORDER BY signed_ms DESC, id DESC LIMIT 1";
+    pub const REVOKE_CONSENT: &str = "UPDATE consents SET revoked_ms = $2
+         WHERE patient_id = $1 AND revoked_ms IS NULL";
 }
 
 /// The backend chosen from the database URL. Handlers use this one type;
@@ -224,6 +376,67 @@ impl Accounts for AnyDatabase {
 
     async fn delete_session(&self, token_hash: &str) -> Result<(), DbError> {
         on_backend!(self, db => db.delete_session(token_hash))
+    }
+}
+
+impl Caseload for AnyDatabase {
+    async fn create_patient(
+        &self,
+        counselor: &User,
+        display_name: &str,
+    ) -> Result<Patient, DbError> {
+        on_backend!(self, db => db.create_patient(counselor, display_name))
+    }
+
+    async fn patients_of(&self, counselor_id: &str) -> Result<Vec<Patient>, DbError> {
+        on_backend!(self, db => db.patients_of(counselor_id))
+    }
+
+    async fn patient_of(
+        &self,
+        counselor_id: &str,
+        patient_id: &str,
+    ) -> Result<Option<Patient>, DbError> {
+        on_backend!(self, db => db.patient_of(counselor_id, patient_id))
+    }
+
+    async fn create_pairing_code(
+        &self,
+        code_hash: &str,
+        patient_id: &str,
+        created_by: &str,
+        expires_ms: i64,
+    ) -> Result<(), DbError> {
+        on_backend!(self, db => db.create_pairing_code(code_hash, patient_id, created_by, expires_ms))
+    }
+
+    async fn redeem(
+        &self,
+        code_hash: &str,
+        device: &NewDevice,
+        consent: &NewConsent,
+    ) -> Result<Option<Paired>, DbError> {
+        on_backend!(self, db => db.redeem(code_hash, device, consent))
+    }
+
+    async fn device_by_token(&self, token_hash: &str) -> Result<Option<DeviceAuth>, DbError> {
+        on_backend!(self, db => db.device_by_token(token_hash))
+    }
+
+    async fn devices_of(&self, patient_id: &str) -> Result<Vec<Device>, DbError> {
+        on_backend!(self, db => db.devices_of(patient_id))
+    }
+
+    async fn revoke_device(&self, patient_id: &str, device_id: &str) -> Result<bool, DbError> {
+        on_backend!(self, db => db.revoke_device(patient_id, device_id))
+    }
+
+    async fn active_consent(&self, patient_id: &str) -> Result<Option<Consent>, DbError> {
+        on_backend!(self, db => db.active_consent(patient_id))
+    }
+
+    async fn revoke_consent(&self, patient_id: &str) -> Result<bool, DbError> {
+        on_backend!(self, db => db.revoke_consent(patient_id))
     }
 }
 

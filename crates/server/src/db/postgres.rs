@@ -25,6 +25,7 @@ impl PostgresDatabase {
 }
 
 super::accounts::accounts_for!(PostgresDatabase, PgRow);
+super::caseload::caseload_for!(PostgresDatabase, PgRow);
 
 impl Database for PostgresDatabase {
     async fn health(&self) -> Result<(), DbError> {

@@ -49,6 +49,7 @@ impl SqliteDatabase {
 }
 
 super::accounts::accounts_for!(SqliteDatabase, SqliteRow);
+super::caseload::caseload_for!(SqliteDatabase, SqliteRow);
 
 impl Database for SqliteDatabase {
     async fn health(&self) -> Result<(), DbError> {

@@ -4,6 +4,8 @@
 //! drift apart.
 
 pub mod auth;
+pub mod caseload;
+pub mod device;
 pub mod error;
 pub mod limit;
 
@@ -34,12 +36,14 @@ pub struct AppState {
     pub db: AnyDatabase,
     pub settings: Arc<Settings>,
     pub logins: Arc<LoginLimiter>,
+    /// Wrong pairing codes, counted per client address.
+    pub pairings: Arc<LoginLimiter>,
 }
 
 #[derive(OpenApi)]
 #[openapi(info(
     title = "Steady server",
-    description = "The clinic's server for Steady: staff accounts now; pairing, sync and the counselor API as they land."
+    description = "The clinic's server for Steady: staff accounts, caseloads and pairing now; sync and the counselor API as they land."
 ))]
 struct ApiDoc;
 
@@ -49,6 +53,13 @@ pub fn router(state: AppState) -> (axum::Router, OpenApiDoc) {
         .routes(routes!(health))
         .routes(routes!(auth::login, auth::logout))
         .routes(routes!(auth::me))
+        .routes(routes!(caseload::list_patients, caseload::add_patient))
+        .routes(routes!(caseload::create_pairing_code))
+        .routes(routes!(caseload::list_devices))
+        .routes(routes!(caseload::revoke_device))
+        .routes(routes!(device::pair))
+        .routes(routes!(device::status, device::unpair))
+        .routes(routes!(device::revoke_consent))
         .split_for_parts();
     let document = api.clone();
     let router = router
