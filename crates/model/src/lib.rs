@@ -11,6 +11,7 @@ pub mod fhir;
 pub mod hlc;
 pub mod ics;
 pub mod ids;
+pub mod merge;
 pub mod plan;
 pub mod program;
 pub mod questionnaire;
