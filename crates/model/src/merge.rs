@@ -9,20 +9,24 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::hlc::Hlc;
 
 /// One field's state: its value (none once removed) and the stamp of the
 /// write that set it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Stamped {
+    #[serde(default)]
     pub value: Option<Value>,
     pub stamp: Hlc,
 }
 
 /// A record as replicas exchange it: every stamped field.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct FieldMap(pub BTreeMap<String, Stamped>);
 
 impl FieldMap {

@@ -96,10 +96,12 @@ async fn story(db: TestDb) {
             "GET /v1/me",
             "GET /v1/patients",
             "GET /v1/patients/{patient_id}/devices",
+            "GET /v1/sync/pull",
             "POST /v1/pair",
             "POST /v1/patients",
             "POST /v1/patients/{patient_id}/pairing-codes",
             "POST /v1/session",
+            "POST /v1/sync/push",
         ]
     );
 

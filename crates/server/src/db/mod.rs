@@ -6,6 +6,7 @@
 mod accounts;
 mod caseload;
 pub mod postgres;
+mod records;
 pub mod sqlite;
 
 use std::future::Future;
@@ -212,8 +213,51 @@ pub trait Caseload {
     ) -> impl Future<Output = Result<bool, DbError>> + Send;
 }
 
+/// A record a device pushes, already checked.
+#[derive(Clone, Debug)]
+pub struct Incoming {
+    pub id: String,
+    pub kind: String,
+    pub fields: steady_model::merge::FieldMap,
+}
+
+/// What became of one pushed record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PushOutcome {
+    /// Merged (or already there: a replayed push changes nothing).
+    Applied,
+    Refused(String),
+}
+
+/// A record as stored, with the change number of its last change.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredRecord {
+    pub id: String,
+    pub kind: String,
+    pub change: i64,
+    pub fields: steady_model::merge::FieldMap,
+}
+
+/// Shared records, merged and numbered per patient.
+pub trait Records {
+    /// Merges each record into the patient's copy, in one transaction.
+    fn push(
+        &self,
+        patient_id: &str,
+        records: &[Incoming],
+    ) -> impl Future<Output = Result<Vec<PushOutcome>, DbError>> + Send;
+    /// The patient's records changed after change `after`, oldest change
+    /// first, at most `limit`.
+    fn pull(
+        &self,
+        patient_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<StoredRecord>, DbError>> + Send;
+}
+
 /// Everything the server stores, whichever backend holds it.
-pub trait Database: Accounts + Caseload + Clone + Send + Sync + 'static {
+pub trait Database: Accounts + Caseload + Records + Clone + Send + Sync + 'static {
     /// Answers when the database does.
     fn health(&self) -> impl Future<Output = Result<(), DbError>> + Send;
 }
@@ -293,6 +337,19 @@ pub(crate) mod sql {
          ORDER BY signed_ms DESC, id DESC LIMIT 1";
     pub const REVOKE_CONSENT: &str = "UPDATE consents SET revoked_ms = $2
          WHERE patient_id = $1 AND revoked_ms IS NULL";
+    pub const ENSURE_COUNTER: &str =
+        "INSERT INTO patient_changes (patient_id, last_change) VALUES ($1, 0)
+         ON CONFLICT (patient_id) DO NOTHING";
+    pub const LOCK_PATIENT: &str =
+        "UPDATE patient_changes SET last_change = last_change WHERE patient_id = $1";
+    pub const NEXT_CHANGE: &str = "UPDATE patient_changes SET last_change = last_change + 1
+         WHERE patient_id = $1 RETURNING last_change";
+    pub const RECORD: &str = "SELECT kind, fields FROM records WHERE patient_id = $1 AND id = $2";
+    pub const UPSERT_RECORD: &str = "INSERT INTO records (patient_id, id, kind, fields, change_no)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (patient_id, id) DO UPDATE SET fields = excluded.fields, change_no = excluded.change_no";
+    pub const PULL: &str = "SELECT id, kind, fields, change_no FROM records
+         WHERE patient_id = $1 AND change_no > $2 ORDER BY change_no LIMIT $3";
 }
 
 /// The backend chosen from the database URL. Handlers use this one type;
@@ -437,6 +494,25 @@ impl Caseload for AnyDatabase {
 
     async fn revoke_consent(&self, patient_id: &str) -> Result<bool, DbError> {
         on_backend!(self, db => db.revoke_consent(patient_id))
+    }
+}
+
+impl Records for AnyDatabase {
+    async fn push(
+        &self,
+        patient_id: &str,
+        records: &[Incoming],
+    ) -> Result<Vec<PushOutcome>, DbError> {
+        on_backend!(self, db => db.push(patient_id, records))
+    }
+
+    async fn pull(
+        &self,
+        patient_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredRecord>, DbError> {
+        on_backend!(self, db => db.pull(patient_id, after, limit))
     }
 }
 

@@ -26,6 +26,7 @@ impl PostgresDatabase {
 
 super::accounts::accounts_for!(PostgresDatabase, PgRow);
 super::caseload::caseload_for!(PostgresDatabase, PgRow);
+super::records::records_for!(PostgresDatabase);
 
 impl Database for PostgresDatabase {
     async fn health(&self) -> Result<(), DbError> {

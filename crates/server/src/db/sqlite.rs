@@ -50,6 +50,7 @@ impl SqliteDatabase {
 
 super::accounts::accounts_for!(SqliteDatabase, SqliteRow);
 super::caseload::caseload_for!(SqliteDatabase, SqliteRow);
+super::records::records_for!(SqliteDatabase);
 
 impl Database for SqliteDatabase {
     async fn health(&self) -> Result<(), DbError> {

@@ -8,6 +8,7 @@ pub mod caseload;
 pub mod device;
 pub mod error;
 pub mod limit;
+pub mod sync;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,6 +61,8 @@ pub fn router(state: AppState) -> (axum::Router, OpenApiDoc) {
         .routes(routes!(device::pair))
         .routes(routes!(device::status, device::unpair))
         .routes(routes!(device::revoke_consent))
+        .routes(routes!(sync::push))
+        .routes(routes!(sync::pull))
         .split_for_parts();
     let document = api.clone();
     let router = router

@@ -4,7 +4,7 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
-use steady_server::db::{Accounts, AnyDatabase, NewUser, Role, User};
+use steady_server::db::{Accounts, AnyDatabase, Caseload, NewUser, Role, User};
 use steady_server::secret::hash_password;
 use steady_server::{Running, Settings, launch};
 use tempfile::TempDir;
@@ -101,4 +101,40 @@ pub fn client() -> reqwest::Client {
         .cookie_store(true)
         .build()
         .unwrap()
+}
+
+/// A patient of a new counselor, with one device paired with consent to
+/// `kinds`; returns the device token and the patient's id.
+pub async fn paired_device(
+    db: &TestDb,
+    base: &str,
+    email: &str,
+    kinds: &[&str],
+) -> (String, String) {
+    let counselor = staff(db, email, "river stone lantern 42", Role::Counselor).await;
+    let any = AnyDatabase::connect(db.url()).await.unwrap();
+    let patient = any.create_patient(&counselor, "Ana R.").await.unwrap();
+    let code = "PAST234567";
+    any.create_pairing_code(
+        &steady_server::secret::token_hash(code),
+        &patient.id,
+        &counselor.id,
+        chrono::Utc::now().timestamp_millis() + 600_000,
+    )
+    .await
+    .unwrap();
+    let expires = chrono::Utc::now() + chrono::TimeDelta::days(30);
+    let r: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/v1/pair"))
+        .json(&serde_json::json!({
+            "code": code,
+            "consent": {"recipient": "Riverside IOP", "kinds": kinds, "purpose": "treatment", "expires_at": expires.to_rfc3339()}
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (r["token"].as_str().unwrap().to_owned(), patient.id)
 }
