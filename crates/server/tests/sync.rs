@@ -65,7 +65,7 @@ fn statuses(results: &Value) -> Vec<String> {
 async fn story(db: TestDb) {
     let server = start(&db).await;
     let base = &format!("http://{}", server.addr);
-    let (token, _) =
+    let (token, _, _) =
         paired_device(&db, base, "dana@clinic.example", &["checkin", "worksheet"]).await;
     let now = chrono::Utc::now().timestamp_millis() as u64;
 
@@ -234,7 +234,7 @@ async fn story(db: TestDb) {
 async fn concurrent(db: TestDb) {
     let server = start(&db).await;
     let base = format!("http://{}", server.addr);
-    let (token, _) = paired_device(&db, &base, "dana@clinic.example", &["checkin"]).await;
+    let (token, _, _) = paired_device(&db, &base, "dana@clinic.example", &["checkin"]).await;
     let now = chrono::Utc::now().timestamp_millis() as u64;
     let mut writers = Vec::new();
     for w in 0..4u32 {

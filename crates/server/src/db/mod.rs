@@ -4,6 +4,7 @@
 //! is chosen once, from the database URL.
 
 mod accounts;
+mod audit;
 mod caseload;
 pub mod postgres;
 mod records;
@@ -256,8 +257,48 @@ pub trait Records {
     ) -> impl Future<Output = Result<Vec<StoredRecord>, DbError>> + Send;
 }
 
+/// One audited read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at_ms: i64,
+    /// The staff account that read.
+    pub actor_id: String,
+    /// Whose data was read.
+    pub patient_id: String,
+    pub action: String,
+    pub detail: String,
+}
+
+/// The append-only audit log, and the reads it records.
+pub trait Audit {
+    /// Appends an entry. Called before the data it describes is returned.
+    fn audit(
+        &self,
+        clinic_id: &str,
+        actor_id: &str,
+        patient_id: &str,
+        action: &str,
+        detail: &str,
+    ) -> impl Future<Output = Result<(), DbError>> + Send;
+    /// The clinic's entries, newest first, optionally for one patient or actor.
+    fn audit_log(
+        &self,
+        clinic_id: &str,
+        patient_id: Option<&str>,
+        actor_id: Option<&str>,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<AuditEntry>, DbError>> + Send;
+    /// The care team's current copy of a patient's records of one kind.
+    fn records_of(
+        &self,
+        patient_id: &str,
+        kind: &str,
+    ) -> impl Future<Output = Result<Vec<StoredRecord>, DbError>> + Send;
+}
+
 /// Everything the server stores, whichever backend holds it.
-pub trait Database: Accounts + Caseload + Records + Clone + Send + Sync + 'static {
+pub trait Database: Accounts + Caseload + Records + Audit + Clone + Send + Sync + 'static {
     /// Answers when the database does.
     fn health(&self) -> impl Future<Output = Result<(), DbError>> + Send;
 }
@@ -350,6 +391,14 @@ pub(crate) mod sql {
          ON CONFLICT (patient_id, id) DO UPDATE SET fields = excluded.fields, change_no = excluded.change_no";
     pub const PULL: &str = "SELECT id, kind, fields, change_no FROM records
          WHERE patient_id = $1 AND change_no > $2 ORDER BY change_no LIMIT $3";
+    pub const INSERT_AUDIT: &str =
+        "INSERT INTO audit_log (at_ms, clinic_id, actor_id, patient_id, action, detail)
+         VALUES ($1, $2, $3, $4, $5, $6)";
+    pub const AUDIT_LOG: &str = "SELECT id, at_ms, actor_id, patient_id, action, detail FROM audit_log
+         WHERE clinic_id = $1 AND (CAST($2 AS TEXT) IS NULL OR patient_id = $2) AND (CAST($3 AS TEXT) IS NULL OR actor_id = $3)
+         ORDER BY id DESC LIMIT $4";
+    pub const RECORDS_OF_KIND: &str = "SELECT id, kind, fields, change_no FROM records
+         WHERE patient_id = $1 AND kind = $2 ORDER BY change_no";
 }
 
 /// The backend chosen from the database URL. Handlers use this one type;
@@ -513,6 +562,33 @@ impl Records for AnyDatabase {
         limit: i64,
     ) -> Result<Vec<StoredRecord>, DbError> {
         on_backend!(self, db => db.pull(patient_id, after, limit))
+    }
+}
+
+impl Audit for AnyDatabase {
+    async fn audit(
+        &self,
+        clinic_id: &str,
+        actor_id: &str,
+        patient_id: &str,
+        action: &str,
+        detail: &str,
+    ) -> Result<(), DbError> {
+        on_backend!(self, db => db.audit(clinic_id, actor_id, patient_id, action, detail))
+    }
+
+    async fn audit_log(
+        &self,
+        clinic_id: &str,
+        patient_id: Option<&str>,
+        actor_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>, DbError> {
+        on_backend!(self, db => db.audit_log(clinic_id, patient_id, actor_id, limit))
+    }
+
+    async fn records_of(&self, patient_id: &str, kind: &str) -> Result<Vec<StoredRecord>, DbError> {
+        on_backend!(self, db => db.records_of(patient_id, kind))
     }
 }
 

@@ -27,6 +27,7 @@ impl PostgresDatabase {
 super::accounts::accounts_for!(PostgresDatabase, PgRow);
 super::caseload::caseload_for!(PostgresDatabase, PgRow);
 super::records::records_for!(PostgresDatabase);
+super::audit::audit_for!(PostgresDatabase, PgRow);
 
 impl Database for PostgresDatabase {
     async fn health(&self) -> Result<(), DbError> {

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod caseload;
+pub mod counselor;
 pub mod device;
 pub mod error;
 pub mod limit;
@@ -63,6 +64,8 @@ pub fn router(state: AppState) -> (axum::Router, OpenApiDoc) {
         .routes(routes!(device::revoke_consent))
         .routes(routes!(sync::push))
         .routes(routes!(sync::pull))
+        .routes(routes!(counselor::patient_records))
+        .routes(routes!(counselor::audit_log))
         .split_for_parts();
     let document = api.clone();
     let router = router

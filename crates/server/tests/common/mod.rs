@@ -104,13 +104,13 @@ pub fn client() -> reqwest::Client {
 }
 
 /// A patient of a new counselor, with one device paired with consent to
-/// `kinds`; returns the device token and the patient's id.
+/// `kinds`; returns the device token, the patient's id and the counselor.
 pub async fn paired_device(
     db: &TestDb,
     base: &str,
     email: &str,
     kinds: &[&str],
-) -> (String, String) {
+) -> (String, String, User) {
     let counselor = staff(db, email, "river stone lantern 42", Role::Counselor).await;
     let any = AnyDatabase::connect(db.url()).await.unwrap();
     let patient = any.create_patient(&counselor, "Ana R.").await.unwrap();
@@ -136,5 +136,9 @@ pub async fn paired_device(
         .json()
         .await
         .unwrap();
-    (r["token"].as_str().unwrap().to_owned(), patient.id)
+    (
+        r["token"].as_str().unwrap().to_owned(),
+        patient.id,
+        counselor,
+    )
 }

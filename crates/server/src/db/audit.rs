@@ -1,0 +1,85 @@
+//! The audit log and the counselor's reads of a patient's records. The SQL
+//! is the same on both backends, so one macro writes the implementation.
+
+/// Implements `Audit` for a backend struct with a `pool` field whose rows
+/// are `$row`.
+macro_rules! audit_for {
+    ($db:ty, $row:ty) => {
+        fn audit_entry_of(row: &$row) -> $crate::db::AuditEntry {
+            $crate::db::AuditEntry {
+                id: row.get("id"),
+                at_ms: row.get("at_ms"),
+                actor_id: row.get("actor_id"),
+                patient_id: row.get("patient_id"),
+                action: row.get("action"),
+                detail: row.get("detail"),
+            }
+        }
+
+        impl $crate::db::Audit for $db {
+            async fn audit(
+                &self,
+                clinic_id: &str,
+                actor_id: &str,
+                patient_id: &str,
+                action: &str,
+                detail: &str,
+            ) -> Result<(), $crate::db::DbError> {
+                sqlx::query($crate::db::sql::INSERT_AUDIT)
+                    .bind($crate::db::now_ms())
+                    .bind(clinic_id)
+                    .bind(actor_id)
+                    .bind(patient_id)
+                    .bind(action)
+                    .bind(detail)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn audit_log(
+                &self,
+                clinic_id: &str,
+                patient_id: Option<&str>,
+                actor_id: Option<&str>,
+                limit: i64,
+            ) -> Result<Vec<$crate::db::AuditEntry>, $crate::db::DbError> {
+                let rows = sqlx::query($crate::db::sql::AUDIT_LOG)
+                    .bind(clinic_id)
+                    .bind(patient_id)
+                    .bind(actor_id)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows.iter().map(audit_entry_of).collect())
+            }
+
+            async fn records_of(
+                &self,
+                patient_id: &str,
+                kind: &str,
+            ) -> Result<Vec<$crate::db::StoredRecord>, $crate::db::DbError> {
+                let rows = sqlx::query($crate::db::sql::RECORDS_OF_KIND)
+                    .bind(patient_id)
+                    .bind(kind)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|row| {
+                        let text: String = row.get("fields");
+                        Ok($crate::db::StoredRecord {
+                            id: row.get("id"),
+                            kind: row.get("kind"),
+                            change: row.get("change_no"),
+                            fields: serde_json::from_str(&text).map_err(|e| {
+                                $crate::db::DbError::Corrupt(format!("record fields: {e}"))
+                            })?,
+                        })
+                    })
+                    .collect()
+            }
+        }
+    };
+}
+
+pub(crate) use audit_for;

@@ -1,0 +1,169 @@
+//! The counselor's reads of a patient's shared records, and the admin's view
+//! of the audit log. Every read that returns patient data is written to the
+//! append-only audit log first; without an active consent the patient's
+//! records answer 404, exactly as for a patient who is not on the caseload.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::auth::Staff;
+use super::caseload::own_patient;
+use super::device::SHAREABLE_KINDS;
+use super::error::{ApiError, ErrorBody};
+use crate::db::{Audit, AuditEntry, Caseload, Role};
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RecordsQuery {
+    /// checkin, trigger, event, attendance, program, worksheet or plan.
+    pub kind: String,
+    /// Earliest `at` included (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// First `at` excluded (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// A record's current values (removed fields left out).
+#[derive(Serialize, ToSchema)]
+pub struct PatientRecord {
+    pub id: String,
+    pub kind: String,
+    #[schema(value_type = Object)]
+    pub fields: BTreeMap<String, Value>,
+}
+
+/// One patient's shared records of one kind, optionally in a time range.
+#[utoipa::path(get, path = "/v1/patients/{patient_id}/records", tag = "counselor",
+    params(("patient_id" = String, Path), RecordsQuery),
+    responses(
+        (status = 200, body = [PatientRecord]),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "Not on your caseload, or no active consent", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+pub async fn patient_records(
+    State(app): State<AppState>,
+    staff: Staff,
+    Path(patient_id): Path<String>,
+    query: Result<Query<RecordsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<PatientRecord>>, ApiError> {
+    let Query(query) = query.map_err(|e| {
+        ApiError::unprocessable(
+            "query",
+            format!("The query is not usable: {}", e.body_text()),
+        )
+    })?;
+    if !SHAREABLE_KINDS.contains(&query.kind.as_str()) {
+        return Err(ApiError::unprocessable(
+            "kind",
+            format!("kind must be one of {}.", SHAREABLE_KINDS.join(", ")),
+        ));
+    }
+    let patient = own_patient(&app, &staff, &patient_id).await?;
+    let consent = app
+        .db
+        .active_consent(&patient.id)
+        .await?
+        .filter(|c| c.kinds.contains(&query.kind))
+        .ok_or_else(|| ApiError::not_found("No such patient on your caseload."))?;
+    let user = &staff.session.user;
+    app.db
+        .audit(
+            &user.clinic_id,
+            &user.id,
+            &patient.id,
+            "read records",
+            &format!("kind={}", query.kind),
+        )
+        .await?;
+    let in_range = |fields: &BTreeMap<String, Value>| {
+        let at = fields
+            .get("at")
+            .and_then(Value::as_str)
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc));
+        match at {
+            Some(at) => query.from.is_none_or(|f| at >= f) && query.to.is_none_or(|t| at < t),
+            None => query.from.is_none() && query.to.is_none(),
+        }
+    };
+    let records: Vec<PatientRecord> = app
+        .db
+        .records_of(&patient.id, &query.kind)
+        .await?
+        .into_iter()
+        .filter(|r| !r.fields.is_deleted())
+        .map(|r| PatientRecord {
+            id: r.id,
+            kind: r.kind,
+            fields: r
+                .fields
+                .0
+                .into_iter()
+                .filter_map(|(path, f)| Some((path, f.value?)))
+                .collect(),
+        })
+        .filter(|r| in_range(&r.fields))
+        .collect();
+    tracing::info!(patient = %patient.id, counselor = %user.id, records = records.len(), consent = %consent.id, "records read");
+    Ok(Json(records))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    pub patient_id: Option<String>,
+    pub actor_id: Option<String>,
+    /// 1 to 1000; 200 by default.
+    pub limit: Option<i64>,
+}
+
+/// The clinic's audit log, newest first (admins only).
+#[utoipa::path(get, path = "/v1/audit", tag = "admin", params(AuditQuery),
+    responses(
+        (status = 200, body = [AuditEntry]),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+pub async fn audit_log(
+    State(app): State<AppState>,
+    staff: Staff,
+    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+    if staff.session.user.role != Role::Admin {
+        return Err(ApiError::forbidden(
+            "Only the clinic's admins can read the audit log.",
+        ));
+    }
+    let Query(query) = query.map_err(|e| {
+        ApiError::unprocessable(
+            "query",
+            format!("The query is not usable: {}", e.body_text()),
+        )
+    })?;
+    let limit = query.limit.unwrap_or(200);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::unprocessable(
+            "limit",
+            "Ask for 1 to 1000 entries.",
+        ));
+    }
+    Ok(Json(
+        app.db
+            .audit_log(
+                &staff.session.user.clinic_id,
+                query.patient_id.as_deref(),
+                query.actor_id.as_deref(),
+                limit,
+            )
+            .await?,
+    ))
+}

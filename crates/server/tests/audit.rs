@@ -1,0 +1,208 @@
+//! A counselor's reads of a patient's records against the real server, on
+//! SQLite and on PostgreSQL: consent decides what they see, every read is in
+//! the append-only audit log, and only admins read that log.
+
+mod common;
+
+use common::{TestDb, client, paired_device, start};
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use steady_server::db::{Accounts, AnyDatabase, NewUser, Role};
+use steady_server::secret::hash_password;
+
+const PASSWORD: &str = "river stone lantern 42";
+
+fn stamp(ms: u64) -> String {
+    format!("{ms:015}-{:010}-{:016x}", 0, 7)
+}
+
+fn record(id: &str, kind: &str, at: &str, craving: i64, ms: u64) -> Value {
+    json!({"id": id, "kind": kind, "fields": {
+        "at": {"value": at, "stamp": stamp(ms)},
+        "craving": {"value": craving, "stamp": stamp(ms)},
+        "visibility": {"value": "care_team", "stamp": stamp(ms)},
+    }})
+}
+
+async fn sign_in(http: &Client, base: &str, email: &str) {
+    let r = http
+        .post(format!("{base}/v1/session"))
+        .json(&json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+async fn get(http: &Client, url: String) -> (StatusCode, Value) {
+    let r = http.get(url).send().await.unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn story(db: TestDb) {
+    let server = start(&db).await;
+    let base = &format!("http://{}", server.addr);
+    let (token, patient, counselor) =
+        paired_device(&db, base, "dana@clinic.example", &["checkin"]).await;
+    let any = AnyDatabase::connect(db.url()).await.unwrap();
+    any.create_user(&NewUser {
+        clinic_id: counselor.clinic_id.clone(),
+        email: "admin@clinic.example".into(),
+        name: "Admin".into(),
+        role: Role::Admin,
+        password_hash: hash_password(PASSWORD).unwrap(),
+    })
+    .await
+    .unwrap();
+    let now = chrono::Utc::now().timestamp_millis() as u64;
+    let pushed = [
+        record(
+            "0190a000-0000-7000-8000-000000000001",
+            "checkin",
+            "2026-11-20T23:05:00-07:00",
+            9,
+            now,
+        ),
+        record(
+            "0190a000-0000-7000-8000-000000000002",
+            "checkin",
+            "2026-11-24T08:00:00-07:00",
+            2,
+            now,
+        ),
+    ];
+    let r = Client::new()
+        .post(format!("{base}/v1/sync/push"))
+        .bearer_auth(&token)
+        .json(&json!({"records": pushed}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    let dana = &client();
+    sign_in(dana, base, "dana@clinic.example").await;
+    let (status, all) = get(
+        dana,
+        format!("{base}/v1/patients/{patient}/records?kind=checkin"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(all.as_array().unwrap().len(), 2);
+    let (_, week) = get(dana, format!("{base}/v1/patients/{patient}/records?kind=checkin&from=2026-11-23T00:00:00Z&to=2026-11-30T00:00:00Z")).await;
+    assert_eq!(week.as_array().unwrap().len(), 1);
+    assert_eq!(week[0]["fields"]["craving"], 2);
+    let (status, body) = get(
+        dana,
+        format!("{base}/v1/patients/{patient}/records?kind=diary"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("kind"))
+    );
+    // A kind outside the consent looks like nothing at all.
+    assert_eq!(
+        get(
+            dana,
+            format!("{base}/v1/patients/{patient}/records?kind=worksheet")
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+
+    // The admin sees both reads, newest first; a counselor may not look.
+    assert_eq!(
+        get(dana, format!("{base}/v1/audit")).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let admin = &client();
+    sign_in(admin, base, "admin@clinic.example").await;
+    let (status, log) = get(admin, format!("{base}/v1/audit?patient_id={patient}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let entries = log.as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{log}");
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["actor_id"] == counselor.id.as_str() && e["action"] == "read records")
+    );
+    assert_eq!(entries[0]["detail"], "kind=checkin");
+    assert!(entries[0]["id"].as_i64() > entries[1]["id"].as_i64());
+    let (_, none) = get(admin, format!("{base}/v1/audit?actor_id=someone-else")).await;
+    assert_eq!(none, json!([]));
+    assert_eq!(
+        get(admin, format!("{base}/v1/audit?limit=0")).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // The log refuses to be changed or emptied, whoever asks.
+    let raw: Result<_, sqlx::Error> = match &any {
+        AnyDatabase::Sqlite(_) => {
+            let pool = sqlx::SqlitePool::connect(db.url()).await.unwrap();
+            let update = sqlx::query("UPDATE audit_log SET detail = 'nothing'")
+                .execute(&pool)
+                .await;
+            let delete = sqlx::query("DELETE FROM audit_log").execute(&pool).await;
+            Ok((update.is_err(), delete.is_err()))
+        }
+        AnyDatabase::Postgres(_) => {
+            let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
+            let update = sqlx::query("UPDATE audit_log SET detail = 'nothing'")
+                .execute(&pool)
+                .await;
+            let delete = sqlx::query("DELETE FROM audit_log").execute(&pool).await;
+            Ok((update.is_err(), delete.is_err()))
+        }
+    };
+    assert_eq!(raw.unwrap(), (true, true), "UPDATE and DELETE are refused");
+    assert_eq!(
+        get(admin, format!("{base}/v1/audit"))
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Consent withdrawn: the records answer 404 and nothing more is logged.
+    let r = Client::new()
+        .delete(format!("{base}/v1/device/consent"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let (status, body) = get(
+        dana,
+        format!("{base}/v1/patients/{patient}/records?kind=checkin"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(!body.to_string().contains("craving"), "{body}");
+    assert_eq!(
+        get(admin, format!("{base}/v1/audit"))
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    server.stop().await.unwrap();
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn counselor_reads_are_consented_and_audited_on_sqlite() {
+    story(TestDb::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn counselor_reads_are_consented_and_audited_on_postgres() {
+    story(TestDb::postgres().await).await;
+}
