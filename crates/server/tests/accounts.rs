@@ -123,7 +123,7 @@ async fn story(db: TestDb) {
             "remember",
         ),
         (json!({"email": "dana@clinic.example"}), "password"),
-        (json!({"email": 7, "password": PASSWORD}), "body"),
+        (json!({"email": 7, "password": PASSWORD}), "email"),
     ] {
         let r = http
             .post(format!("{base}/v1/session"))
@@ -141,6 +141,17 @@ async fn story(db: TestDb) {
     assert_eq!(
         post_session(http, base, vec![b'x'; 2 << 20]).await,
         StatusCode::PAYLOAD_TOO_LARGE
+    );
+    let r = http
+        .post(format!("{base}/v1/session"))
+        .body(json!({"email": "dana@clinic.example", "password": PASSWORD}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "JSON without its content type"
     );
     assert_eq!(me(http, base).await.status(), StatusCode::UNAUTHORIZED);
 

@@ -209,6 +209,19 @@ async fn story(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["field"], "extra");
+    let r = Client::new()
+        .post(format!("{base}/v1/sync/push"))
+        .bearer_auth(&token)
+        .json(&json!({"records": [{"id": 5, "kind": "checkin", "fields": {}}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["field"],
+        "records[0].id"
+    );
 
     // Consent withdrawn: push and pull both stop.
     let r = Client::new()

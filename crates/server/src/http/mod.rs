@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::routing::get;
 use serde::Serialize;
@@ -97,36 +96,77 @@ pub async fn health(State(app): State<AppState>) -> Result<Json<Health>, ApiErro
     }
 }
 
-/// A JSON request body whose problems come back as this API's errors:
-/// malformed JSON, unknown fields and wrong types are a 400 naming the
-/// problem, a missing content type a 415, an oversized body a 413.
+/// A JSON request body whose problems come back as this API's errors, each
+/// naming the field at fault: broken JSON is a 400, unknown fields, missing
+/// fields and wrong types a 422, a missing JSON content type a 415, and a
+/// body over [`MAX_BODY_BYTES`] a 413.
 pub struct JsonBody<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(value)) => Ok(JsonBody(value)),
-            Err(rejection) => Err(json_problem(rejection)),
+        let is_json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(';')
+                    .next()
+                    .is_some_and(|t| t.trim() == "application/json")
+            });
+        if !is_json {
+            let mut error = ApiError::invalid(
+                "body",
+                "Send the body as JSON with Content-Type: application/json.",
+            );
+            error.status = axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE;
+            return Err(error);
         }
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|rejection| {
+            let mut error = ApiError::invalid(
+                "body",
+                format!("The request body is larger than {MAX_BODY_BYTES} bytes; send less at a time."),
+            );
+            error.status = rejection.status();
+            error
+        })?;
+        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+        let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(json_problem)?;
+        deserializer.end().map_err(|e| {
+            ApiError::invalid("body", format!("The request body is not valid JSON: {e}."))
+        })?;
+        Ok(JsonBody(value))
     }
 }
 
-fn json_problem(rejection: JsonRejection) -> ApiError {
-    let status = rejection.status();
-    let text = rejection.body_text();
-    // serde's message says which field and why ("unknown field `x`",
-    // "missing field `email`", "invalid type: ..."); it never echoes values
-    // beyond the field name.
-    let detail = text.rsplit(": ").next().unwrap_or(&text).to_owned();
-    let field = detail
-        .split('`')
-        .nth(1)
-        .filter(|_| detail.contains("field `"))
-        .unwrap_or("body")
-        .to_owned();
-    let mut error = ApiError::invalid(&field, format!("The request body is not usable: {detail}"));
-    error.status = status;
-    error
+fn json_problem(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let inner = error.inner();
+    let message = inner.to_string();
+    let path = error.path().to_string();
+    // An unknown or missing field is reported at its parent; name the
+    // field itself.
+    let unknown = ["unknown field `", "missing field `"]
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))
+        .and_then(|rest| rest.split('`').next());
+    let field = match (unknown, path.as_str()) {
+        (Some(name), "." | "") => name.to_owned(),
+        (Some(name), full) if full.ends_with(name) => full.to_owned(),
+        (Some(name), parent) => format!("{parent}.{name}"),
+        (None, "." | "") => "body".to_owned(),
+        (None, p) => p.to_owned(),
+    };
+    let detail = message.split(" at line ").next().unwrap_or(&message);
+    let mut api = ApiError::invalid(
+        &field,
+        format!("The request body is not usable at {field}: {detail}."),
+    );
+    if inner.is_syntax() || inner.is_eof() {
+        api.field = Some("body".to_owned());
+        api.message = format!("The request body is not valid JSON: {detail}.");
+    } else {
+        api.status = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    api
 }
