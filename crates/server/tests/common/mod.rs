@@ -114,9 +114,16 @@ pub async fn paired_device(
     let counselor = staff(db, email, "river stone lantern 42", Role::Counselor).await;
     let any = AnyDatabase::connect(db.url()).await.unwrap();
     let patient = any.create_patient(&counselor, "Ana R.").await.unwrap();
-    let code = "PAST234567";
+    let code: String = {
+        use rand::Rng;
+        let alphabet = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+        let mut rng = rand::rng();
+        (0..10)
+            .map(|_| alphabet[rng.random_range(0..alphabet.len())] as char)
+            .collect()
+    };
     any.create_pairing_code(
-        &steady_server::secret::token_hash(code),
+        &steady_server::secret::token_hash(&code),
         &patient.id,
         &counselor.id,
         chrono::Utc::now().timestamp_millis() + 600_000,

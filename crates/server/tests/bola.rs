@@ -1,0 +1,170 @@
+//! Broken object-level authorization, checked from the router's own route
+//! list (the OpenAPI document it is built with), so a new route cannot slip
+//! past: counselor X's session and patient A's device token, aimed at
+//! patient B's ids on every route that takes an id, get nothing of B's.
+
+mod common;
+
+use common::{TestDb, client, paired_device, start};
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+
+const SECRET: &str = "B-SECRET-NOTE";
+
+async fn story(db: TestDb) {
+    let server = start(&db).await;
+    let base = &format!("http://{}", server.addr);
+    let (token_a, _patient_a, _x) =
+        paired_device(&db, base, "x@clinic.example", &["checkin"]).await;
+    let (token_b, patient_b, _y) = paired_device(&db, base, "y@clinic.example", &["checkin"]).await;
+    let stamp = format!(
+        "{:015}-{:010}-{:016x}",
+        chrono::Utc::now().timestamp_millis(),
+        0,
+        5
+    );
+    let r = Client::new()
+        .post(format!("{base}/v1/sync/push"))
+        .bearer_auth(&token_b)
+        .json(&json!({"records": [{"id": "0190a000-0000-7000-8000-0000000000bb", "kind": "checkin", "fields": {
+            "note": {"value": SECRET, "stamp": stamp},
+            "visibility": {"value": "care_team", "stamp": stamp},
+        }}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let device_b: Value = Client::new()
+        .get(format!("{base}/v1/device"))
+        .bearer_auth(&token_b)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let device_b = device_b["device_id"].as_str().unwrap().to_owned();
+
+    let x = &client();
+    let r = x
+        .post(format!("{base}/v1/session"))
+        .json(&json!({"email": "x@clinic.example", "password": "river stone lantern 42"}))
+        .send()
+        .await
+        .unwrap();
+    let csrf = r.json::<Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let api: Value = Client::new()
+        .get(format!("{base}/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut checked = 0;
+    for (template, item) in api["paths"].as_object().unwrap() {
+        if !template.contains('{') {
+            continue;
+        }
+        let mut path = template.clone();
+        for (param, value) in [
+            ("{patient_id}", patient_b.as_str()),
+            ("{device_id}", device_b.as_str()),
+        ] {
+            path = path.replace(param, value);
+        }
+        assert!(
+            !path.contains('{'),
+            "{template} takes an id this test does not know how to aim at another patient; add it here"
+        );
+        for method in item.as_object().unwrap().keys() {
+            let method: Method = method.to_uppercase().parse().unwrap();
+            let url = format!("{base}{path}?kind=checkin");
+            let as_x = x
+                .request(method.clone(), &url)
+                .header("x-csrf-token", &csrf)
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                as_x.status(),
+                StatusCode::NOT_FOUND,
+                "counselor X: {method} {template}"
+            );
+            let body = as_x.text().await.unwrap();
+            assert!(
+                !body.contains(SECRET) && !body.contains(&device_b),
+                "{method} {template}: {body}"
+            );
+            let as_a = Client::new()
+                .request(method.clone(), &url)
+                .bearer_auth(&token_a)
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
+            // A device token is not a staff session at all.
+            assert_eq!(
+                as_a.status(),
+                StatusCode::UNAUTHORIZED,
+                "device A: {method} {template}"
+            );
+            assert!(!as_a.text().await.unwrap().contains(SECRET));
+            checked += 1;
+        }
+    }
+    assert_eq!(
+        checked, 4,
+        "routes with ids: pairing codes, devices (list, revoke), records"
+    );
+
+    // Routes that act on the caller's own patient never reach B's records.
+    let pulled = Client::new()
+        .get(format!("{base}/v1/sync/pull"))
+        .bearer_auth(&token_a)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!pulled.contains(SECRET));
+    let caseload = x
+        .get(format!("{base}/v1/patients"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!caseload.contains(&patient_b));
+    // And X's attempts changed nothing of B's.
+    let still: Value = Client::new()
+        .get(format!("{base}/v1/device"))
+        .bearer_auth(&token_b)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(still["device_id"], device_b.as_str());
+
+    server.stop().await.unwrap();
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn no_route_hands_out_another_patients_data_on_sqlite() {
+    story(TestDb::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn no_route_hands_out_another_patients_data_on_postgres() {
+    story(TestDb::postgres().await).await;
+}
