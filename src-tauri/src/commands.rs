@@ -324,9 +324,9 @@ pub async fn export_worksheet(
     store: State<'_, OpenedStore>,
     id: RecordId,
 ) -> Reply<Vec<String>> {
-    let store = store.get()?;
-    let export = store.export_worksheet(id).await?;
-    let worksheet = store.get::<Worksheet>(id).await?.data;
+    let entry = store.get()?.get::<Worksheet>(id).await?;
+    let export = steady_core::fhir_export(&entry)?;
+    let worksheet = entry.data;
     let day = worksheet
         .completed
         .unwrap_or(worksheet.started)

@@ -13,4 +13,4 @@ pub use error::{ErrorReport, StoreError};
 pub use planner::{PlanInput, QuietHours, Reminder, ReminderKey, ReminderSettings, plan};
 pub use schedule::{AttendanceMark, OccurrenceView, WeekHours};
 pub use store::{DB_FILE, ListQuery, Page, PageCursor, Store, connect_options};
-pub use worksheets::FhirExport;
+pub use worksheets::{FhirExport, fhir_export};

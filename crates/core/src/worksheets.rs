@@ -86,27 +86,7 @@ impl Store {
 
     /// A completed worksheet as a FHIR QuestionnaireResponse, with its template.
     pub async fn export_worksheet(&self, id: RecordId) -> Result<FhirExport, StoreError> {
-        let entry = self.get::<Worksheet>(id).await?;
-        let w = entry.data;
-        let template = Library::builtin()
-            .get(&w.template, &w.version)
-            .ok_or_else(|| {
-                StoreError::from(ValidationErrors::single(
-                    "template",
-                    format!(
-                        "This worksheet was filled from version {} of \"{}\", which this app does not have; update Steady to export it.",
-                        w.version, w.template
-                    ),
-                ))
-            })?;
-        let authored = w.completed.unwrap_or(w.started);
-        let response =
-            fhir::questionnaire_response(template, id, w.status, authored, &w.answers)
-                .map_err(|e: ExportError| ValidationErrors::single("status", e.to_string()))?;
-        Ok(FhirExport {
-            questionnaire: fhir::questionnaire(template),
-            response,
-        })
+        fhir_export(&self.get::<Worksheet>(id).await?)
     }
 
     pub(crate) async fn setting(&self, name: &str) -> Result<Option<String>, StoreError> {
@@ -129,4 +109,27 @@ impl Store {
         .await?;
         Ok(())
     }
+}
+
+/// A completed worksheet, already read, as FHIR R4: its response and template.
+pub fn fhir_export(entry: &Entry<Worksheet>) -> Result<FhirExport, StoreError> {
+    let w = &entry.data;
+    let template = Library::builtin()
+        .get(&w.template, &w.version)
+        .ok_or_else(|| {
+            StoreError::from(ValidationErrors::single(
+                "template",
+                format!(
+                    "This worksheet was filled from version {} of \"{}\", which this app does not have; update Steady to export it.",
+                    w.version, w.template
+                ),
+            ))
+        })?;
+    let authored = w.completed.unwrap_or(w.started);
+    let response = fhir::questionnaire_response(template, entry.id, w.status, authored, &w.answers)
+        .map_err(|e: ExportError| ValidationErrors::single("status", e.to_string()))?;
+    Ok(FhirExport {
+        questionnaire: fhir::questionnaire(template),
+        response,
+    })
 }

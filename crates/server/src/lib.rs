@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use db::AnyDatabase;
-use http::limit::LoginLimiter;
+use http::limit::FailureLimiter;
 use http::{AppState, router};
 
 /// How the server runs; from flags and environment in `main.rs`.
@@ -76,12 +76,12 @@ pub async fn launch(
     let state = AppState {
         db,
         settings: Arc::new(settings),
-        logins: Arc::new(LoginLimiter::new(Duration::from_secs(15 * 60), 20, 5)),
-        pairings: Arc::new(LoginLimiter::new(
-            Duration::from_secs(10 * 60),
-            10,
-            usize::MAX,
+        logins: Arc::new(FailureLimiter::new(
+            Duration::from_secs(15 * 60),
+            20,
+            Some(5),
         )),
+        pairings: Arc::new(FailureLimiter::new(Duration::from_secs(10 * 60), 10, None)),
     };
     let (app, _) = router(state);
     let addr = listener.local_addr()?;

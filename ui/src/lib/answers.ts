@@ -24,9 +24,3 @@ export function isGroup(v: AnswerValue | undefined): v is Answers {
 export function slug(link: string): string {
   return link.replace(/[^A-Za-z0-9_-]/g, "-");
 }
-
-/** The first answer to `link` as text, or "". */
-export function textOf(answers: Answers, link: string): string {
-  const v = answers[link]?.[0];
-  return typeof v === "string" ? v : "";
-}

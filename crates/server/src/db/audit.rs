@@ -1,5 +1,5 @@
-//! The audit log and the counselor's reads of a patient's records. The SQL
-//! is the same on both backends, so one macro writes the implementation.
+//! The append-only audit log. The SQL is the same on both backends, so one
+//! macro writes the implementation.
 
 /// Implements `Audit` for a backend struct with a `pool` field whose rows
 /// are `$row`.
@@ -52,31 +52,6 @@ macro_rules! audit_for {
                     .fetch_all(&self.pool)
                     .await?;
                 Ok(rows.iter().map(audit_entry_of).collect())
-            }
-
-            async fn records_of(
-                &self,
-                patient_id: &str,
-                kind: &str,
-            ) -> Result<Vec<$crate::db::StoredRecord>, $crate::db::DbError> {
-                let rows = sqlx::query($crate::db::sql::RECORDS_OF_KIND)
-                    .bind(patient_id)
-                    .bind(kind)
-                    .fetch_all(&self.pool)
-                    .await?;
-                rows.iter()
-                    .map(|row| {
-                        let text: String = row.get("fields");
-                        Ok($crate::db::StoredRecord {
-                            id: row.get("id"),
-                            kind: row.get("kind"),
-                            change: row.get("change_no"),
-                            fields: serde_json::from_str(&text).map_err(|e| {
-                                $crate::db::DbError::Corrupt(format!("record fields: {e}"))
-                            })?,
-                        })
-                    })
-                    .collect()
             }
         }
     };

@@ -255,6 +255,12 @@ pub trait Records {
         after: i64,
         limit: i64,
     ) -> impl Future<Output = Result<Vec<StoredRecord>, DbError>> + Send;
+    /// The care team's current copy of a patient's records of one kind.
+    fn records_of(
+        &self,
+        patient_id: &str,
+        kind: &str,
+    ) -> impl Future<Output = Result<Vec<StoredRecord>, DbError>> + Send;
 }
 
 /// One audited read.
@@ -270,7 +276,7 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
-/// The append-only audit log, and the reads it records.
+/// The append-only audit log.
 pub trait Audit {
     /// Appends an entry. Called before the data it describes is returned.
     fn audit(
@@ -289,12 +295,6 @@ pub trait Audit {
         actor_id: Option<&str>,
         limit: i64,
     ) -> impl Future<Output = Result<Vec<AuditEntry>, DbError>> + Send;
-    /// The care team's current copy of a patient's records of one kind.
-    fn records_of(
-        &self,
-        patient_id: &str,
-        kind: &str,
-    ) -> impl Future<Output = Result<Vec<StoredRecord>, DbError>> + Send;
 }
 
 /// Everything the server stores, whichever backend holds it.
@@ -563,6 +563,10 @@ impl Records for AnyDatabase {
     ) -> Result<Vec<StoredRecord>, DbError> {
         on_backend!(self, db => db.pull(patient_id, after, limit))
     }
+
+    async fn records_of(&self, patient_id: &str, kind: &str) -> Result<Vec<StoredRecord>, DbError> {
+        on_backend!(self, db => db.records_of(patient_id, kind))
+    }
 }
 
 impl Audit for AnyDatabase {
@@ -585,10 +589,6 @@ impl Audit for AnyDatabase {
         limit: i64,
     ) -> Result<Vec<AuditEntry>, DbError> {
         on_backend!(self, db => db.audit_log(clinic_id, patient_id, actor_id, limit))
-    }
-
-    async fn records_of(&self, patient_id: &str, kind: &str) -> Result<Vec<StoredRecord>, DbError> {
-        on_backend!(self, db => db.records_of(patient_id, kind))
     }
 }
 

@@ -26,7 +26,7 @@ impl PostgresDatabase {
 
 super::accounts::accounts_for!(PostgresDatabase, PgRow);
 super::caseload::caseload_for!(PostgresDatabase, PgRow);
-super::records::records_for!(PostgresDatabase);
+super::records::records_for!(PostgresDatabase, PgRow);
 super::audit::audit_for!(PostgresDatabase, PgRow);
 
 impl Database for PostgresDatabase {

@@ -9,9 +9,21 @@
 //! who has seen number n has seen every number below it. The SQL is the same
 //! on both backends, so one macro writes the implementation for each.
 
-/// Implements `Records` for a backend struct with a `pool` field.
+/// Implements `Records` for a backend struct with a `pool` field whose rows
+/// are `$row`.
 macro_rules! records_for {
-    ($db:ty) => {
+    ($db:ty, $row:ty) => {
+        fn stored_of(row: &$row) -> Result<$crate::db::StoredRecord, $crate::db::DbError> {
+            let text: String = row.get("fields");
+            Ok($crate::db::StoredRecord {
+                id: row.get("id"),
+                kind: row.get("kind"),
+                change: row.get("change_no"),
+                fields: serde_json::from_str(&text)
+                    .map_err(|e| $crate::db::DbError::Corrupt(format!("record fields: {e}")))?,
+            })
+        }
+
         impl $crate::db::Records for $db {
             async fn push(
                 &self,
@@ -89,19 +101,20 @@ macro_rules! records_for {
                     .bind(limit)
                     .fetch_all(&self.pool)
                     .await?;
-                rows.iter()
-                    .map(|row| {
-                        let text: String = row.get("fields");
-                        Ok($crate::db::StoredRecord {
-                            id: row.get("id"),
-                            kind: row.get("kind"),
-                            change: row.get("change_no"),
-                            fields: serde_json::from_str(&text).map_err(|e| {
-                                $crate::db::DbError::Corrupt(format!("record fields: {e}"))
-                            })?,
-                        })
-                    })
-                    .collect()
+                rows.iter().map(stored_of).collect()
+            }
+
+            async fn records_of(
+                &self,
+                patient_id: &str,
+                kind: &str,
+            ) -> Result<Vec<$crate::db::StoredRecord>, $crate::db::DbError> {
+                let rows = sqlx::query($crate::db::sql::RECORDS_OF_KIND)
+                    .bind(patient_id)
+                    .bind(kind)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(stored_of).collect()
             }
         }
     };

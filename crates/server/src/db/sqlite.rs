@@ -50,7 +50,7 @@ impl SqliteDatabase {
 
 super::accounts::accounts_for!(SqliteDatabase, SqliteRow);
 super::caseload::caseload_for!(SqliteDatabase, SqliteRow);
-super::records::records_for!(SqliteDatabase);
+super::records::records_for!(SqliteDatabase, SqliteRow);
 super::audit::audit_for!(SqliteDatabase, SqliteRow);
 
 impl Database for SqliteDatabase {

@@ -47,7 +47,7 @@ pub async fn login(
     JsonBody(body): JsonBody<Login>,
 ) -> Result<Response, ApiError> {
     let email = body.email.trim().to_lowercase();
-    if let Some(wait) = app.logins.check(peer.ip(), &email) {
+    if let Some(wait) = app.logins.check(peer.ip(), Some(&email)) {
         tracing::warn!(peer = %peer.ip(), "login refused: too many failures");
         return Err(ApiError::too_many(wait));
     }
@@ -66,7 +66,7 @@ pub async fn login(
     .await
     .map_err(|_| ApiError::unavailable("The server is busy; try again."))?;
     let Some(user) = user.filter(|_| ok) else {
-        app.logins.record_failure(peer.ip(), &email);
+        app.logins.record_failure(peer.ip(), Some(&email));
         tracing::info!(peer = %peer.ip(), "login failed");
         return Err(ApiError::unauthorized(
             "That email and password do not match an account; check them and try again.",

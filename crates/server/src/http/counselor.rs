@@ -17,7 +17,7 @@ use super::auth::Staff;
 use super::caseload::own_patient;
 use super::device::SHAREABLE_KINDS;
 use super::error::{ApiError, ErrorBody};
-use crate::db::{Audit, AuditEntry, Caseload, Role};
+use crate::db::{Audit, AuditEntry, Caseload, Records, Role};
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

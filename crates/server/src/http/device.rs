@@ -145,7 +145,7 @@ pub async fn pair(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     JsonBody(body): JsonBody<PairRequest>,
 ) -> Result<(StatusCode, Json<PairResponse>), ApiError> {
-    if let Some(wait) = app.pairings.check(peer.ip(), "") {
+    if let Some(wait) = app.pairings.check(peer.ip(), None) {
         tracing::warn!(peer = %peer.ip(), "pairing refused: too many wrong codes");
         return Err(ApiError::too_many(wait));
     }
@@ -154,7 +154,7 @@ pub async fn pair(
     if code.len() != super::caseload::CODE_LENGTH
         || !code.bytes().all(|b| CODE_ALPHABET.contains(&b))
     {
-        app.pairings.record_failure(peer.ip(), "");
+        app.pairings.record_failure(peer.ip(), None);
         return Err(ApiError::invalid(
             "code",
             "A pairing code is 10 letters and digits, like ABCDE-FGH23.",
@@ -170,7 +170,7 @@ pub async fn pair(
         label,
     };
     let Some(paired) = app.db.redeem(&token_hash(&code), &device, &consent).await? else {
-        app.pairings.record_failure(peer.ip(), "");
+        app.pairings.record_failure(peer.ip(), None);
         tracing::info!(peer = %peer.ip(), "pairing code refused");
         return Err(ApiError::gone(
             "That code has expired or was already used; ask your counselor for a new one.",

@@ -27,7 +27,7 @@ use utoipa_axum::routes;
 use crate::Settings;
 use crate::db::{AnyDatabase, Database};
 use error::{ApiError, ErrorBody};
-use limit::LoginLimiter;
+use limit::FailureLimiter;
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -36,9 +36,9 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 pub struct AppState {
     pub db: AnyDatabase,
     pub settings: Arc<Settings>,
-    pub logins: Arc<LoginLimiter>,
+    pub logins: Arc<FailureLimiter>,
     /// Wrong pairing codes, counted per client address.
-    pub pairings: Arc<LoginLimiter>,
+    pub pairings: Arc<FailureLimiter>,
 }
 
 #[derive(OpenApi)]
