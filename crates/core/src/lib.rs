@@ -7,10 +7,14 @@ pub mod error;
 pub mod planner;
 pub mod schedule;
 pub mod store;
+pub mod sync;
 pub mod worksheets;
 
 pub use error::{ErrorReport, StoreError};
 pub use planner::{PlanInput, QuietHours, Reminder, ReminderKey, ReminderSettings, plan};
 pub use schedule::{AttendanceMark, OccurrenceView, WeekHours};
 pub use store::{DB_FILE, ListQuery, Page, PageCursor, Store, connect_options};
+pub use sync::{
+    ConsentTerms, Pairing, Refusal, SyncClient, SyncError, SyncLog, SyncReport, SyncStatus,
+};
 pub use worksheets::{FhirExport, fhir_export};

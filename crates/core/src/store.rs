@@ -18,7 +18,9 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Row, SqliteConnection};
-use steady_model::{Body, Clock, Entry, Hlc, NodeId, RecordId, RecordKind, ValidationErrors};
+use steady_model::{
+    Body, Clock, Entry, Hlc, NodeId, RecordId, RecordKind, ValidationErrors, Writer, may_write,
+};
 use ts_rs::TS;
 
 use crate::error::StoreError;
@@ -205,10 +207,10 @@ impl Store {
         draft: B::Draft,
     ) -> Result<Entry<B>, StoreError> {
         let data = B::from_draft(draft, local_now())?;
-        let fields = fields_of(&data)?;
         let mut tx = self.writer.begin().await?;
         check_links(&mut tx, &data).await?;
         let (old, mut stamps) = live_row::<B>(&mut tx, id).await?;
+        let (data, fields) = keep_care_team_fields(data, &old)?;
         let changed = changed_paths::<B>(&old, &fields);
         if changed.is_empty() {
             return Ok(Entry { id, data });
@@ -340,6 +342,12 @@ impl Store {
         Ok(Page { items, next })
     }
 
+    /// Takes in a stamp from another replica, so later local stamps are larger.
+    pub(crate) fn observe(&self, remote: Hlc) {
+        let mut clock = self.clock.lock().unwrap_or_else(|p| p.into_inner());
+        clock.observe(remote, wall_ms());
+    }
+
     fn tick(&self) -> Hlc {
         // A poisoned lock means another write panicked mid-tick; the clock's
         // state is two integers that are always consistent, so carry on.
@@ -352,7 +360,7 @@ fn local_now() -> DateTime<FixedOffset> {
     Local::now().fixed_offset()
 }
 
-fn wall_ms() -> u64 {
+pub(crate) fn wall_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
@@ -403,6 +411,28 @@ fn changed_paths<B: Body>(old: &Map<String, Value>, new: &Map<String, Value>) ->
         .collect();
     changed.extend(old.keys().filter(|k| !new.contains_key(*k)).cloned());
     changed
+}
+
+/// `data` with the fields only the care team writes (a worksheet's review and
+/// comments, say) as they are in `old`: an edit on the device never changes
+/// or drops them.
+fn keep_care_team_fields<B: Body>(
+    data: B,
+    old: &Map<String, Value>,
+) -> Result<(B, Map<String, Value>), StoreError> {
+    let mut fields = fields_of(&data)?;
+    let theirs = |name: &String| !may_write(Writer::Patient, B::KIND, name);
+    let before = fields.clone();
+    fields.retain(|name, _| !theirs(name));
+    for (name, value) in old.iter().filter(|(name, _)| theirs(name)) {
+        fields.insert(name.clone(), value.clone());
+    }
+    if fields == before {
+        return Ok((data, fields));
+    }
+    let data = serde_json::from_value(Value::Object(fields.clone()))
+        .map_err(|e| StoreError::corrupt(B::KIND.noun(), e))?;
+    Ok((data, fields))
 }
 
 /// The record's fields: the top-level keys of its JSON form.

@@ -5,6 +5,7 @@
 //! Nothing here touches a disk, a clock or a network: callers pass "now" in,
 //! which keeps every rule testable as a pure function.
 
+pub mod care;
 pub mod checkin;
 pub mod crisis;
 pub mod fhir;
@@ -21,6 +22,9 @@ pub mod trigger;
 pub mod validation;
 pub mod worksheet;
 
+pub use care::{
+    Assignment, AssignmentDraft, Comment, Message, MessageDraft, WorksheetReview, Writer, may_write,
+};
 pub use checkin::{CheckIn, CheckInDraft, Craving, Halt, Mood, Outcome};
 pub use crisis::{CrisisLine, check_crisis_lines, us_crisis_lines};
 pub use hlc::{Clock, Hlc};

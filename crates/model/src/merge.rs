@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::hlc::Hlc;
+use crate::record::RecordKind;
+
+/// The field that marks a record deleted (a tombstone) when it holds `true`.
+pub const DELETED: &str = "deleted";
 
 /// One field's state: its value (none once removed) and the stamp of the
 /// write that set it.
@@ -35,10 +39,38 @@ impl FieldMap {
         self.0.values().map(|f| f.stamp).max()
     }
 
+    /// The record's JSON body: each field with a value, split fields
+    /// (`answers.moods`) gathered back into their object. `deleted` is not
+    /// part of the body.
+    pub fn body(&self, kind: RecordKind) -> serde_json::Map<String, Value> {
+        let split = kind.split_fields();
+        let mut body = serde_json::Map::new();
+        for name in split {
+            body.insert((*name).to_owned(), Value::Object(Default::default()));
+        }
+        for (path, field) in &self.0 {
+            let Some(value) = &field.value else { continue };
+            if path == DELETED {
+                continue;
+            }
+            match path.split_once('.') {
+                Some((name, key)) if split.contains(&name) => {
+                    if let Some(Value::Object(inner)) = body.get_mut(name) {
+                        inner.insert(key.to_owned(), value.clone());
+                    }
+                }
+                _ => {
+                    body.insert(path.clone(), value.clone());
+                }
+            }
+        }
+        body
+    }
+
     /// Whether the record is deleted (its `deleted` field says true).
     pub fn is_deleted(&self) -> bool {
         self.0
-            .get("deleted")
+            .get(DELETED)
             .is_some_and(|f| f.value == Some(Value::Bool(true)))
     }
 }

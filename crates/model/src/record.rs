@@ -28,6 +28,23 @@ impl Visibility {
     }
 }
 
+/// Calls the generic function `$f::<B>($args)` with the body type of `$kind`.
+macro_rules! for_kind {
+    ($kind:expr, $f:ident $(, $arg:expr)*) => {
+        match $kind {
+            RecordKind::CheckIn => $f::<crate::checkin::CheckIn>($($arg),*),
+            RecordKind::Trigger => $f::<crate::trigger::TriggerEntry>($($arg),*),
+            RecordKind::Event => $f::<crate::schedule::Event>($($arg),*),
+            RecordKind::Program => $f::<crate::program::Program>($($arg),*),
+            RecordKind::Attendance => $f::<crate::program::Attendance>($($arg),*),
+            RecordKind::Worksheet => $f::<crate::worksheet::Worksheet>($($arg),*),
+            RecordKind::Plan => $f::<crate::plan::RelapsePreventionPlan>($($arg),*),
+            RecordKind::Assignment => $f::<crate::care::Assignment>($($arg),*),
+            RecordKind::Message => $f::<crate::care::Message>($($arg),*),
+        }
+    };
+}
+
 /// The kinds of record. The text form is what the store and the wire use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -40,9 +57,28 @@ pub enum RecordKind {
     Attendance,
     Worksheet,
     Plan,
+    Assignment,
+    Message,
 }
 
 impl RecordKind {
+    pub const ALL: [RecordKind; 9] = [
+        RecordKind::CheckIn,
+        RecordKind::Trigger,
+        RecordKind::Event,
+        RecordKind::Program,
+        RecordKind::Attendance,
+        RecordKind::Worksheet,
+        RecordKind::Plan,
+        RecordKind::Assignment,
+        RecordKind::Message,
+    ];
+
+    /// The kind a text form names, if any.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             RecordKind::CheckIn => "checkin",
@@ -52,7 +88,40 @@ impl RecordKind {
             RecordKind::Attendance => "attendance",
             RecordKind::Worksheet => "worksheet",
             RecordKind::Plan => "plan",
+            RecordKind::Assignment => "assignment",
+            RecordKind::Message => "message",
         }
+    }
+
+    /// Fields stamped key by key (see [`Body::SPLIT_FIELDS`]).
+    pub fn split_fields(self) -> &'static [&'static str] {
+        fn split<B: Body>() -> &'static [&'static str] {
+            B::SPLIT_FIELDS
+        }
+        for_kind!(self, split)
+    }
+
+    /// Reads a record's JSON body as this kind, checking every rule a stored
+    /// value must keep (ranges, options, unknown fields); its time and
+    /// visibility, or what is wrong, naming the field.
+    pub fn read(
+        self,
+        body: serde_json::Value,
+    ) -> Result<(DateTime<FixedOffset>, Visibility), String> {
+        fn read<B: Body>(
+            body: serde_json::Value,
+        ) -> Result<(DateTime<FixedOffset>, Visibility), String> {
+            let value: B = serde_path_to_error::deserialize(body).map_err(|e| {
+                let path = e.path().to_string();
+                if path == "." {
+                    e.into_inner().to_string()
+                } else {
+                    format!("field {path}: {}", e.into_inner())
+                }
+            })?;
+            Ok((value.at(), value.visibility()))
+        }
+        for_kind!(self, read, body)
     }
 
     /// How a person would name one record of this kind.
@@ -65,6 +134,8 @@ impl RecordKind {
             RecordKind::Attendance => "attendance mark",
             RecordKind::Worksheet => "worksheet",
             RecordKind::Plan => "relapse-prevention plan",
+            RecordKind::Assignment => "assignment",
+            RecordKind::Message => "message",
         }
     }
 }

@@ -8,6 +8,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::care::{Comment, WorksheetReview};
 use crate::ids::RecordId;
 use crate::questionnaire::{Item, ItemType, Library, Questionnaire};
 use crate::record::{Body, RecordKind, Visibility, entry_time};
@@ -122,6 +123,14 @@ pub struct Worksheet {
     pub answers: Answers,
     pub visibility: Visibility,
     pub assignment: Option<RecordId>,
+    /// The counselor's review, once they have marked it reviewed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub review: Option<WorksheetReview>,
+    /// The counselor's comments, oldest first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub comments: Option<Vec<Comment>>,
 }
 
 impl Worksheet {
@@ -186,6 +195,8 @@ impl Body for Worksheet {
             answers,
             visibility: d.visibility,
             assignment: d.assignment,
+            review: None,
+            comments: None,
         })
     }
 

@@ -12,16 +12,9 @@ use steady_server::secret::hash_password;
 
 const PASSWORD: &str = "river stone lantern 42";
 
-fn stamp(ms: u64) -> String {
-    format!("{ms:015}-{:010}-{:016x}", 0, 7)
-}
-
-fn record(id: &str, kind: &str, at: &str, craving: i64, ms: u64) -> Value {
-    json!({"id": id, "kind": kind, "fields": {
-        "at": {"value": at, "stamp": stamp(ms)},
-        "craving": {"value": craving, "stamp": stamp(ms)},
-        "visibility": {"value": "care_team", "stamp": stamp(ms)},
-    }})
+fn record(id: &str, kind: &str, at: &str, craving: i32, ms: u64) -> Value {
+    assert_eq!(kind, "checkin");
+    common::wire_checkin(id, at, craving, "", ms, 1)
 }
 
 async fn sign_in(http: &Client, base: &str, email: &str) {

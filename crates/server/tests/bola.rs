@@ -17,19 +17,18 @@ async fn story(db: TestDb) {
     let (token_a, _patient_a, _x) =
         paired_device(&db, base, "x@clinic.example", &["checkin"]).await;
     let (token_b, patient_b, _y) = paired_device(&db, base, "y@clinic.example", &["checkin"]).await;
-    let stamp = format!(
-        "{:015}-{:010}-{:016x}",
-        chrono::Utc::now().timestamp_millis(),
-        0,
-        5
-    );
+    let ms = chrono::Utc::now().timestamp_millis() as u64;
     let r = Client::new()
         .post(format!("{base}/v1/sync/push"))
         .bearer_auth(&token_b)
-        .json(&json!({"records": [{"id": "0190a000-0000-7000-8000-0000000000bb", "kind": "checkin", "fields": {
-            "note": {"value": SECRET, "stamp": stamp},
-            "visibility": {"value": "care_team", "stamp": stamp},
-        }}]}))
+        .json(&json!({"records": [common::wire_checkin(
+            "0190a000-0000-7000-8000-0000000000bb",
+            "2026-11-20T23:05:00-07:00",
+            3,
+            SECRET,
+            ms,
+            5,
+        )]}))
         .send()
         .await
         .unwrap();

@@ -3,6 +3,8 @@
 //! session cookie, the password and the pairing code never appear on the
 //! server's output, while the requests that carried them are logged.
 
+mod common;
+
 use std::process::{Command, Stdio};
 
 use reqwest::Client;
@@ -112,15 +114,20 @@ async fn no_record_contents_tokens_or_passwords_in_trace_logs() {
     let token = paired["token"].as_str().unwrap().to_owned();
     let marker = format!("MARKER-{}", uuid_like());
     let now = chrono::Utc::now().timestamp_millis();
-    let stamp = format!("{now:015}-{:010}-{:016x}", 0, 9);
     let r = Client::new()
         .post(format!("{base}/v1/sync/push"))
         .bearer_auth(&token)
-        .json(&json!({"records": [{"id": "0190a000-0000-7000-8000-00000000abcd", "kind": "checkin", "fields": {
-            "note": {"value": marker, "stamp": stamp},
-            "visibility": {"value": "care_team", "stamp": stamp},
-        }}]}))
-        .send().await.unwrap();
+        .json(&json!({"records": [common::wire_checkin(
+            "0190a000-0000-7000-8000-00000000abcd",
+            "2026-11-20T23:05:00-07:00",
+            3,
+            &marker,
+            now as u64,
+            9,
+        )]}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let pulled = Client::new()
         .get(format!("{base}/v1/sync/pull"))

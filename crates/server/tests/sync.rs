@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{TestDb, paired_device, start};
+use common::{TestDb, paired_device, start, wire_checkin};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
@@ -15,15 +15,8 @@ fn stamp(ms: u64, node: u64) -> String {
     format!("{ms:015}-{:010}-{node:016x}", 0)
 }
 
-fn checkin(id: &str, craving: i64, ms: u64) -> Value {
-    json!({
-        "id": id,
-        "kind": "checkin",
-        "fields": {
-            "craving": {"value": craving, "stamp": stamp(ms, 1)},
-            "visibility": {"value": "care_team", "stamp": stamp(ms, 1)},
-        }
-    })
+fn checkin(id: &str, craving: i32, ms: u64) -> Value {
+    wire_checkin(id, "2026-11-20T23:05:00-07:00", craving, "", ms, 1)
 }
 
 fn id(n: u32) -> String {
@@ -156,7 +149,7 @@ async fn story(db: TestDb) {
     );
     assert_eq!(
         reasons[2],
-        "refused only the counselor writes the review field"
+        "refused only the care team writes the review field of a worksheet"
     );
     assert!(
         reasons[3].starts_with("refused field craving:"),
@@ -186,6 +179,28 @@ async fn story(db: TestDb) {
             id(15).as_str()
         ])
     );
+
+    // A value out of range, or a field no check-in has, is refused naming
+    // the field, and nothing of that record is stored.
+    let mut high = checkin(&id(16), 2, now);
+    high["fields"]["craving"]["value"] = json!(42);
+    let mut unknown = checkin(&id(17), 2, now);
+    unknown["fields"]["cravings"] = json!({"value": 3, "stamp": stamp(now, 1)});
+    let (_, results) = push(base, &token, vec![high, unknown]).await;
+    let reasons: Vec<&str> = results["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap_or(""))
+        .collect();
+    assert!(
+        reasons[0].starts_with("it is not a valid checkin: field craving:"),
+        "{}",
+        reasons[0]
+    );
+    assert!(reasons[1].contains("cravings"), "{}", reasons[1]);
+    let (_, still) = pull(base, &token, 0, 100).await;
+    assert_eq!(still["records"].as_array().unwrap().len(), 4);
 
     // Bad input as a whole: 422 naming the field.
     let (status, body) = push(

@@ -65,6 +65,21 @@ macro_rules! records_for {
                         }
                     };
                     let merged = merge(&current, &record.fields);
+                    // The merged record must be one the app can read: every
+                    // field in range, none unknown, none missing.
+                    let valid = match steady_model::RecordKind::parse(&record.kind) {
+                        None => Err(format!("{:?} is not a kind of record", record.kind)),
+                        Some(kind) => kind
+                            .read(serde_json::Value::Object(merged.body(kind)))
+                            .map(|_| ()),
+                    };
+                    if let Err(reason) = valid {
+                        outcomes.push($crate::db::PushOutcome::Refused(format!(
+                            "it is not a valid {}: {reason}",
+                            record.kind
+                        )));
+                        continue;
+                    }
                     if existing.is_some() && merged == current {
                         outcomes.push($crate::db::PushOutcome::Applied);
                         continue;

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use steady_model::hlc::Hlc;
 use steady_model::merge::{FieldMap, Stamped};
+use steady_model::{RecordKind, Writer, may_write};
 use utoipa::{IntoParams, ToSchema};
 
 use super::device::{PairedDevice, SHAREABLE_KINDS};
@@ -113,13 +114,15 @@ fn check(record: &WireRecord, consent: &Consent, now_ms: u64) -> Result<Incoming
     if uuid::Uuid::from_str(&record.id).is_err() {
         return Err("the id is not a UUID".into());
     }
-    if !SHAREABLE_KINDS.contains(&record.kind.as_str()) {
+    let Some(kind) = RecordKind::parse(&record.kind) else {
         return Err(format!(
             "{:?} is not a kind of record this server keeps",
             record.kind
         ));
-    }
-    if !consent.kinds.contains(&record.kind) {
+    };
+    // The patient's own kinds travel only as far as the consent says;
+    // the care team's (messages marked read) are theirs already.
+    if SHAREABLE_KINDS.contains(&record.kind.as_str()) && !consent.kinds.contains(&record.kind) {
         return Err(format!(
             "the patient's consent does not cover {} records",
             record.kind
@@ -136,10 +139,11 @@ fn check(record: &WireRecord, consent: &Consent, now_ms: u64) -> Result<Incoming
         if path == "visibility" && field.value != Some(Value::from("care_team")) {
             return Err("private records stay on the device".into());
         }
-        if record.kind == "worksheet"
-            && (path == "review" || path.starts_with("review.") || path.starts_with("comments"))
-        {
-            return Err(format!("only the counselor writes the {path} field"));
+        if !may_write(Writer::Patient, kind, path) {
+            return Err(format!(
+                "only the care team writes the {path} field of a {}",
+                kind.noun()
+            ));
         }
         let stamp = Hlc::from_str(&field.stamp).map_err(|e| format!("field {path}: {e}"))?;
         if stamp.physical_ms() > now_ms + MAX_CLOCK_AHEAD_MS {

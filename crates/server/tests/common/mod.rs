@@ -149,3 +149,36 @@ pub async fn paired_device(
         counselor,
     )
 }
+
+/// A whole, valid check-in on the wire: every field of the check-in a
+/// patient would log at `at` (RFC 3339), each stamped at `ms` by `node`.
+pub fn wire_checkin(
+    id: &str,
+    at: &str,
+    craving: i32,
+    note: &str,
+    ms: u64,
+    node: u64,
+) -> serde_json::Value {
+    use steady_model::{Body, CheckIn, CheckInDraft};
+    let at = chrono::DateTime::parse_from_rfc3339(at).unwrap();
+    let checkin = CheckIn::from_draft(
+        CheckInDraft {
+            at: Some(at),
+            craving,
+            note: note.to_owned(),
+            ..CheckInDraft::default()
+        },
+        at,
+    )
+    .unwrap();
+    let stamp = format!("{ms:015}-{:010}-{node:016x}", 0);
+    let serde_json::Value::Object(body) = serde_json::to_value(checkin).unwrap() else {
+        unreachable!()
+    };
+    let fields: serde_json::Map<String, serde_json::Value> = body
+        .into_iter()
+        .map(|(k, v)| (k, serde_json::json!({"value": v, "stamp": stamp})))
+        .collect();
+    serde_json::json!({"id": id, "kind": "checkin", "fields": fields})
+}

@@ -1,0 +1,974 @@
+//! Sync with the clinic's server, protocol v1 (see DESIGN.md, Sync).
+//!
+//! Push sends the care-team records that changed since the server last
+//! acknowledged them — only the fields the patient may write, never a
+//! `private` record — and marks each one the server applied. Pull takes the
+//! records changed after the stored cursor a page at a time, merges each
+//! field by field into the local copy, and advances the cursor in the same
+//! transaction that stores the page, so a crash mid-pull repeats a page
+//! (harmless: the merge is idempotent) and never skips one.
+//!
+//! Nothing here logs; errors carry no record contents or tokens.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sqlx::Row;
+use steady_model::merge::{DELETED, FieldMap, Stamped, merge};
+use steady_model::{Hlc, RecordKind, Writer, may_write};
+use ts_rs::TS;
+
+use crate::error::StoreError;
+use crate::store::{Store, wall_ms};
+
+/// Records sent in one push (the server takes at most 500).
+pub const PUSH_BATCH: i64 = 500;
+/// Records asked for in one pulled page (the server gives at most 1,000).
+pub const PULL_PAGE: i64 = 500;
+
+const PAIRING: &str = "sync.pairing";
+const CURSOR: &str = "sync.cursor";
+const LOG: &str = "sync.log";
+
+/// What the patient agreed to share, as the app showed it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentTerms {
+    /// Who receives the records: the clinic or care team.
+    pub recipient: String,
+    /// The kinds of record shared (`checkin`, `trigger`, ...).
+    pub kinds: Vec<String>,
+    pub purpose: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// This device's pairing with a clinic. The token is a secret: it is never
+/// shown, logged or printed (Debug leaves it out).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Pairing {
+    /// The server's base URL, `https://clinic.example` (no trailing slash).
+    pub server: String,
+    pub token: String,
+    pub patient_id: String,
+    pub device_id: String,
+    pub paired_at: DateTime<Utc>,
+    /// The consent in force; none once the patient withdrew it.
+    pub consent: Option<ConsentTerms>,
+}
+
+impl fmt::Debug for Pairing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pairing")
+            .field("server", &self.server)
+            .field("patient_id", &self.patient_id)
+            .field("device_id", &self.device_id)
+            .field("consent", &self.consent)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How the last attempts went.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct SyncLog {
+    #[ts(optional = nullable)]
+    pub last_success: Option<DateTime<Utc>>,
+    #[ts(optional = nullable)]
+    pub last_attempt: Option<DateTime<Utc>>,
+    /// What went wrong last time, in words; none after a success.
+    #[ts(optional = nullable)]
+    pub last_error: Option<String>,
+    /// Records the server refused last time, with its reasons.
+    pub refused: Vec<Refusal>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Refusal {
+    pub id: String,
+    pub kind: String,
+    pub reason: String,
+}
+
+/// Everything the app shows about sync.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct SyncStatus {
+    pub paired: bool,
+    #[ts(optional = nullable)]
+    pub server: Option<String>,
+    #[ts(optional = nullable)]
+    pub consent: Option<ConsentTerms>,
+    /// Care-team changes the server has not acknowledged yet.
+    pub pending: u32,
+    /// Pulled records this version cannot read, kept aside.
+    pub quarantined: u32,
+    pub log: SyncLog,
+}
+
+/// What one sync did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, TS)]
+pub struct SyncReport {
+    pub pushed: u32,
+    pub refused: u32,
+    pub pulled: u32,
+}
+
+/// Why a sync did not complete, in words the patient can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(
+        "This device is not paired with a clinic. Pair it in Settings to share with your care team."
+    )]
+    NotPaired,
+    #[error(
+        "Sharing with your clinic is off, so nothing is sent. Turn it back on in Settings to sync."
+    )]
+    NoConsent,
+    #[error("{0}")]
+    BadServer(String),
+    #[error(
+        "Steady could not reach your clinic's server at {host}. You may be offline; it will try again."
+    )]
+    Unreachable { host: String },
+    #[error("Your clinic's server did not answer in time. Steady will try again.")]
+    Timeout,
+    #[error(
+        "This device is no longer paired with your clinic. Ask your counselor for a new code and pair again."
+    )]
+    Unpaired,
+    #[error(
+        "Your clinic has no active consent from you, so nothing is shared. Give consent again in Settings to sync."
+    )]
+    ConsentRequired,
+    #[error("Your clinic's server refused the request: {0}")]
+    Refused(String),
+    #[error("Your clinic's server had a problem (HTTP {0}). Steady will try again.")]
+    Server(u16),
+    #[error(
+        "Your clinic's server answered in a way this version of Steady does not understand ({0}). Steady will try again; updating the app may help."
+    )]
+    Protocol(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl SyncError {
+    /// Whether trying again later may succeed without the patient doing anything.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            SyncError::Unreachable { .. }
+                | SyncError::Timeout
+                | SyncError::Server(_)
+                | SyncError::Protocol(_)
+                | SyncError::Store(_)
+        )
+    }
+}
+
+/// Checks a server address as typed: https, or http to this machine only
+/// (for a server started with `cargo xtask server`). Answers the base URL
+/// without a trailing slash.
+pub fn server_url(text: &str) -> Result<String, SyncError> {
+    let text = text.trim().trim_end_matches('/');
+    let url = reqwest::Url::parse(text).map_err(|_| {
+        SyncError::BadServer(format!(
+            "\"{}\" is not a web address; type the address your clinic gave you, like https://steady.clinic.example.",
+            text.chars().take(80).collect::<String>()
+        ))
+    })?;
+    let local = matches!(
+        url.host_str(),
+        Some("localhost" | "127.0.0.1" | "[::1]" | "::1")
+    );
+    match url.scheme() {
+        "https" => {}
+        "http" if local => {}
+        "http" => {
+            return Err(SyncError::BadServer(
+                "The address must start with https:// so your records travel encrypted.".into(),
+            ));
+        }
+        _ => {
+            return Err(SyncError::BadServer(
+                "The address must start with https://.".into(),
+            ));
+        }
+    }
+    if url.host_str().is_none() || url.query().is_some() || url.fragment().is_some() {
+        return Err(SyncError::BadServer(
+            "Type only the server's address, like https://steady.clinic.example.".into(),
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+// ---------------------------------------------------------------------------
+// The wire (what /v1/sync/push and /v1/sync/pull carry).
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WireField {
+    #[serde(default)]
+    pub value: Option<Value>,
+    pub stamp: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WireRecord {
+    pub id: String,
+    pub kind: String,
+    pub fields: std::collections::BTreeMap<String, WireField>,
+}
+
+#[derive(Deserialize)]
+struct PushResult {
+    id: String,
+    status: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PushResponse {
+    results: Vec<PushResult>,
+}
+
+#[derive(Deserialize)]
+struct PulledRecord {
+    #[serde(flatten)]
+    record: WireRecord,
+}
+
+#[derive(Deserialize)]
+struct PullResponse {
+    records: Vec<PulledRecord>,
+    cursor: i64,
+    more: bool,
+}
+
+#[derive(Deserialize)]
+struct PairResponse {
+    patient_id: String,
+    device_id: String,
+    token: String,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+fn to_wire(id: &str, kind: &str, fields: &FieldMap) -> WireRecord {
+    WireRecord {
+        id: id.to_owned(),
+        kind: kind.to_owned(),
+        fields: fields
+            .0
+            .iter()
+            .map(|(path, f)| {
+                (
+                    path.clone(),
+                    WireField {
+                        value: f.value.clone(),
+                        stamp: f.stamp.to_string(),
+                    },
+                )
+            })
+            .collect(),
+    }
+}
+
+fn from_wire(record: &WireRecord) -> Result<FieldMap, String> {
+    let mut fields = std::collections::BTreeMap::new();
+    for (path, f) in &record.fields {
+        let stamp = Hlc::from_str(&f.stamp).map_err(|e| format!("field {path}: {e}"))?;
+        fields.insert(
+            path.clone(),
+            Stamped {
+                value: f.value.clone(),
+                stamp,
+            },
+        );
+    }
+    Ok(FieldMap(fields))
+}
+
+// ---------------------------------------------------------------------------
+// The store's side.
+
+/// A record as the local store holds it, seen as stamped fields.
+fn local_fields(
+    kind: RecordKind,
+    body: &str,
+    stamps: &str,
+    deleted: bool,
+) -> Result<FieldMap, StoreError> {
+    let corrupt = |e: &dyn fmt::Display| StoreError::corrupt(kind.noun(), e);
+    let body: Map<String, Value> = serde_json::from_str(body).map_err(|e| corrupt(&e))?;
+    let stamps: Map<String, Value> = serde_json::from_str(stamps).map_err(|e| corrupt(&e))?;
+    let split = kind.split_fields();
+    let mut fields = std::collections::BTreeMap::new();
+    for (path, stamp) in stamps {
+        let stamp = stamp
+            .as_str()
+            .and_then(|s| Hlc::from_str(s).ok())
+            .ok_or_else(|| corrupt(&"field stamp unreadable"))?;
+        let value = if path == DELETED {
+            Some(Value::Bool(deleted))
+        } else {
+            match path.split_once('.') {
+                Some((name, key)) if split.contains(&name) => {
+                    body.get(name).and_then(|inner| inner.get(key)).cloned()
+                }
+                _ => body.get(&path).cloned(),
+            }
+        };
+        fields.insert(path, Stamped { value, stamp });
+    }
+    Ok(FieldMap(fields))
+}
+
+/// Only the fields the patient may write.
+fn patient_fields(kind: RecordKind, fields: FieldMap) -> FieldMap {
+    FieldMap(
+        fields
+            .0
+            .into_iter()
+            .filter(|(path, _)| may_write(Writer::Patient, kind, path))
+            .collect(),
+    )
+}
+
+struct Outgoing {
+    record: WireRecord,
+    updated: String,
+}
+
+impl Store {
+    /// This device's pairing, if it has one.
+    pub async fn pairing(&self) -> Result<Option<Pairing>, StoreError> {
+        self.setting(PAIRING)
+            .await?
+            .map(|text| serde_json::from_str(&text).map_err(|e| StoreError::corrupt("pairing", e)))
+            .transpose()
+    }
+
+    async fn set_pairing(&self, pairing: Option<&Pairing>) -> Result<(), StoreError> {
+        match pairing {
+            Some(p) => {
+                let text =
+                    serde_json::to_string(p).map_err(|e| StoreError::corrupt("pairing", e))?;
+                self.put_setting(PAIRING, &text).await
+            }
+            None => {
+                sqlx::query("DELETE FROM settings WHERE name IN (?, ?)")
+                    .bind(PAIRING)
+                    .bind(CURSOR)
+                    .execute(self.writer())
+                    .await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Starts afresh with a new pairing: cursor 0 and every record unsent.
+    async fn begin_pairing(&self, pairing: &Pairing) -> Result<(), StoreError> {
+        let text = serde_json::to_string(pairing).map_err(|e| StoreError::corrupt("pairing", e))?;
+        let mut tx = self.writer().begin().await?;
+        sqlx::query("UPDATE records SET pushed = NULL")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM settings WHERE name IN (?, ?)")
+            .bind(CURSOR)
+            .bind(LOG)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+            .bind(PAIRING)
+            .bind(text)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The server's change number this device has stored everything up to.
+    pub async fn sync_cursor(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .setting(CURSOR)
+            .await?
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0))
+    }
+
+    pub async fn sync_log(&self) -> Result<SyncLog, StoreError> {
+        Ok(self
+            .setting(LOG)
+            .await?
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default())
+    }
+
+    async fn put_sync_log(&self, log: &SyncLog) -> Result<(), StoreError> {
+        let text = serde_json::to_string(log).map_err(|e| StoreError::corrupt("sync log", e))?;
+        self.put_setting(LOG, &text).await
+    }
+
+    /// Care-team records of the consented kinds with changes the server has
+    /// not acknowledged.
+    pub async fn pending_changes(&self) -> Result<u32, StoreError> {
+        let kinds = match self.pairing().await? {
+            Some(Pairing {
+                consent: Some(c), ..
+            }) => c.kinds,
+            _ => Vec::new(),
+        };
+        let kinds = serde_json::to_string(&kinds).map_err(|e| StoreError::corrupt("pairing", e))?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM records
+             WHERE visibility = 'care_team' AND (pushed IS NULL OR pushed <> updated)
+               AND kind IN (SELECT value FROM json_each(?))",
+        )
+        .bind(kinds)
+        .fetch_one(self.reader())
+        .await?;
+        Ok(n as u32)
+    }
+
+    pub async fn sync_status(&self) -> Result<SyncStatus, StoreError> {
+        let pairing = self.pairing().await?;
+        let quarantined: i64 = sqlx::query_scalar("SELECT count(*) FROM sync_quarantine")
+            .fetch_one(self.reader())
+            .await?;
+        Ok(SyncStatus {
+            paired: pairing.is_some(),
+            server: pairing.as_ref().map(|p| p.server.clone()),
+            consent: pairing.and_then(|p| p.consent),
+            pending: self.pending_changes().await?,
+            quarantined: quarantined as u32,
+            log: self.sync_log().await?,
+        })
+    }
+
+    /// Up to `limit` records to push, oldest change first.
+    async fn outgoing(&self, kinds: &[String], limit: i64) -> Result<Vec<Outgoing>, StoreError> {
+        let kinds = serde_json::to_string(kinds).map_err(|e| StoreError::corrupt("pairing", e))?;
+        let rows = sqlx::query(
+            "SELECT id, kind, body, stamps, deleted, updated FROM records
+             WHERE visibility = 'care_team' AND (pushed IS NULL OR pushed <> updated)
+               AND kind IN (SELECT value FROM json_each(?))
+             ORDER BY updated LIMIT ?",
+        )
+        .bind(kinds)
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id: String = row.get("id");
+            let kind_text: String = row.get("kind");
+            let kind = RecordKind::parse(&kind_text)
+                .ok_or_else(|| StoreError::corrupt("record", "unknown kind"))?;
+            let fields = local_fields(
+                kind,
+                row.get("body"),
+                row.get("stamps"),
+                row.get::<i64, _>("deleted") == 1,
+            )?;
+            out.push(Outgoing {
+                record: to_wire(&id, &kind_text, &patient_fields(kind, fields)),
+                updated: row.get("updated"),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Marks records as acknowledged at the `updated` stamp that was sent; a
+    /// record edited since stays pending.
+    async fn mark_pushed(&self, acked: &[(&str, &str)]) -> Result<(), StoreError> {
+        let mut tx = self.writer().begin().await?;
+        for (id, updated) in acked {
+            sqlx::query("UPDATE records SET pushed = ? WHERE id = ?")
+                .bind(updated)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Merges a pulled page into the store and stores `cursor`, in one
+    /// transaction. Answers how many records changed here.
+    async fn apply_page(&self, records: &[WireRecord], cursor: i64) -> Result<u32, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let mut changed = 0;
+        let mut newest: Option<Hlc> = None;
+        for record in records {
+            match merge_pulled(&mut tx, record).await? {
+                Ok(Some(stamp)) => {
+                    changed += 1;
+                    newest = newest.max(Some(stamp));
+                }
+                Ok(None) => {}
+                Err(reason) => {
+                    sqlx::query(
+                        "INSERT INTO sync_quarantine (id, kind, fields, reason, received_ms)
+                         VALUES (?, ?, ?, ?, ?)
+                         ON CONFLICT (id) DO UPDATE SET kind = excluded.kind,
+                           fields = excluded.fields, reason = excluded.reason,
+                           received_ms = excluded.received_ms",
+                    )
+                    .bind(&record.id)
+                    .bind(&record.kind)
+                    .bind(
+                        serde_json::to_string(&record.fields)
+                            .map_err(|e| StoreError::corrupt("pulled record", e))?,
+                    )
+                    .bind(reason)
+                    .bind(wall_ms() as i64)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+        }
+        sqlx::query(
+            "INSERT INTO settings (name, value) VALUES (?, ?)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(CURSOR)
+        .bind(cursor.to_string())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        if let Some(stamp) = newest {
+            self.observe(stamp);
+        }
+        Ok(changed)
+    }
+}
+
+/// Merges one pulled record into the local copy. `Ok(Ok(Some(stamp)))` when
+/// it changed the store, `Ok(Ok(None))` when it held nothing new, and
+/// `Ok(Err(reason))` when this app cannot keep it (the local copy is left
+/// as it was).
+async fn merge_pulled(
+    conn: &mut sqlx::SqliteConnection,
+    record: &WireRecord,
+) -> Result<Result<Option<Hlc>, String>, StoreError> {
+    let Some(kind) = RecordKind::parse(&record.kind) else {
+        return Ok(Err(format!(
+            "{:?} is not a kind of record this version keeps",
+            record.kind
+        )));
+    };
+    let incoming = match from_wire(record) {
+        Ok(f) if !f.0.is_empty() => f,
+        Ok(_) => return Ok(Err("the record has no fields".into())),
+        Err(e) => return Ok(Err(e)),
+    };
+    let row = sqlx::query("SELECT kind, body, stamps, deleted, pushed FROM records WHERE id = ?")
+        .bind(&record.id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let (local, pushed) = match &row {
+        None => (FieldMap::default(), None),
+        Some(row) => {
+            if row.get::<String, _>("kind") != record.kind {
+                return Ok(Err("its id belongs to a record of another kind here".into()));
+            }
+            (
+                local_fields(
+                    kind,
+                    row.get("body"),
+                    row.get("stamps"),
+                    row.get::<i64, _>("deleted") == 1,
+                )?,
+                row.get::<Option<String>, _>("pushed"),
+            )
+        }
+    };
+    let merged = merge(&local, &incoming);
+    let Some(updated) = merged.last_stamp() else {
+        return Ok(Ok(None));
+    };
+    let updated_text = updated.to_string();
+    // The server holds everything this device has: nothing left to push.
+    let pushed = if merge(&incoming, &merged) == incoming {
+        Some(updated_text.clone())
+    } else {
+        pushed
+    };
+    if row.is_some() && merged == local {
+        sqlx::query("UPDATE records SET pushed = ? WHERE id = ?")
+            .bind(&pushed)
+            .bind(&record.id)
+            .execute(&mut *conn)
+            .await?;
+        return Ok(Ok(None));
+    }
+    let body = merged.body(kind);
+    let (at, visibility) = match kind.read(Value::Object(body.clone())) {
+        Ok(read) => read,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    let stamps: Map<String, Value> = merged
+        .0
+        .iter()
+        .map(|(path, f)| (path.clone(), Value::String(f.stamp.to_string())))
+        .collect();
+    sqlx::query(
+        "INSERT INTO records (id, kind, at_ms, deleted, visibility, body, stamps, updated, pushed)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET at_ms = excluded.at_ms, deleted = excluded.deleted,
+           visibility = excluded.visibility, body = excluded.body, stamps = excluded.stamps,
+           updated = excluded.updated, pushed = excluded.pushed",
+    )
+    .bind(&record.id)
+    .bind(kind.as_str())
+    .bind(at.timestamp_millis())
+    .bind(i64::from(merged.is_deleted()))
+    .bind(visibility.as_str())
+    .bind(Value::Object(body).to_string())
+    .bind(Value::Object(stamps).to_string())
+    .bind(&updated_text)
+    .bind(&pushed)
+    .execute(&mut *conn)
+    .await?;
+    Ok(Ok(Some(updated)))
+}
+
+// ---------------------------------------------------------------------------
+// The client.
+
+/// Talks to the clinic's server on behalf of one store.
+#[derive(Clone)]
+pub struct SyncClient {
+    http: reqwest::Client,
+}
+
+impl Default for SyncClient {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SyncClient {
+    pub fn new() -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .user_agent(concat!("steady-app/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("the HTTP client's settings are valid");
+        Self { http }
+    }
+
+    /// Redeems the counselor's pairing code with the patient's consent and
+    /// keeps the device token. Records already in the store are sent on the
+    /// next sync.
+    pub async fn pair(
+        &self,
+        store: &Store,
+        server: &str,
+        code: &str,
+        consent: ConsentTerms,
+        device_label: &str,
+    ) -> Result<SyncStatus, SyncError> {
+        let server = server_url(server)?;
+        let response = self
+            .send(
+                self.http
+                    .post(format!("{server}/v1/pair"))
+                    .json(&serde_json::json!({
+                        "code": code,
+                        "device_label": device_label,
+                        "consent": consent,
+                    })),
+                &server,
+            )
+            .await?;
+        let paired: PairResponse = decode(response).await?;
+        let pairing = Pairing {
+            server,
+            token: paired.token,
+            patient_id: paired.patient_id,
+            device_id: paired.device_id,
+            paired_at: Utc::now(),
+            consent: Some(consent),
+        };
+        store.begin_pairing(&pairing).await?;
+        Ok(store.sync_status().await?)
+    }
+
+    /// Withdraws consent at the server, then stops syncing here.
+    pub async fn revoke_consent(&self, store: &Store) -> Result<SyncStatus, SyncError> {
+        let mut pairing = store.pairing().await?.ok_or(SyncError::NotPaired)?;
+        self.send(
+            self.http
+                .delete(format!("{}/v1/device/consent", pairing.server))
+                .bearer_auth(&pairing.token),
+            &pairing.server,
+        )
+        .await?;
+        pairing.consent = None;
+        store.set_pairing(Some(&pairing)).await?;
+        Ok(store.sync_status().await?)
+    }
+
+    /// Gives consent again from a paired device.
+    pub async fn give_consent(
+        &self,
+        store: &Store,
+        consent: ConsentTerms,
+    ) -> Result<SyncStatus, SyncError> {
+        let mut pairing = store.pairing().await?.ok_or(SyncError::NotPaired)?;
+        self.send(
+            self.http
+                .put(format!("{}/v1/device/consent", pairing.server))
+                .bearer_auth(&pairing.token)
+                .json(&consent),
+            &pairing.server,
+        )
+        .await?;
+        pairing.consent = Some(consent);
+        store.set_pairing(Some(&pairing)).await?;
+        Ok(store.sync_status().await?)
+    }
+
+    /// Unpairs: tells the server (when it can be reached) and forgets the
+    /// pairing here. Records stay on the device.
+    pub async fn unpair(&self, store: &Store) -> Result<SyncStatus, SyncError> {
+        if let Some(pairing) = store.pairing().await? {
+            let sent = self
+                .send(
+                    self.http
+                        .delete(format!("{}/v1/device", pairing.server))
+                        .bearer_auth(&pairing.token),
+                    &pairing.server,
+                )
+                .await;
+            match sent {
+                Ok(_) | Err(SyncError::Unpaired) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        store.set_pairing(None).await?;
+        Ok(store.sync_status().await?)
+    }
+
+    /// Pushes every pending change, then pulls every page; records how it
+    /// went in the store's sync log either way.
+    pub async fn sync(&self, store: &Store) -> Result<SyncReport, SyncError> {
+        let mut log = store.sync_log().await?;
+        log.last_attempt = Some(Utc::now());
+        let result = self.sync_inner(store, &mut log).await;
+        match &result {
+            Ok(_) => {
+                log.last_success = log.last_attempt;
+                log.last_error = None;
+            }
+            Err(e) => log.last_error = Some(e.to_string()),
+        }
+        if let Err(SyncError::ConsentRequired) = &result
+            && let Some(mut pairing) = store.pairing().await?
+        {
+            pairing.consent = None;
+            store.set_pairing(Some(&pairing)).await?;
+        }
+        store.put_sync_log(&log).await?;
+        result
+    }
+
+    async fn sync_inner(&self, store: &Store, log: &mut SyncLog) -> Result<SyncReport, SyncError> {
+        let pairing = store.pairing().await?.ok_or(SyncError::NotPaired)?;
+        let consent = pairing.consent.as_ref().ok_or(SyncError::NoConsent)?;
+        let mut report = SyncReport::default();
+        let mut refused = Vec::new();
+        loop {
+            let batch = store.outgoing(&consent.kinds, PUSH_BATCH).await?;
+            if batch.is_empty() {
+                break;
+            }
+            let records: Vec<&WireRecord> = batch.iter().map(|o| &o.record).collect();
+            let response = self
+                .send(
+                    self.http
+                        .post(format!("{}/v1/sync/push", pairing.server))
+                        .bearer_auth(&pairing.token)
+                        .json(&serde_json::json!({ "records": records })),
+                    &pairing.server,
+                )
+                .await?;
+            let answer: PushResponse = decode(response).await?;
+            if answer.results.len() != batch.len() {
+                return Err(SyncError::Protocol(format!(
+                    "{} answers to {} records",
+                    answer.results.len(),
+                    batch.len()
+                )));
+            }
+            let mut acked = Vec::with_capacity(batch.len());
+            for (sent, result) in batch.iter().zip(&answer.results) {
+                if result.id != sent.record.id {
+                    return Err(SyncError::Protocol("answers out of order".into()));
+                }
+                if result.status == "applied" {
+                    report.pushed += 1;
+                } else {
+                    // A refusal is final for this version of the record: it is
+                    // reported, and sent again only once it is edited.
+                    report.refused += 1;
+                    refused.push(Refusal {
+                        id: result.id.clone(),
+                        kind: sent.record.kind.clone(),
+                        reason: result.reason.clone().unwrap_or_default(),
+                    });
+                }
+                acked.push((sent.record.id.as_str(), sent.updated.as_str()));
+            }
+            store.mark_pushed(&acked).await?;
+        }
+        log.refused = refused;
+        let mut cursor = store.sync_cursor().await?;
+        loop {
+            let response = self
+                .send(
+                    self.http
+                        .get(format!("{}/v1/sync/pull", pairing.server))
+                        .bearer_auth(&pairing.token)
+                        .query(&[("after", cursor), ("limit", PULL_PAGE)]),
+                    &pairing.server,
+                )
+                .await?;
+            let page: PullResponse = decode(response).await?;
+            if page.cursor < cursor {
+                return Err(SyncError::Protocol("the cursor went backwards".into()));
+            }
+            let records: Vec<WireRecord> = page.records.into_iter().map(|r| r.record).collect();
+            report.pulled += store.apply_page(&records, page.cursor).await?;
+            cursor = page.cursor;
+            if !page.more {
+                break;
+            }
+        }
+        Ok(report)
+    }
+
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        server: &str,
+    ) -> Result<reqwest::Response, SyncError> {
+        let host = reqwest::Url::parse(server)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_default();
+        let response = request.send().await.map_err(|e| {
+            if e.is_timeout() {
+                SyncError::Timeout
+            } else {
+                SyncError::Unreachable { host: host.clone() }
+            }
+        })?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let body: Option<ErrorBody> = response.json().await.ok();
+        let code = body
+            .as_ref()
+            .and_then(|b| b.code.clone())
+            .unwrap_or_default();
+        let message = body.and_then(|b| b.message).unwrap_or_default();
+        Err(match status.as_u16() {
+            401 => SyncError::Unpaired,
+            403 if code == "consent_required" => SyncError::ConsentRequired,
+            400..=499 if !message.is_empty() => SyncError::Refused(message),
+            s @ 400..=499 => SyncError::Refused(format!("HTTP {s}")),
+            s => SyncError::Server(s),
+        })
+    }
+}
+
+async fn decode<T: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+) -> Result<T, SyncError> {
+    let bytes = response.bytes().await.map_err(|e| {
+        if e.is_timeout() {
+            SyncError::Timeout
+        } else {
+            SyncError::Protocol("the answer was cut off".into())
+        }
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| SyncError::Protocol(e.to_string()))
+}
+
+/// When to try again after `failures` failed attempts in a row: doubling
+/// from `base` up to `cap`, each wait drawn uniformly from its upper half
+/// (jitter), so many devices coming back online do not arrive together.
+pub fn backoff(failures: u32, base: Duration, cap: Duration, unit_random: f64) -> Duration {
+    let exp = base.saturating_mul(1u32 << failures.min(20));
+    let ceiling = exp.min(cap);
+    ceiling.mul_f64(0.5 + 0.5 * unit_random.clamp(0.0, 1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_the_cap_with_jitter_in_the_upper_half() {
+        let base = Duration::from_secs(2);
+        let cap = Duration::from_secs(300);
+        assert_eq!(backoff(0, base, cap, 1.0), Duration::from_secs(2));
+        assert_eq!(backoff(0, base, cap, 0.0), Duration::from_secs(1));
+        assert_eq!(backoff(3, base, cap, 1.0), Duration::from_secs(16));
+        assert_eq!(backoff(30, base, cap, 1.0), cap);
+        assert_eq!(backoff(30, base, cap, 0.0), Duration::from_secs(150));
+    }
+
+    #[test]
+    fn a_server_address_must_be_https_unless_it_is_this_machine() {
+        assert_eq!(
+            server_url(" https://steady.clinic.example/ ").unwrap(),
+            "https://steady.clinic.example"
+        );
+        assert_eq!(
+            server_url("http://127.0.0.1:8080").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert!(
+            server_url("http://steady.clinic.example")
+                .unwrap_err()
+                .to_string()
+                .contains("https://")
+        );
+        assert!(
+            server_url("clinic")
+                .unwrap_err()
+                .to_string()
+                .contains("not a web address")
+        );
+        assert!(server_url("ftp://x.example").is_err());
+    }
+
+    #[test]
+    fn the_token_never_prints() {
+        let p = Pairing {
+            server: "https://c.example".into(),
+            token: "SECRET-TOKEN".into(),
+            patient_id: "p".into(),
+            device_id: "d".into(),
+            paired_at: Utc::now(),
+            consent: None,
+        };
+        assert!(!format!("{p:?}").contains("SECRET"));
+    }
+}
