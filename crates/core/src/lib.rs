@@ -3,6 +3,7 @@
 //! hybrid logical clock, and commits durably to one SQLite file before it
 //! returns.
 
+pub mod care;
 pub mod error;
 pub mod planner;
 pub mod schedule;

@@ -348,7 +348,7 @@ impl Store {
         clock.observe(remote, wall_ms());
     }
 
-    fn tick(&self) -> Hlc {
+    pub(crate) fn tick(&self) -> Hlc {
         // A poisoned lock means another write panicked mid-tick; the clock's
         // state is two integers that are always consistent, so carry on.
         let mut clock = self.clock.lock().unwrap_or_else(|p| p.into_inner());
@@ -356,7 +356,7 @@ impl Store {
     }
 }
 
-fn local_now() -> DateTime<FixedOffset> {
+pub(crate) fn local_now() -> DateTime<FixedOffset> {
     Local::now().fixed_offset()
 }
 
@@ -483,7 +483,7 @@ async fn insert_row<B: Body>(
 }
 
 /// The current fields and stamps of a live record, or NotFound.
-async fn live_row<B: Body>(
+pub(crate) async fn live_row<B: Body>(
     conn: &mut SqliteConnection,
     id: RecordId,
 ) -> Result<(Map<String, Value>, Map<String, Value>), StoreError> {

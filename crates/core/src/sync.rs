@@ -258,10 +258,15 @@ struct PairResponse {
 
 #[derive(Deserialize)]
 struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
     #[serde(default)]
-    code: Option<String>,
+    code: String,
     #[serde(default)]
-    message: Option<String>,
+    message: String,
 }
 
 fn to_wire(id: &str, kind: &str, fields: &FieldMap) -> WireRecord {
@@ -882,11 +887,8 @@ impl SyncClient {
             return Ok(response);
         }
         let body: Option<ErrorBody> = response.json().await.ok();
-        let code = body
-            .as_ref()
-            .and_then(|b| b.code.clone())
-            .unwrap_or_default();
-        let message = body.and_then(|b| b.message).unwrap_or_default();
+        let (code, message) =
+            body.map_or_else(Default::default, |b| (b.error.code, b.error.message));
         Err(match status.as_u16() {
             401 => SyncError::Unpaired,
             403 if code == "consent_required" => SyncError::ConsentRequired,

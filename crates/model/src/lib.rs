@@ -23,7 +23,8 @@ pub mod validation;
 pub mod worksheet;
 
 pub use care::{
-    Assignment, AssignmentDraft, Comment, Message, MessageDraft, WorksheetReview, Writer, may_write,
+    Assignment, AssignmentDraft, Comment, Message, MessageDraft, RiskFlag, WorksheetReview, Writer,
+    may_write, risk_flags,
 };
 pub use checkin::{CheckIn, CheckInDraft, Craving, Halt, Mood, Outcome};
 pub use crisis::{CrisisLine, check_crisis_lines, us_crisis_lines};

@@ -6,6 +6,8 @@
 pub mod db;
 pub mod http;
 pub mod secret;
+#[doc(hidden)]
+pub mod testing;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -82,6 +84,9 @@ pub async fn launch(
             Some(5),
         )),
         pairings: Arc::new(FailureLimiter::new(Duration::from_secs(10 * 60), 10, None)),
+        clock: Arc::new(std::sync::Mutex::new(steady_model::Clock::new(
+            steady_model::NodeId::random(),
+        ))),
     };
     let (app, _) = router(state);
     let addr = listener.local_addr()?;

@@ -93,6 +93,7 @@ async fn story(db: TestDb) {
             "DELETE /v1/session",
             "GET /healthz",
             "GET /v1/audit",
+            "GET /v1/caseload",
             "GET /v1/device",
             "GET /v1/me",
             "GET /v1/patients",
@@ -101,9 +102,15 @@ async fn story(db: TestDb) {
             "GET /v1/sync/pull",
             "POST /v1/pair",
             "POST /v1/patients",
+            "POST /v1/patients/{patient_id}/assignments",
+            "POST /v1/patients/{patient_id}/events",
+            "POST /v1/patients/{patient_id}/messages",
             "POST /v1/patients/{patient_id}/pairing-codes",
+            "POST /v1/patients/{patient_id}/worksheets/{worksheet_id}/comments",
             "POST /v1/session",
             "POST /v1/sync/push",
+            "PUT /v1/device/consent",
+            "PUT /v1/patients/{patient_id}/worksheets/{worksheet_id}/review",
         ]
     );
 

@@ -73,6 +73,8 @@ async fn story(db: TestDb) {
         for (param, value) in [
             ("{patient_id}", patient_b.as_str()),
             ("{device_id}", device_b.as_str()),
+            // B's own record: the id is real, only the patient is wrong.
+            ("{worksheet_id}", "0190a000-0000-7000-8000-0000000000bb"),
         ] {
             path = path.replace(param, value);
         }
@@ -118,9 +120,14 @@ async fn story(db: TestDb) {
         }
     }
     assert_eq!(
-        checked, 4,
-        "routes with ids: pairing codes, devices (list, revoke), records"
+        checked, 9,
+        "routes with ids: pairing codes, devices (list, revoke), records, assignments, messages, events, worksheet review and comments"
     );
+    // X's caseload lists none of Y's patients.
+    let caseload = x.get(format!("{base}/v1/caseload")).send().await.unwrap();
+    assert_eq!(caseload.status(), StatusCode::OK);
+    let caseload = caseload.text().await.unwrap();
+    assert!(!caseload.contains(&patient_b) && !caseload.contains(SECRET));
 
     // Routes that act on the caller's own patient never reach B's records.
     let pulled = Client::new()

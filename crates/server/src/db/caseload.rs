@@ -202,6 +202,36 @@ macro_rules! caseload_for {
                 row.as_ref().map(consent_of_row).transpose()
             }
 
+            async fn give_consent(
+                &self,
+                patient_id: &str,
+                device_id: &str,
+                consent: &$crate::db::NewConsent,
+            ) -> Result<(), $crate::db::DbError> {
+                let now = $crate::db::now_ms();
+                let kinds = serde_json::to_string(&consent.kinds)
+                    .map_err(|e| $crate::db::DbError::Corrupt(e.to_string()))?;
+                let mut tx = self.pool.begin().await?;
+                sqlx::query($crate::db::sql::REVOKE_CONSENT)
+                    .bind(patient_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query($crate::db::sql::INSERT_CONSENT)
+                    .bind($crate::db::new_id())
+                    .bind(patient_id)
+                    .bind(device_id)
+                    .bind(&consent.recipient)
+                    .bind(kinds)
+                    .bind(&consent.purpose)
+                    .bind(consent.expires_ms)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn revoke_consent(&self, patient_id: &str) -> Result<bool, $crate::db::DbError> {
                 let done = sqlx::query($crate::db::sql::REVOKE_CONSENT)
                     .bind(patient_id)

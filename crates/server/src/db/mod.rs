@@ -207,6 +207,14 @@ pub trait Caseload {
         &self,
         patient_id: &str,
     ) -> impl Future<Output = Result<Option<Consent>, DbError>> + Send;
+    /// Records a new consent given from one of the patient's devices,
+    /// replacing any active one.
+    fn give_consent(
+        &self,
+        patient_id: &str,
+        device_id: &str,
+        consent: &NewConsent,
+    ) -> impl Future<Output = Result<(), DbError>> + Send;
     /// Revokes every active consent of the patient.
     fn revoke_consent(
         &self,
@@ -539,6 +547,15 @@ impl Caseload for AnyDatabase {
 
     async fn active_consent(&self, patient_id: &str) -> Result<Option<Consent>, DbError> {
         on_backend!(self, db => db.active_consent(patient_id))
+    }
+
+    async fn give_consent(
+        &self,
+        patient_id: &str,
+        device_id: &str,
+        consent: &NewConsent,
+    ) -> Result<(), DbError> {
+        on_backend!(self, db => db.give_consent(patient_id, device_id, consent))
     }
 
     async fn revoke_consent(&self, patient_id: &str) -> Result<bool, DbError> {

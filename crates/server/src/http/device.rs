@@ -73,18 +73,19 @@ pub struct DeviceStatus {
     pub consent: Option<Consent>,
 }
 
-fn terms(t: ConsentTerms) -> Result<NewConsent, ApiError> {
+/// Checks consent terms; bad fields are named `<prefix>recipient` and so on.
+fn terms(t: ConsentTerms, prefix: &str) -> Result<NewConsent, ApiError> {
     let recipient = t.recipient.trim().to_owned();
     if recipient.is_empty() || recipient.chars().count() > 200 {
         return Err(ApiError::invalid(
-            "consent.recipient",
+            &format!("{prefix}recipient"),
             "Say who receives the records, in 1 to 200 characters.",
         ));
     }
     let purpose = t.purpose.trim().to_owned();
     if purpose.is_empty() || purpose.chars().count() > 500 {
         return Err(ApiError::invalid(
-            "consent.purpose",
+            &format!("{prefix}purpose"),
             "Say what the records are shared for, in 1 to 500 characters.",
         ));
     }
@@ -92,7 +93,7 @@ fn terms(t: ConsentTerms) -> Result<NewConsent, ApiError> {
     for kind in t.kinds {
         if !SHAREABLE_KINDS.contains(&kind.as_str()) {
             return Err(ApiError::invalid(
-                "consent.kinds",
+                &format!("{prefix}kinds"),
                 format!(
                     "{kind:?} is not a kind of record; use {}.",
                     SHAREABLE_KINDS.join(", ")
@@ -105,14 +106,14 @@ fn terms(t: ConsentTerms) -> Result<NewConsent, ApiError> {
     }
     if kinds.is_empty() {
         return Err(ApiError::invalid(
-            "consent.kinds",
+            &format!("{prefix}kinds"),
             "Choose at least one kind of record to share.",
         ));
     }
     let now = Utc::now();
     if t.expires_at <= now || t.expires_at > now + MAX_CONSENT {
         return Err(ApiError::invalid(
-            "consent.expires_at",
+            &format!("{prefix}expires_at"),
             "A consent must end in the future and within two years.",
         ));
     }
@@ -149,7 +150,7 @@ pub async fn pair(
         tracing::warn!(peer = %peer.ip(), "pairing refused: too many wrong codes");
         return Err(ApiError::too_many(wait));
     }
-    let consent = terms(body.consent)?;
+    let consent = terms(body.consent, "consent.")?;
     let code = normalize(&body.code);
     if code.len() != super::caseload::CODE_LENGTH
         || !code.bytes().all(|b| CODE_ALPHABET.contains(&b))
@@ -219,6 +220,32 @@ pub async fn status(
     State(app): State<AppState>,
     PairedDevice(device): PairedDevice,
 ) -> Result<Json<DeviceStatus>, ApiError> {
+    let consent = app.db.active_consent(&device.patient_id).await?;
+    Ok(Json(DeviceStatus {
+        patient_id: device.patient_id,
+        device_id: device.device_id,
+        consent,
+    }))
+}
+
+/// The patient consents again (or changes what they share) from a paired
+/// device; the new consent replaces the one in force.
+#[utoipa::path(put, path = "/v1/device/consent", tag = "device", request_body = ConsentTerms,
+    responses(
+        (status = 200, body = DeviceStatus),
+        (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+pub async fn give_consent(
+    State(app): State<AppState>,
+    PairedDevice(device): PairedDevice,
+    JsonBody(body): JsonBody<ConsentTerms>,
+) -> Result<Json<DeviceStatus>, ApiError> {
+    let consent = terms(body, "")?;
+    app.db
+        .give_consent(&device.patient_id, &device.device_id, &consent)
+        .await?;
+    tracing::info!(patient = %device.patient_id, device = %device.device_id, "consent given");
     let consent = app.db.active_consent(&device.patient_id).await?;
     Ok(Json(DeviceStatus {
         patient_id: device.patient_id,

@@ -96,6 +96,15 @@ impl ApiError {
         Self::new(StatusCode::GONE, "gone", message)
     }
 
+    /// A fault of the server's own; nothing was changed.
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "The server could not complete that; nothing was changed. Try again.",
+        )
+    }
+
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
     }
@@ -117,11 +126,7 @@ impl From<DbError> for ApiError {
             other => {
                 // The cause names tables and constraints, never values.
                 tracing::error!(error = %other, "database error");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "The server could not complete that; nothing was changed. Try again.",
-                )
+                Self::internal()
             }
         }
     }

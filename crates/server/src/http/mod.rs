@@ -4,6 +4,7 @@
 //! drift apart.
 
 pub mod auth;
+pub mod care;
 pub mod caseload;
 pub mod counselor;
 pub mod device;
@@ -39,6 +40,19 @@ pub struct AppState {
     pub logins: Arc<FailureLimiter>,
     /// Wrong pairing codes, counted per client address.
     pub pairings: Arc<FailureLimiter>,
+    /// Stamps the care team's writes; its node id is this instance's own.
+    pub clock: Arc<std::sync::Mutex<steady_model::Clock>>,
+}
+
+impl AppState {
+    /// A fresh stamp from this instance's hybrid logical clock.
+    pub fn tick(&self) -> steady_model::Hlc {
+        let wall = chrono::Utc::now().timestamp_millis().max(0) as u64;
+        self.clock
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .tick(wall)
+    }
 }
 
 #[derive(OpenApi)]
@@ -60,11 +74,17 @@ pub fn router(state: AppState) -> (axum::Router, OpenApiDoc) {
         .routes(routes!(caseload::revoke_device))
         .routes(routes!(device::pair))
         .routes(routes!(device::status, device::unpair))
-        .routes(routes!(device::revoke_consent))
+        .routes(routes!(device::give_consent, device::revoke_consent))
         .routes(routes!(sync::push))
         .routes(routes!(sync::pull))
         .routes(routes!(counselor::patient_records))
         .routes(routes!(counselor::audit_log))
+        .routes(routes!(care::caseload))
+        .routes(routes!(care::assign))
+        .routes(routes!(care::send_message))
+        .routes(routes!(care::add_event))
+        .routes(routes!(care::review_worksheet))
+        .routes(routes!(care::comment_worksheet))
         .split_for_parts();
     let document = api.clone();
     let router = router

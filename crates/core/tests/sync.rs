@@ -1,0 +1,403 @@
+//! The app's sync client against the real server on 127.0.0.1:0, on SQLite
+//! and on PostgreSQL: pairing with consent, push of care-team records only,
+//! the counselor's reads and writes, two devices converging field by field,
+//! a worksheet reviewed while it is edited, consent withdrawn, and the
+//! server out of reach.
+
+use chrono::{TimeDelta, Utc};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use steady_core::{ConsentTerms, ListQuery, Store, SyncClient, SyncError};
+use steady_model::{
+    AnswerValue, Assignment, CheckIn, CheckInDraft, Message, Visibility, Worksheet, WorksheetDraft,
+    WorksheetStatus,
+};
+use steady_server::db::{AnyDatabase, Caseload, Role};
+use steady_server::testing::{TestDb, pairing_code, staff, start};
+
+const PASSWORD: &str = "river stone lantern 42";
+
+fn consent() -> ConsentTerms {
+    ConsentTerms {
+        recipient: "Riverside IOP".into(),
+        kinds: [
+            "checkin",
+            "trigger",
+            "worksheet",
+            "event",
+            "attendance",
+            "plan",
+        ]
+        .map(String::from)
+        .to_vec(),
+        purpose: "My treatment at Riverside IOP".into(),
+        expires_at: Utc::now() + TimeDelta::days(180),
+    }
+}
+
+fn checkin(craving: i32, note: &str, visibility: Visibility) -> CheckInDraft {
+    CheckInDraft {
+        craving,
+        note: note.into(),
+        visibility,
+        ..CheckInDraft::default()
+    }
+}
+
+async fn checkins(store: &Store) -> Vec<(String, i32, String)> {
+    let mut out: Vec<(String, i32, String)> = store
+        .list::<CheckIn>(&ListQuery::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|e| (e.id.to_string(), e.data.craving.into(), e.data.note))
+        .collect();
+    out.sort();
+    out
+}
+
+/// A signed-in counselor: a cookie session and its CSRF token.
+struct Counselor {
+    http: reqwest::Client,
+    csrf: String,
+    base: String,
+}
+
+impl Counselor {
+    async fn sign_in(base: &str, email: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        let r: Value = http
+            .post(format!("{base}/v1/session"))
+            .json(&json!({"email": email, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        Self {
+            http,
+            csrf: r["csrf_token"].as_str().unwrap().to_owned(),
+            base: base.to_owned(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn send(&self, method: reqwest::Method, path: &str, body: Value) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("x-csrf-token", &self.csrf)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+async fn story(db: TestDb) {
+    let server = start(&db).await;
+    let base = format!("http://{}", server.addr);
+    let counselor = staff(&db, "dana@clinic.example", PASSWORD, Role::Counselor).await;
+    let any = AnyDatabase::connect(db.url()).await.unwrap();
+    let patient = any.create_patient(&counselor, "Ana R.").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let phone = Store::open(&dir.path().join("phone")).await.unwrap();
+    let laptop = Store::open(&dir.path().join("laptop")).await.unwrap();
+    let client = SyncClient::new();
+
+    // Before pairing there is nothing to sync, and it says so.
+    let err = client.sync(&phone).await.unwrap_err();
+    assert!(matches!(err, SyncError::NotPaired), "{err}");
+
+    // Entries made before pairing go up on the first sync; the private one never.
+    let shared = phone
+        .create::<CheckIn>(checkin(6, "after work", Visibility::CareTeam))
+        .await
+        .unwrap();
+    phone
+        .create::<CheckIn>(checkin(3, "PRIVATE-NOTE", Visibility::Private))
+        .await
+        .unwrap();
+    let code = pairing_code(&db, &counselor, &patient.id).await;
+    let status = client
+        .pair(&phone, &base, &code, consent(), "Ana's phone")
+        .await
+        .unwrap();
+    assert!(status.paired);
+    assert_eq!(status.consent.as_ref().unwrap().recipient, "Riverside IOP");
+    assert_eq!(status.pending, 1, "only the care-team check-in waits");
+    let report = client.sync(&phone).await.unwrap();
+    assert_eq!((report.pushed, report.refused), (1, 0));
+    let status = phone.sync_status().await.unwrap();
+    assert_eq!(status.pending, 0);
+    assert!(status.log.last_success.is_some() && status.log.last_error.is_none());
+    // The code was single use.
+    let again = client
+        .pair(&laptop, &base, &code, consent(), "Ana's laptop")
+        .await
+        .unwrap_err();
+    assert!(
+        again.to_string().contains("expired or was already used"),
+        "{again}"
+    );
+
+    // The counselor sees the shared check-in and not the private one.
+    let dana = Counselor::sign_in(&base, "dana@clinic.example").await;
+    let records_path = format!("/v1/patients/{}/records?kind=checkin", patient.id);
+    let (status_code, records) = dana.get(&records_path).await;
+    assert_eq!(status_code, StatusCode::OK);
+    assert_eq!(records.as_array().unwrap().len(), 1);
+    assert_eq!(records[0]["fields"]["note"], "after work");
+    assert!(!records.to_string().contains("PRIVATE-NOTE"));
+
+    // The counselor assigns a worksheet and sends a message; both arrive.
+    let (s, _) = dana
+        .send(
+            reqwest::Method::POST,
+            &format!("/v1/patients/{}/assignments", patient.id),
+            json!({"template": "cbt-thought-record", "note": "About Thursday"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, bad) = dana
+        .send(
+            reqwest::Method::POST,
+            &format!("/v1/patients/{}/assignments", patient.id),
+            json!({"template": "tarot"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad["error"]["field"], "template");
+    let (s, _) = dana
+        .send(
+            reqwest::Method::POST,
+            &format!("/v1/patients/{}/messages", patient.id),
+            json!({"text": "How did the weekend go?"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let report = client.sync(&phone).await.unwrap();
+    assert_eq!(report.pulled, 2, "{report:?}");
+    let assignments = phone
+        .list::<Assignment>(&ListQuery::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(assignments.len(), 1);
+    assert_eq!(assignments[0].data.template, "cbt-thought-record");
+    assert_eq!(assignments[0].data.from, "Dana Counselor");
+    let messages = phone
+        .list::<Message>(&ListQuery::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(messages[0].data.text, "How did the weekend go?");
+    assert_eq!(
+        phone.sync_status().await.unwrap().pending,
+        0,
+        "what came from the server is not sent back"
+    );
+    // Reading the message is the patient's one write to it.
+    phone.mark_message_read(messages[0].id).await.unwrap();
+    assert_eq!(
+        phone.sync_status().await.unwrap().pending,
+        0,
+        "messages are not a consented kind"
+    );
+
+    // A second device pairs and gets everything.
+    let code = pairing_code(&db, &counselor, &patient.id).await;
+    client
+        .pair(&laptop, &base, &code, consent(), "Ana's laptop")
+        .await
+        .unwrap();
+    client.sync(&laptop).await.unwrap();
+    assert_eq!(
+        checkins(&laptop).await,
+        vec![(shared.id.to_string(), 6, "after work".to_owned())]
+    );
+    assert_eq!(
+        laptop
+            .list::<Assignment>(&ListQuery::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+
+    // Offline edits to different fields of one check-in on both devices
+    // both survive; the later edit of the same field wins.
+    let mut on_phone = shared.data.to_draft();
+    on_phone.craving = 8;
+    phone.update::<CheckIn>(shared.id, on_phone).await.unwrap();
+    let mut on_laptop = laptop
+        .get::<CheckIn>(shared.id)
+        .await
+        .unwrap()
+        .data
+        .to_draft();
+    on_laptop.note = "after work, then called Sam".into();
+    laptop
+        .update::<CheckIn>(shared.id, on_laptop)
+        .await
+        .unwrap();
+    client.sync(&laptop).await.unwrap();
+    client.sync(&phone).await.unwrap();
+    client.sync(&laptop).await.unwrap();
+    let expected = vec![(
+        shared.id.to_string(),
+        8,
+        "after work, then called Sam".to_owned(),
+    )];
+    assert_eq!(checkins(&laptop).await, expected);
+    let on_phone = checkins(&phone).await;
+    assert!(on_phone.contains(&expected[0]), "{on_phone:?}");
+    assert_eq!(
+        on_phone.len(),
+        2,
+        "the private check-in stays on the phone only"
+    );
+
+    // A worksheet: the counselor reviews and comments while the patient edits.
+    let sheet = phone
+        .create::<Worksheet>(WorksheetDraft {
+            template: "coping-card".into(),
+            version: "1.0.0".into(),
+            status: WorksheetStatus::Draft,
+            visibility: Visibility::CareTeam,
+            ..WorksheetDraft::default()
+        })
+        .await
+        .unwrap();
+    client.sync(&phone).await.unwrap();
+    let sheet_path = format!("/v1/patients/{}/worksheets/{}", patient.id, sheet.id);
+    let (s, _) = dana
+        .send(
+            reqwest::Method::PUT,
+            &format!("{sheet_path}/review"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = dana
+        .send(
+            reqwest::Method::POST,
+            &format!("{sheet_path}/comments"),
+            json!({"text": "Good plan for Fridays."}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let mut edit = sheet.data.to_draft();
+    edit.status = WorksheetStatus::Complete;
+    for item in ["situation", "reminders", "actions"] {
+        edit.answers
+            .0
+            .insert(item.into(), vec![AnswerValue::Text(format!("my {item}"))]);
+    }
+    phone.update::<Worksheet>(sheet.id, edit).await.unwrap();
+    client.sync(&phone).await.unwrap();
+    let local = phone.get::<Worksheet>(sheet.id).await.unwrap().data;
+    assert_eq!(local.status, WorksheetStatus::Complete);
+    assert_eq!(local.review.as_ref().unwrap().by, "Dana Counselor");
+    assert_eq!(
+        local.comments.as_ref().unwrap()[0].text,
+        "Good plan for Fridays."
+    );
+    // An edit after the review keeps it, here and on the server.
+    let mut edit = local.to_draft();
+    edit.status = WorksheetStatus::Draft;
+    let kept = phone.update::<Worksheet>(sheet.id, edit).await.unwrap();
+    assert!(kept.data.review.is_some());
+    let report = client.sync(&phone).await.unwrap();
+    assert_eq!(
+        report.refused,
+        0,
+        "{:?}",
+        phone.sync_log().await.unwrap().refused
+    );
+    let (_, sheets) = dana
+        .get(&format!(
+            "/v1/patients/{}/records?kind=worksheet",
+            patient.id
+        ))
+        .await;
+    assert_eq!(sheets[0]["fields"]["status"], "draft");
+    assert_eq!(sheets[0]["fields"]["review"]["by"], "Dana Counselor");
+
+    // The caseload shows the craving of 8 as a flag.
+    let (_, caseload) = dana.get("/v1/caseload").await;
+    assert_eq!(caseload[0]["patient"]["id"], patient.id.as_str());
+    assert_eq!(caseload[0]["flags"], json!(["high_craving"]));
+
+    // The patient withdraws consent from the phone: the laptop's next sync
+    // stops with that in words, and the counselor's reads answer 404.
+    let status = client.revoke_consent(&phone).await.unwrap();
+    assert!(status.consent.is_none());
+    laptop
+        .create::<CheckIn>(checkin(2, "", Visibility::CareTeam))
+        .await
+        .unwrap();
+    let err = client.sync(&laptop).await.unwrap_err();
+    assert!(matches!(err, SyncError::ConsentRequired), "{err}");
+    let status = laptop.sync_status().await.unwrap();
+    assert!(status.log.last_error.unwrap().contains("no active consent"));
+    assert!(status.consent.is_none());
+    let err = client.sync(&laptop).await.unwrap_err();
+    assert!(matches!(err, SyncError::NoConsent), "{err}");
+    assert_eq!(dana.get(&records_path).await.0, StatusCode::NOT_FOUND);
+    // Consent again from the laptop: the waiting check-in goes up.
+    client.give_consent(&laptop, consent()).await.unwrap();
+    let report = client.sync(&laptop).await.unwrap();
+    assert_eq!(report.pushed, 1);
+    let (s, records) = dana.get(&records_path).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(records.as_array().unwrap().len(), 2);
+
+    // The server out of reach: an error in words, nothing lost, and the
+    // change still waiting.
+    phone
+        .create::<CheckIn>(checkin(5, "", Visibility::CareTeam))
+        .await
+        .unwrap();
+    client.give_consent(&phone, consent()).await.unwrap();
+    server.stop().await.unwrap();
+    let err = client.sync(&phone).await.unwrap_err();
+    assert!(err.is_transient(), "{err}");
+    assert!(err.to_string().contains("could not reach"), "{err}");
+    let status = phone.sync_status().await.unwrap();
+    assert_eq!(status.pending, 1);
+    assert_eq!(
+        status.log.last_error.as_deref(),
+        Some(err.to_string().as_str())
+    );
+
+    phone.close().await;
+    laptop.close().await;
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_devices_and_a_counselor_on_sqlite() {
+    story(TestDb::sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_devices_and_a_counselor_on_postgres() {
+    story(TestDb::postgres().await).await;
+}

@@ -1,0 +1,433 @@
+//! What counselors write into a patient's records — assignments, check-up
+//! messages, sessions, a worksheet's review and comments — and the caseload
+//! with its risk flags. Writes go through the same merge as a device's push,
+//! stamped by this server's clock, so they reach the patient's devices on
+//! their next pull. The rule of who may write which field is steady-model's
+//! `may_write`, the one the app follows too.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use steady_model::merge::{FieldMap, Stamped};
+use steady_model::{
+    Assignment, AssignmentDraft, Attendance, Body, CheckIn, Comment, Event, EventDraft, Message,
+    MessageDraft, RecordId, RecordKind, RiskFlag, ValidationErrors, WorksheetReview, Writer,
+    may_write, risk_flags,
+};
+use utoipa::ToSchema;
+
+use super::AppState;
+use super::JsonBody;
+use super::auth::Staff;
+use super::caseload::own_patient;
+use super::error::{ApiError, ErrorBody};
+use crate::db::{Audit, Caseload, Consent, Incoming, Patient, PushOutcome, Records, StoredRecord};
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAssignment {
+    /// A built-in worksheet template's id, e.g. `cbt-thought-record`.
+    pub template: String,
+    pub due: Option<NaiveDate>,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMessage {
+    pub text: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewComment {
+    pub text: String,
+}
+
+/// The record a write created or changed.
+#[derive(Serialize, ToSchema)]
+pub struct Written {
+    pub id: String,
+    pub kind: String,
+    #[schema(value_type = Object)]
+    pub fields: Map<String, Value>,
+}
+
+/// One patient on the caseload, with what calls for attention.
+#[derive(Serialize, ToSchema)]
+pub struct CaseloadEntry {
+    pub patient: Patient,
+    /// Whether the patient's consent to share is in force; without it
+    /// nothing else is shown.
+    pub sharing: bool,
+    /// Most urgent first: lapse, high_craving, missed_group, no_check_in.
+    #[schema(value_type = Vec<String>)]
+    pub flags: Vec<RiskFlag>,
+    /// The flags in words, in the same order.
+    pub flag_labels: Vec<&'static str>,
+    /// When the last check-in was logged (RFC 3339, the patient's offset).
+    pub last_checkin: Option<String>,
+}
+
+/// A validation refusal as a 422 naming the first field at fault.
+fn refused(e: ValidationErrors) -> ApiError {
+    let first = &e.fields()[0];
+    ApiError::unprocessable(&first.field, e.to_string())
+}
+
+/// The patient, if on this counselor's caseload with consent in force.
+async fn consented_patient(
+    app: &AppState,
+    staff: &Staff,
+    patient_id: &str,
+) -> Result<(Patient, Consent), ApiError> {
+    let patient = own_patient(app, staff, patient_id).await?;
+    let consent = app
+        .db
+        .active_consent(&patient.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("No such patient on your caseload."))?;
+    Ok((patient, consent))
+}
+
+fn now_fixed() -> chrono::DateTime<chrono::FixedOffset> {
+    Utc::now().fixed_offset()
+}
+
+/// Merges `fields` into the patient's record `id` as the care team, audited.
+async fn write(
+    app: &AppState,
+    staff: &Staff,
+    patient: &Patient,
+    kind: RecordKind,
+    id: &str,
+    fields: Map<String, Value>,
+) -> Result<Written, ApiError> {
+    let stamp = app.tick();
+    let mut stamped = BTreeMap::new();
+    for (path, value) in &fields {
+        if !may_write(Writer::CareTeam, kind, path) {
+            return Err(ApiError::unprocessable(
+                path,
+                format!(
+                    "The care team does not write the {path} field of a {}.",
+                    kind.noun()
+                ),
+            ));
+        }
+        stamped.insert(
+            path.clone(),
+            Stamped {
+                value: Some(value.clone()),
+                stamp,
+            },
+        );
+    }
+    let user = &staff.session.user;
+    app.db
+        .audit(
+            &user.clinic_id,
+            &user.id,
+            &patient.id,
+            &format!("write {}", kind.as_str()),
+            &format!("id={id}"),
+        )
+        .await?;
+    let outcome = app
+        .db
+        .push(
+            &patient.id,
+            &[Incoming {
+                id: id.to_owned(),
+                kind: kind.as_str().to_owned(),
+                fields: FieldMap(stamped),
+            }],
+        )
+        .await?;
+    if let Some(PushOutcome::Refused(reason)) = outcome.into_iter().next() {
+        return Err(ApiError::unprocessable(kind.as_str(), reason));
+    }
+    tracing::info!(patient = %patient.id, counselor = %user.id, kind = kind.as_str(), "care team wrote");
+    Ok(Written {
+        id: id.to_owned(),
+        kind: kind.as_str().to_owned(),
+        fields,
+    })
+}
+
+fn fields_of<B: Body>(value: &B) -> Result<Map<String, Value>, ApiError> {
+    match serde_json::to_value(value) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(ApiError::internal()),
+    }
+}
+
+/// Assigns a worksheet to the patient, optionally with a due date.
+#[utoipa::path(post, path = "/v1/patients/{patient_id}/assignments", tag = "care",
+    params(("patient_id" = String, Path)), request_body = NewAssignment,
+    responses(
+        (status = 201, body = Written),
+        (status = 404, description = "Not on your caseload, or no active consent", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+pub async fn assign(
+    State(app): State<AppState>,
+    staff: Staff,
+    Path(patient_id): Path<String>,
+    body: Result<JsonBody<NewAssignment>, ApiError>,
+) -> Result<(StatusCode, Json<Written>), ApiError> {
+    // Whose patient comes first: a stranger's id is a 404 whatever the body.
+    let (patient, _) = consented_patient(&app, &staff, &patient_id).await?;
+    let JsonBody(body) = body?;
+    let assignment = Assignment::from_draft(
+        AssignmentDraft {
+            template: body.template,
+            due: body.due,
+            note: body.note,
+            from: staff.session.user.name.clone(),
+        },
+        now_fixed(),
+    )
+    .map_err(refused)?;
+    let id = RecordId::new().to_string();
+    let fields = fields_of(&assignment)?;
+    let written = write(&app, &staff, &patient, RecordKind::Assignment, &id, fields).await?;
+    Ok((StatusCode::CREATED, Json(written)))
+}
+
+/// Sends the patient a check-up message.
+#[utoipa::path(post, path = "/v1/patients/{patient_id}/messages", tag = "care",
+    params(("patient_id" = String, Path)), request_body = NewMessage,
+    responses(
+        (status = 201, body = Written),
+        (status = 404, description = "Not on your caseload, or no active consent", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+pub async fn send_message(
+    State(app): State<AppState>,
+    staff: Staff,
+    Path(patient_id): Path<String>,
+    body: Result<JsonBody<NewMessage>, ApiError>,
+) -> Result<(StatusCode, Json<Written>), ApiError> {
+    let (patient, _) = consented_patient(&app, &staff, &patient_id).await?;
+    let JsonBody(body) = body?;
+    let message = Message::from_draft(
+        MessageDraft {
+            text: body.text,
+            from: staff.session.user.name.clone(),
+        },
+        now_fixed(),
+    )
+    .map_err(refused)?;
+    let id = RecordId::new().to_string();
+    let fields = fields_of(&message)?;
+    let written = write(&app, &staff, &patient, RecordKind::Message, &id, fields).await?;
+    Ok((StatusCode::CREATED, Json(written)))
+}
+
+/// Adds a session (a group, a class, an appointment) to the patient's schedule.
+#[utoipa::path(post, path = "/v1/patients/{patient_id}/events", tag = "care",
+    params(("patient_id" = String, Path)),
+    request_body(content = Object, description = "An event: title, kind, place, link, start (local), zone (IANA), duration_minutes, recurrence, exceptions, reminder_minutes"),
+    responses(
+        (status = 201, body = Written),
+        (status = 404, description = "Not on your caseload, or no active consent", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+pub async fn add_event(
+    State(app): State<AppState>,
+    staff: Staff,
+    Path(patient_id): Path<String>,
+    body: Result<JsonBody<EventDraft>, ApiError>,
+) -> Result<(StatusCode, Json<Written>), ApiError> {
+    let (patient, _) = consented_patient(&app, &staff, &patient_id).await?;
+    let JsonBody(mut draft) = body?;
+    draft.visibility = steady_model::Visibility::CareTeam;
+    let event = Event::from_draft(draft, now_fixed()).map_err(refused)?;
+    let id = RecordId::new().to_string();
+    let fields = fields_of(&event)?;
+    let written = write(&app, &staff, &patient, RecordKind::Event, &id, fields).await?;
+    Ok((StatusCode::CREATED, Json(written)))
+}
+
+/// The patient's worksheet `id`, if shared and not deleted.
+async fn shared_worksheet(
+    app: &AppState,
+    patient: &Patient,
+    consent: &Consent,
+    id: &str,
+) -> Result<StoredRecord, ApiError> {
+    let gone = || ApiError::not_found("No such worksheet for this patient.");
+    if !consent.kinds.iter().any(|k| k == "worksheet") {
+        return Err(gone());
+    }
+    app.db
+        .records_of(&patient.id, "worksheet")
+        .await?
+        .into_iter()
+        .find(|r| r.id == id && !r.fields.is_deleted())
+        .ok_or_else(gone)
+}
+
+/// Marks a worksheet reviewed.
+#[utoipa::path(put, path = "/v1/patients/{patient_id}/worksheets/{worksheet_id}/review", tag = "care",
+    params(("patient_id" = String, Path), ("worksheet_id" = String, Path)),
+    responses(
+        (status = 200, body = Written),
+        (status = 404, description = "Not on your caseload, no active consent, or no such worksheet", body = ErrorBody),
+    ))]
+pub async fn review_worksheet(
+    State(app): State<AppState>,
+    staff: Staff,
+    Path((patient_id, worksheet_id)): Path<(String, String)>,
+) -> Result<Json<Written>, ApiError> {
+    let (patient, consent) = consented_patient(&app, &staff, &patient_id).await?;
+    shared_worksheet(&app, &patient, &consent, &worksheet_id).await?;
+    let review = WorksheetReview {
+        by: staff.session.user.name.clone(),
+        at: now_fixed(),
+    };
+    let mut fields = Map::new();
+    fields.insert(
+        "review".into(),
+        serde_json::to_value(review).map_err(|_| ApiError::internal())?,
+    );
+    let written = write(
+        &app,
+        &staff,
+        &patient,
+        RecordKind::Worksheet,
+        &worksheet_id,
+        fields,
+    )
+    .await?;
+    Ok(Json(written))
+}
+
+/// Adds a comment to a worksheet.
+#[utoipa::path(post, path = "/v1/patients/{patient_id}/worksheets/{worksheet_id}/comments", tag = "care",
+    params(("patient_id" = String, Path), ("worksheet_id" = String, Path)), request_body = NewComment,
+    responses(
+        (status = 201, body = Written),
+        (status = 404, description = "Not on your caseload, no active consent, or no such worksheet", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+pub async fn comment_worksheet(
+    State(app): State<AppState>,
+    staff: Staff,
+    Path((patient_id, worksheet_id)): Path<(String, String)>,
+    body: Result<JsonBody<NewComment>, ApiError>,
+) -> Result<(StatusCode, Json<Written>), ApiError> {
+    let (patient, consent) = consented_patient(&app, &staff, &patient_id).await?;
+    let sheet = shared_worksheet(&app, &patient, &consent, &worksheet_id).await?;
+    let JsonBody(body) = body?;
+    let text = steady_model::care::comment_text(&body.text).map_err(refused)?;
+    let mut comments: Vec<Comment> = sheet
+        .fields
+        .0
+        .get("comments")
+        .and_then(|f| f.value.clone())
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
+    comments.push(Comment {
+        by: staff.session.user.name.clone(),
+        at: now_fixed(),
+        text,
+    });
+    let mut fields = Map::new();
+    fields.insert(
+        "comments".into(),
+        serde_json::to_value(comments).map_err(|_| ApiError::internal())?,
+    );
+    let written = write(
+        &app,
+        &staff,
+        &patient,
+        RecordKind::Worksheet,
+        &worksheet_id,
+        fields,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(written)))
+}
+
+/// Live records of one kind, read as that kind; unreadable ones skipped.
+async fn typed<B: Body>(app: &AppState, patient: &Patient) -> Result<Vec<B>, ApiError> {
+    Ok(app
+        .db
+        .records_of(&patient.id, B::KIND.as_str())
+        .await?
+        .into_iter()
+        .filter(|r| !r.fields.is_deleted())
+        .filter_map(|r| serde_json::from_value(Value::Object(r.fields.body(B::KIND))).ok())
+        .collect())
+}
+
+/// The caseload, most urgent first: each patient's risk flags and last
+/// check-in. Reading a patient's flags is a read of their records, so each
+/// one shown is written to the audit log.
+#[utoipa::path(get, path = "/v1/caseload", tag = "care",
+    responses((status = 200, body = [CaseloadEntry]), (status = 401, body = ErrorBody)))]
+pub async fn caseload(
+    State(app): State<AppState>,
+    staff: Staff,
+) -> Result<Json<Vec<CaseloadEntry>>, ApiError> {
+    let user = &staff.session.user;
+    let now = Utc::now();
+    let mut entries = Vec::new();
+    for patient in app.db.patients_of(&user.id).await? {
+        let consent = app.db.active_consent(&patient.id).await?;
+        let Some(consent) = consent else {
+            entries.push(CaseloadEntry {
+                patient,
+                sharing: false,
+                flags: Vec::new(),
+                flag_labels: Vec::new(),
+                last_checkin: None,
+            });
+            continue;
+        };
+        app.db
+            .audit(
+                &user.clinic_id,
+                &user.id,
+                &patient.id,
+                "read caseload summary",
+                "",
+            )
+            .await?;
+        let checkins: Vec<CheckIn> = if consent.kinds.iter().any(|k| k == "checkin") {
+            typed(&app, &patient).await?
+        } else {
+            Vec::new()
+        };
+        let attendance: Vec<Attendance> = if consent.kinds.iter().any(|k| k == "attendance") {
+            typed(&app, &patient).await?
+        } else {
+            Vec::new()
+        };
+        let (flags, last) = risk_flags(&checkins, &attendance, now);
+        entries.push(CaseloadEntry {
+            patient,
+            sharing: true,
+            flag_labels: flags.iter().map(|f| f.label()).collect(),
+            flags,
+            last_checkin: last.map(|t| t.to_rfc3339()),
+        });
+    }
+    // Most flags first, the most urgent flag breaking ties; then by name.
+    entries.sort_by(|a, b| {
+        b.flags
+            .len()
+            .cmp(&a.flags.len())
+            .then_with(|| a.flags.first().cmp(&b.flags.first()))
+            .then_with(|| a.patient.display_name.cmp(&b.patient.display_name))
+    });
+    Ok(Json(entries))
+}

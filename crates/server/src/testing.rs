@@ -1,0 +1,117 @@
+//! Test support, for this crate's tests and the app's sync tests: a fresh
+//! database on either backend, the real server on 127.0.0.1:0, staff
+//! accounts and pairing codes made as the admin commands and counselors
+//! would. Not used by the server itself.
+
+use tempfile::TempDir;
+
+use crate::db::{Accounts, AnyDatabase, Caseload, NewUser, Role, User};
+use crate::secret::{hash_password, token_hash};
+use crate::{Running, Settings, launch};
+
+/// A database for one test; dropping it removes it.
+pub enum TestDb {
+    Sqlite {
+        url: String,
+        _dir: TempDir,
+    },
+    Postgres {
+        url: String,
+        admin: String,
+        name: String,
+    },
+}
+
+impl TestDb {
+    pub fn url(&self) -> &str {
+        match self {
+            TestDb::Sqlite { url, .. } | TestDb::Postgres { url, .. } => url,
+        }
+    }
+
+    pub async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("server.db").display());
+        TestDb::Sqlite { url, _dir: dir }
+    }
+
+    pub async fn postgres() -> Self {
+        let admin = std::env::var("STEADY_TEST_POSTGRES_URL").expect(
+            "STEADY_TEST_POSTGRES_URL is not set: run `cargo xtask test`, which starts PostgreSQL for these tests",
+        );
+        let name = format!("steady_test_{}", uuid_suffix());
+        let pool = sqlx::PgPool::connect(&admin).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        let (base, _) = admin.rsplit_once('/').expect("a URL ending in /database");
+        let url = format!("{base}/{name}");
+        TestDb::Postgres { url, admin, name }
+    }
+
+    pub async fn drop_database(self) {
+        if let TestDb::Postgres { admin, name, .. } = self {
+            let pool = sqlx::PgPool::connect(&admin).await.unwrap();
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&pool)
+            .await;
+            pool.close().await;
+        }
+    }
+}
+
+fn uuid_suffix() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{}_{}", std::process::id(), nanos % 1_000_000_000_000)
+}
+
+/// The real server on 127.0.0.1:0 over `db`.
+pub async fn start(db: &TestDb) -> Running {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    launch(listener, Settings::new(db.url()), std::future::pending())
+        .await
+        .unwrap()
+}
+
+/// A clinic with one account of `role`, made as `steady-server admin` would.
+pub async fn staff(db: &TestDb, email: &str, password: &str, role: Role) -> User {
+    let any = AnyDatabase::connect(db.url()).await.unwrap();
+    let clinic = any.create_clinic("Riverside IOP").await.unwrap();
+    any.create_user(&NewUser {
+        clinic_id: clinic.id,
+        email: email.to_owned(),
+        name: "Dana Counselor".to_owned(),
+        role,
+        password_hash: hash_password(password).unwrap(),
+    })
+    .await
+    .unwrap()
+}
+
+/// A fresh pairing code for `patient_id`, valid for ten minutes.
+pub async fn pairing_code(db: &TestDb, counselor: &User, patient_id: &str) -> String {
+    use rand::Rng;
+    let alphabet = crate::http::caseload::CODE_ALPHABET;
+    let mut rng = rand::rng();
+    let code: String = (0..crate::http::caseload::CODE_LENGTH)
+        .map(|_| alphabet[rng.random_range(0..alphabet.len())] as char)
+        .collect();
+    let any = AnyDatabase::connect(db.url()).await.unwrap();
+    any.create_pairing_code(
+        &token_hash(&code),
+        patient_id,
+        &counselor.id,
+        chrono::Utc::now().timestamp_millis() + 600_000,
+    )
+    .await
+    .unwrap();
+    code
+}
