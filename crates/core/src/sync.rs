@@ -675,6 +675,11 @@ impl SyncClient {
         Self { http }
     }
 
+    /// A client that sends through `http` (its own proxy or pool settings).
+    pub fn with_http(http: reqwest::Client) -> Self {
+        Self { http }
+    }
+
     /// Redeems the counselor's pairing code with the patient's consent and
     /// keeps the device token. Records already in the store are sent on the
     /// next sync.

@@ -1,0 +1,268 @@
+//! Exactly once through a bad network: two devices of one patient log 120
+//! check-ins each and sync after every one through a TCP proxy that cuts
+//! about one connection in five — half of those while the request is on its
+//! way, half while the answer is — and retry until each sync goes through.
+//! Afterwards the server holds all 240 check-ins once each, and each device
+//! holds all 240. On SQLite and on PostgreSQL.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use chrono::{TimeDelta, Utc};
+use steady_core::{ConsentTerms, ListQuery, Store, SyncClient};
+use steady_model::{CheckIn, CheckInDraft, Visibility};
+use steady_server::db::{AnyDatabase, Caseload, Records, Role};
+use steady_server::testing::{TestDb, pairing_code, staff, start};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const PER_DEVICE: usize = 120;
+
+#[derive(Default)]
+struct Counts {
+    faulty: std::sync::atomic::AtomicBool,
+    connections: AtomicUsize,
+    cut_requests: AtomicUsize,
+    cut_responses: AtomicUsize,
+}
+
+/// Copies from `from` to `to`; with a budget, stops after that many bytes.
+/// Answers whether the budget ran out.
+async fn pipe(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    budget: Option<usize>,
+) -> bool {
+    let mut left = budget.unwrap_or(usize::MAX);
+    let mut buf = vec![0u8; 8192];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => {
+                let _ = to.shutdown().await;
+                return false;
+            }
+            Ok(n) => n,
+        };
+        let take = n.min(left);
+        if to.write_all(&buf[..take]).await.is_err() {
+            return false;
+        }
+        left -= take;
+        if left == 0 {
+            return true;
+        }
+    }
+}
+
+/// A proxy to `upstream` on 127.0.0.1:0 that, once `counts.faulty` is set,
+/// cuts one connection in ten while the request is on its way and one in ten
+/// while the answer is, each after a random number of bytes (fewer than any
+/// request or answer of the protocol has).
+async fn faulty_proxy(upstream: SocketAddr, counts: Arc<Counts>) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut rng = fastrand::Rng::with_seed(0x5eed);
+        loop {
+            let Ok((client, _)) = listener.accept().await else {
+                return;
+            };
+            let fate = if counts.faulty.load(Ordering::Relaxed) {
+                counts.connections.fetch_add(1, Ordering::Relaxed);
+                rng.u32(0..10)
+            } else {
+                9
+            };
+            let budget = rng.usize(1..100);
+            let counts = counts.clone();
+            tokio::spawn(async move {
+                let Ok(server) = TcpStream::connect(upstream).await else {
+                    return;
+                };
+                let (client_read, client_write) = client.into_split();
+                let (server_read, server_write) = server.into_split();
+                match fate {
+                    0 => {
+                        let up = tokio::spawn(pipe(client_read, server_write, Some(budget)));
+                        let down = tokio::spawn(pipe(server_read, client_write, None));
+                        if up.await.unwrap_or(false) {
+                            counts.cut_requests.fetch_add(1, Ordering::Relaxed);
+                        }
+                        down.abort();
+                    }
+                    1 => {
+                        let up = tokio::spawn(pipe(client_read, server_write, None));
+                        let down = tokio::spawn(pipe(server_read, client_write, Some(budget)));
+                        if down.await.unwrap_or(false) {
+                            counts.cut_responses.fetch_add(1, Ordering::Relaxed);
+                        }
+                        up.abort();
+                    }
+                    _ => {
+                        let up = tokio::spawn(pipe(client_read, server_write, None));
+                        let down = tokio::spawn(pipe(server_read, client_write, None));
+                        let _ = tokio::join!(up, down);
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+fn consent() -> ConsentTerms {
+    ConsentTerms {
+        recipient: "Riverside IOP".into(),
+        kinds: vec!["checkin".into()],
+        purpose: "My treatment".into(),
+        expires_at: Utc::now() + TimeDelta::days(30),
+    }
+}
+
+/// Syncs until a sync goes through; every failure must be one a retry cures.
+async fn sync_until_done(client: &SyncClient, store: &Store) -> usize {
+    for attempt in 0..200 {
+        match client.sync(store).await {
+            Ok(_) => return attempt,
+            Err(e) => {
+                assert!(
+                    e.is_transient(),
+                    "a cut connection must be retried, not: {e}"
+                );
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
+    }
+    panic!("200 attempts in a row failed");
+}
+
+async fn device_run(client: SyncClient, store: Arc<Store>, device: usize) -> usize {
+    let mut retries = 0;
+    for n in 0..PER_DEVICE {
+        store
+            .create::<CheckIn>(CheckInDraft {
+                craving: (n % 11) as i32,
+                note: format!("device {device} entry {n}"),
+                visibility: Visibility::CareTeam,
+                ..CheckInDraft::default()
+            })
+            .await
+            .unwrap();
+        retries += sync_until_done(&client, &store).await;
+    }
+    retries
+}
+
+async fn all_checkins(store: &Store) -> BTreeSet<String> {
+    let mut ids = BTreeSet::new();
+    let mut query = ListQuery {
+        limit: ListQuery::MAX_LIMIT,
+        ..ListQuery::default()
+    };
+    loop {
+        let page = store.list::<CheckIn>(&query).await.unwrap();
+        ids.extend(page.items.iter().map(|e| e.id.to_string()));
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return ids,
+        }
+    }
+}
+
+async fn story(db: TestDb) {
+    let server = start(&db).await;
+    let counts = Arc::new(Counts::default());
+    let proxy = faulty_proxy(server.addr, counts.clone()).await;
+    let base = format!("http://{proxy}");
+    let counselor = staff(
+        &db,
+        "dana@clinic.example",
+        "river stone lantern 42",
+        Role::Counselor,
+    )
+    .await;
+    let any = AnyDatabase::connect(db.url()).await.unwrap();
+    let patient = any.create_patient(&counselor, "Ana R.").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // One connection per request, so the proxy's fate falls on each request.
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let client = SyncClient::with_http(http);
+    let mut stores = Vec::new();
+    for device in 0..2 {
+        let store = Arc::new(
+            Store::open(&dir.path().join(format!("d{device}")))
+                .await
+                .unwrap(),
+        );
+        let code = pairing_code(&db, &counselor, &patient.id).await;
+        // Pairing while the proxy behaves: an answer cut there would burn
+        // the single-use code, and the patient would ask for a new one.
+        client
+            .pair(&store, &base, &code, consent(), "device")
+            .await
+            .unwrap();
+        stores.push(store);
+    }
+    counts.faulty.store(true, Ordering::Relaxed);
+    let runs = stores
+        .iter()
+        .enumerate()
+        .map(|(device, store)| tokio::spawn(device_run(client.clone(), store.clone(), device)))
+        .collect::<Vec<_>>();
+    let mut retries = 0;
+    for run in runs {
+        retries += run.await.unwrap();
+    }
+    for store in &stores {
+        sync_until_done(&client, store).await;
+    }
+
+    let connections = counts.connections.load(Ordering::Relaxed);
+    let cut_requests = counts.cut_requests.load(Ordering::Relaxed);
+    let cut_responses = counts.cut_responses.load(Ordering::Relaxed);
+    println!(
+        "{connections} connections: {cut_requests} cut mid-request, {cut_responses} cut mid-response; {retries} syncs retried"
+    );
+    assert!(connections >= 4 * PER_DEVICE, "{connections}");
+    let cut_share = (cut_requests + cut_responses) as f64 / connections as f64;
+    assert!(
+        (0.12..0.28).contains(&cut_share),
+        "cut {cut_share:.2} of connections"
+    );
+    assert!(cut_requests > 20 && cut_responses > 20);
+
+    // The server holds each check-in once: one row per id, 240 rows.
+    let held = any.records_of(&patient.id, "checkin").await.unwrap();
+    let server_ids: BTreeSet<String> = held.iter().map(|r| r.id.clone()).collect();
+    assert_eq!(held.len(), 2 * PER_DEVICE);
+    assert_eq!(server_ids.len(), 2 * PER_DEVICE);
+    // The change log has no duplicates either: every pulled change is unique.
+    let pulled = any.pull(&patient.id, 0, 10_000).await.unwrap();
+    assert_eq!(pulled.len(), 2 * PER_DEVICE);
+    for store in &stores {
+        assert_eq!(all_checkins(store).await, server_ids);
+        assert_eq!(store.sync_status().await.unwrap().pending, 0);
+    }
+    for store in &stores {
+        store.close().await;
+    }
+    server.stop().await.unwrap();
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_checkin_arrives_exactly_once_through_cut_connections_on_sqlite() {
+    story(TestDb::sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_checkin_arrives_exactly_once_through_cut_connections_on_postgres() {
+    story(TestDb::postgres().await).await;
+}
