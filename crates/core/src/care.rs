@@ -24,6 +24,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
+            self.changed();
         }
         let data = serde_json::from_value(Value::Object(body))
             .map_err(|e| StoreError::corrupt("message", e))?;

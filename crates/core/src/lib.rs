@@ -6,6 +6,7 @@
 pub mod care;
 pub mod error;
 pub mod planner;
+pub mod runner;
 pub mod schedule;
 pub mod store;
 pub mod sync;
@@ -13,6 +14,7 @@ pub mod worksheets;
 
 pub use error::{ErrorReport, StoreError};
 pub use planner::{PlanInput, QuietHours, Reminder, ReminderKey, ReminderSettings, plan};
+pub use runner::{SyncRunner, Timing};
 pub use schedule::{AttendanceMark, OccurrenceView, WeekHours};
 pub use store::{DB_FILE, ListQuery, Page, PageCursor, Store, connect_options};
 pub use sync::{

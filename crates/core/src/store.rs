@@ -48,6 +48,8 @@ pub struct Store {
     reader: SqlitePool,
     clock: Mutex<Clock>,
     path: PathBuf,
+    /// Counts the patient's own writes, so sync can follow them.
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 /// Which records to list: newest first, optionally within `[from, to)`.
@@ -135,6 +137,7 @@ impl Store {
             reader,
             clock: Mutex::new(clock),
             path: path.to_owned(),
+            changes: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -144,6 +147,16 @@ impl Store {
 
     pub(crate) fn writer(&self) -> &SqlitePool {
         &self.writer
+    }
+
+    /// Changes each time a write on this device commits (sync after a
+    /// change waits on it).
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    pub(crate) fn changed(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// The database file.
@@ -167,6 +180,7 @@ impl Store {
         let stamp = self.tick().to_string();
         let stamps = first_stamps::<B>(&fields, &stamp);
         insert_row(&mut conn, id, &data, &fields, &stamps, &stamp).await?;
+        self.changed();
         Ok(Entry { id, data })
     }
 
@@ -193,6 +207,7 @@ impl Store {
             insert_row(&mut tx, *id, data, fields, &stamps, &stamp).await?;
         }
         tx.commit().await?;
+        self.changed();
         Ok(rows
             .into_iter()
             .map(|(id, data, _)| Entry { id, data })
@@ -232,6 +247,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.changed();
         Ok(Entry { id, data })
     }
 
@@ -260,6 +276,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.changed();
         Ok(())
     }
 

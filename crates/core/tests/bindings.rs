@@ -5,17 +5,18 @@
 use std::path::Path;
 
 use steady_core::{
-    AttendanceMark, ErrorReport, FhirExport, ListQuery, OccurrenceView, Page, PageCursor,
-    QuietHours, ReminderSettings, WeekHours,
+    AttendanceMark, ConsentTerms, ErrorReport, FhirExport, ListQuery, OccurrenceView, Page,
+    PageCursor, QuietHours, Refusal, ReminderSettings, SyncLog, SyncStatus, WeekHours,
 };
 use steady_model::worksheet::Score;
 use steady_model::{
-    AnswerOption, AnswerValue, Answers, Attendance, AttendanceStatus, CheckIn, CheckInDraft,
-    Craving, CrisisLine, Day, Entry, Event, EventDraft, EventKind, Exception, FieldError,
-    Frequency, Halt, Intensity, Item, ItemType, LevelChange, LevelOfCare, Mood, OccurrenceChange,
-    Outcome, PlanDraft, Program, ProgramDraft, Questionnaire, RecordId, RecordKind, Recurrence,
-    RelapsePreventionPlan, ScoreRule, SupportContact, TriggerCategory, TriggerDraft, TriggerEntry,
-    Visibility, Worksheet, WorksheetDraft, WorksheetStatus,
+    AnswerOption, AnswerValue, Answers, Assignment, Attendance, AttendanceStatus, CheckIn,
+    CheckInDraft, Comment, Craving, CrisisLine, Day, Entry, Event, EventDraft, EventKind,
+    Exception, FieldError, Frequency, Halt, Intensity, Item, ItemType, LevelChange, LevelOfCare,
+    Message, Mood, OccurrenceChange, Outcome, PlanDraft, Program, ProgramDraft, Questionnaire,
+    RecordId, RecordKind, Recurrence, RelapsePreventionPlan, ScoreRule, SupportContact,
+    TriggerCategory, TriggerDraft, TriggerEntry, Visibility, Worksheet, WorksheetDraft,
+    WorksheetReview, WorksheetStatus,
 };
 use ts_rs::{Config, TS};
 
@@ -76,6 +77,14 @@ fn generate() -> String {
         PlanDraft::decl(&cfg),
         RelapsePreventionPlan::decl(&cfg),
         CrisisLine::decl(&cfg),
+        WorksheetReview::decl(&cfg),
+        Comment::decl(&cfg),
+        Assignment::decl(&cfg),
+        Message::decl(&cfg),
+        ConsentTerms::decl(&cfg),
+        Refusal::decl(&cfg),
+        SyncLog::decl(&cfg),
+        SyncStatus::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by crates/core/tests/bindings.rs.\n\

@@ -5,7 +5,7 @@ export type RecordId = string;
 
 export type Visibility = "private" | "care_team";
 
-export type RecordKind = "checkin" | "trigger" | "event" | "program" | "attendance" | "worksheet" | "plan";
+export type RecordKind = "checkin" | "trigger" | "event" | "program" | "attendance" | "worksheet" | "plan" | "assignment" | "message";
 
 export type Entry<T> = { id: RecordId, data: T, };
 
@@ -297,7 +297,15 @@ completed?: string | null, answers: Answers, visibility: Visibility,
  */
 assignment?: RecordId | null, };
 
-export type Worksheet = { template: string, version: string, status: WorksheetStatus, started: string, completed: string | null, answers: Answers, visibility: Visibility, assignment: RecordId | null, };
+export type Worksheet = { template: string, version: string, status: WorksheetStatus, started: string, completed: string | null, answers: Answers, visibility: Visibility, assignment: RecordId | null, 
+/**
+ * The counselor's review, once they have marked it reviewed.
+ */
+review?: WorksheetReview, 
+/**
+ * The counselor's comments, oldest first.
+ */
+comments?: Array<Comment>, };
 
 export type Score = { total: number, min: number, max: number, 
 /**
@@ -338,3 +346,59 @@ sms: string,
  * One line on what the service is for.
  */
 about: string, };
+
+export type WorksheetReview = { by: string, at: string, };
+
+export type Comment = { by: string, at: string, text: string, };
+
+export type Assignment = { 
+/**
+ * The built-in template's id (`cbt-thought-record`, ...).
+ */
+template: string, due?: string | null, 
+/**
+ * What the counselor wants the patient to know about it.
+ */
+note: string, 
+/**
+ * The counselor's name as the patient knows them.
+ */
+from: string, assigned: string, visibility: Visibility, };
+
+export type Message = { text: string, from: string, sent: string, 
+/**
+ * When the patient first opened it; the one field the patient writes.
+ */
+read_at?: string, visibility: Visibility, };
+
+export type ConsentTerms = { 
+/**
+ * Who receives the records: the clinic or care team.
+ */
+recipient: string, 
+/**
+ * The kinds of record shared (`checkin`, `trigger`, ...).
+ */
+kinds: Array<string>, purpose: string, expires_at: string, };
+
+export type Refusal = { id: string, kind: string, reason: string, };
+
+export type SyncLog = { last_success?: string | null, last_attempt?: string | null, 
+/**
+ * What went wrong last time, in words; none after a success.
+ */
+last_error?: string | null, 
+/**
+ * Records the server refused last time, with its reasons.
+ */
+refused: Array<Refusal>, };
+
+export type SyncStatus = { paired: boolean, server?: string | null, consent?: ConsentTerms | null, 
+/**
+ * Care-team changes the server has not acknowledged yet.
+ */
+pending: number, 
+/**
+ * Pulled records this version cannot read, kept aside.
+ */
+quarantined: number, log: SyncLog, };

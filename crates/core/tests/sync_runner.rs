@@ -1,0 +1,164 @@
+//! The sync loop against the real server: it syncs on start, once after a
+//! burst of changes, backs off with growing waits while the server is out of
+//! reach (showing why, with the change still pending), and catches up when
+//! it is back.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{TimeDelta, Utc};
+use steady_core::{ConsentTerms, Store, SyncClient, SyncRunner, SyncStatus, Timing};
+use steady_model::{CheckIn, CheckInDraft, Visibility};
+use steady_server::db::{AnyDatabase, Caseload, Records, Role};
+use steady_server::testing::{TestDb, pairing_code, staff, start};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
+
+/// A proxy that can be switched off: while off it drops every connection,
+/// new and open, as a network gone away would.
+async fn switchable_proxy(upstream: SocketAddr) -> (SocketAddr, watch::Sender<bool>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (up_tx, up_rx) = watch::channel(true);
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut client, _)) = listener.accept().await else {
+                return;
+            };
+            let mut up = up_rx.clone();
+            tokio::spawn(async move {
+                if !*up.borrow() {
+                    return;
+                }
+                let Ok(mut server) = TcpStream::connect(upstream).await else {
+                    return;
+                };
+                tokio::select! {
+                    _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                    _ = up.wait_for(|up| !*up) => {}
+                }
+            });
+        }
+    });
+    (addr, up_tx)
+}
+
+async fn next_status(rx: &mut mpsc::UnboundedReceiver<SyncStatus>) -> SyncStatus {
+    tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("a sync within 10 s")
+        .unwrap()
+}
+
+fn entry() -> CheckInDraft {
+    CheckInDraft {
+        craving: 4,
+        visibility: Visibility::CareTeam,
+        ..CheckInDraft::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn syncs_on_start_after_changes_and_backs_off_while_offline() {
+    let db = TestDb::sqlite().await;
+    let server = start(&db).await;
+    let (proxy, switch) = switchable_proxy(server.addr).await;
+    let counselor = staff(
+        &db,
+        "dana@clinic.example",
+        "river stone lantern 42",
+        Role::Counselor,
+    )
+    .await;
+    let any = AnyDatabase::connect(db.url()).await.unwrap();
+    let patient = any.create_patient(&counselor, "Ana R.").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(dir.path()).await.unwrap());
+    store.create::<CheckIn>(entry()).await.unwrap();
+    let client = SyncClient::new();
+    let code = pairing_code(&db, &counselor, &patient.id).await;
+    let consent = ConsentTerms {
+        recipient: "Riverside IOP".into(),
+        kinds: vec!["checkin".into()],
+        purpose: "My treatment".into(),
+        expires_at: Utc::now() + TimeDelta::days(30),
+    };
+    client
+        .pair(&store, &format!("http://{proxy}"), &code, consent, "phone")
+        .await
+        .unwrap();
+
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let timing = Timing {
+        debounce: Duration::from_millis(150),
+        period: Duration::from_secs(3600),
+        backoff_base: Duration::from_millis(200),
+        backoff_cap: Duration::from_millis(1600),
+    };
+    let runner = SyncRunner::start(store.clone(), client, timing, move |s| {
+        let _ = tx.send(s);
+    });
+
+    // On start.
+    let status = next_status(&mut rx).await;
+    assert_eq!(status.pending, 0);
+    assert!(status.log.last_success.is_some());
+    assert_eq!(
+        any.records_of(&patient.id, "checkin").await.unwrap().len(),
+        1
+    );
+
+    // A burst of three changes is one sync, after the debounce.
+    for _ in 0..3 {
+        store.create::<CheckIn>(entry()).await.unwrap();
+    }
+    let status = next_status(&mut rx).await;
+    assert_eq!(status.pending, 0);
+    assert_eq!(
+        any.records_of(&patient.id, "checkin").await.unwrap().len(),
+        4
+    );
+    assert!(
+        tokio::time::timeout(Duration::from_millis(600), rx.recv())
+            .await
+            .is_err(),
+        "one sync for the burst, then quiet"
+    );
+
+    // Offline: failures come with growing waits; the change stays pending.
+    switch.send(false).unwrap();
+    store.create::<CheckIn>(entry()).await.unwrap();
+    let mut attempts = Vec::new();
+    for _ in 0..4 {
+        let status = next_status(&mut rx).await;
+        assert_eq!(status.pending, 1);
+        let error = status.log.last_error.clone().unwrap();
+        assert!(error.contains("could not reach"), "{error}");
+        attempts.push(status.log.last_attempt.unwrap());
+    }
+    let gaps: Vec<i64> = attempts
+        .windows(2)
+        .map(|w| (w[1] - w[0]).num_milliseconds())
+        .collect();
+    // Waits are drawn from the upper half of 200, 400, 800 ms: each at
+    // least as long as the one before, and the third at least 400 ms.
+    assert!(gaps[0] >= 100 && gaps[2] >= 400, "{gaps:?}");
+    assert!(gaps.windows(2).all(|g| g[1] + 20 >= g[0]), "{gaps:?}");
+
+    // Back online: the next retry catches up.
+    switch.send(true).unwrap();
+    let status = loop {
+        let s = next_status(&mut rx).await;
+        if s.log.last_error.is_none() {
+            break s;
+        }
+    };
+    assert_eq!(status.pending, 0);
+    assert_eq!(
+        any.records_of(&patient.id, "checkin").await.unwrap().len(),
+        5
+    );
+    runner.stop();
+    server.stop().await.unwrap();
+}
