@@ -37,4 +37,13 @@ pub const NAMES: &[&str] = &[
     "get_crisis_lines",
     "set_crisis_lines",
     "dial",
+    "sync_status",
+    "sync_now",
+    "pair_clinic",
+    "give_consent",
+    "revoke_consent",
+    "unpair_clinic",
+    "list_messages",
+    "mark_message_read",
+    "list_assignments",
 ];

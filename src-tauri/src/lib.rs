@@ -5,10 +5,12 @@
 mod command_names;
 mod commands;
 mod reminders;
+mod sync;
 mod wall_clock;
 mod zone;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use reminders::Reminders;
 use steady_core::{ErrorReport, Store};
@@ -19,11 +21,11 @@ pub const DATA_DIR_ENV: &str = "STEADY_DATA_DIR";
 
 /// The store, or why it could not be opened, so the UI can say so instead of
 /// the app vanishing.
-pub struct OpenedStore(Result<Store, ErrorReport>);
+pub struct OpenedStore(Result<Arc<Store>, ErrorReport>);
 
 impl OpenedStore {
     pub fn get(&self) -> Result<&Store, ErrorReport> {
-        self.0.as_ref().map_err(Clone::clone)
+        self.0.as_deref().map_err(Clone::clone)
     }
 }
 
@@ -46,15 +48,22 @@ pub fn run() {
     let result = builder
         .setup(|app| {
             let opened = match data_dir(app) {
-                Ok(dir) => tauri::async_runtime::block_on(Store::open(&dir)).map_err(|e| {
-                    eprintln!("steady: the store could not be opened: {e}");
-                    ErrorReport::from(e)
-                }),
+                Ok(dir) => tauri::async_runtime::block_on(Store::open(&dir))
+                    .map(Arc::new)
+                    .map_err(|e| {
+                        eprintln!("steady: the store could not be opened: {e}");
+                        ErrorReport::from(e)
+                    }),
                 Err(report) => Err(report),
             };
+            let sync = opened
+                .as_ref()
+                .ok()
+                .map(|store| sync::Sync::start(app.handle(), store.clone()));
             app.manage(OpenedStore(opened));
             let reminders = Reminders::start(app.handle());
             app.manage(reminders);
+            app.manage(sync);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -95,6 +104,15 @@ pub fn run() {
             commands::get_crisis_lines,
             commands::set_crisis_lines,
             commands::dial,
+            sync::sync_status,
+            sync::sync_now,
+            sync::pair_clinic,
+            sync::give_consent,
+            sync::revoke_consent,
+            sync::unpair_clinic,
+            sync::list_messages,
+            sync::mark_message_read,
+            sync::list_assignments,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -1,0 +1,158 @@
+//! Sync with the clinic: the loop from steady-core, started with the app,
+//! and the commands behind the Settings screen (pair, consent, unpair) and
+//! the sync state in the header. Every status change is sent to the window
+//! as a `sync-status` event; counselor changes that arrive re-plan reminders.
+
+use std::sync::Arc;
+
+use steady_core::{
+    ConsentTerms, ErrorReport, ListQuery, Store, SyncClient, SyncError, SyncRunner, SyncStatus,
+    Timing,
+};
+use steady_model::{Assignment, Entry, Message, RecordId};
+use tauri::{AppHandle, Emitter, Manager, State};
+
+use crate::OpenedStore;
+use crate::reminders::Reminders;
+
+/// The event the window listens to for the sync state.
+pub const STATUS_EVENT: &str = "sync-status";
+
+/// The running loop and the client it shares with the commands.
+pub struct Sync {
+    runner: SyncRunner,
+    client: SyncClient,
+}
+
+impl Sync {
+    pub fn start(app: &AppHandle, store: Arc<Store>) -> Self {
+        let client = SyncClient::new();
+        let handle = app.clone();
+        let runner = tauri::async_runtime::block_on(async {
+            SyncRunner::start(store, client.clone(), Timing::default(), move |status| {
+                let _ = handle.emit(STATUS_EVENT, &status);
+                if let Some(reminders) = handle.try_state::<Reminders>() {
+                    reminders.replan();
+                }
+            })
+        });
+        Self { runner, client }
+    }
+}
+
+type Reply<T> = Result<T, ErrorReport>;
+
+fn report(e: SyncError) -> ErrorReport {
+    match e {
+        SyncError::Store(e) => e.into(),
+        SyncError::BadServer(message) => ErrorReport::Invalid {
+            fields: vec![steady_model::FieldError {
+                field: "server".into(),
+                message: message.clone(),
+            }],
+            message,
+        },
+        other => ErrorReport::storage(other.to_string()),
+    }
+}
+
+fn sync_of<'a>(sync: &'a State<'_, Option<Sync>>) -> Reply<&'a Sync> {
+    sync.as_ref()
+        .ok_or_else(|| ErrorReport::storage("Sync is not available: Steady could not open its data file."))
+}
+
+#[tauri::command]
+pub async fn sync_status(store: State<'_, OpenedStore>) -> Reply<SyncStatus> {
+    Ok(store.get()?.sync_status().await?)
+}
+
+#[tauri::command]
+pub fn sync_now(sync: State<'_, Option<Sync>>) -> Reply<()> {
+    sync_of(&sync)?.runner.sync_now();
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn pair_clinic(
+    store: State<'_, OpenedStore>,
+    sync: State<'_, Option<Sync>>,
+    server: String,
+    code: String,
+    consent: ConsentTerms,
+    device_label: String,
+) -> Reply<SyncStatus> {
+    let sync = sync_of(&sync)?;
+    let status = sync
+        .client
+        .pair(store.get()?, &server, &code, consent, &device_label)
+        .await
+        .map_err(report)?;
+    sync.runner.sync_now();
+    Ok(status)
+}
+
+#[tauri::command]
+pub async fn give_consent(
+    store: State<'_, OpenedStore>,
+    sync: State<'_, Option<Sync>>,
+    consent: ConsentTerms,
+) -> Reply<SyncStatus> {
+    let sync = sync_of(&sync)?;
+    let status = sync
+        .client
+        .give_consent(store.get()?, consent)
+        .await
+        .map_err(report)?;
+    sync.runner.sync_now();
+    Ok(status)
+}
+
+#[tauri::command]
+pub async fn revoke_consent(
+    store: State<'_, OpenedStore>,
+    sync: State<'_, Option<Sync>>,
+) -> Reply<SyncStatus> {
+    sync_of(&sync)?
+        .client
+        .revoke_consent(store.get()?)
+        .await
+        .map_err(report)
+}
+
+#[tauri::command]
+pub async fn unpair_clinic(
+    store: State<'_, OpenedStore>,
+    sync: State<'_, Option<Sync>>,
+) -> Reply<SyncStatus> {
+    sync_of(&sync)?
+        .client
+        .unpair(store.get()?)
+        .await
+        .map_err(report)
+}
+
+#[tauri::command]
+pub async fn list_messages(store: State<'_, OpenedStore>) -> Reply<Vec<Entry<Message>>> {
+    let query = ListQuery {
+        limit: ListQuery::MAX_LIMIT,
+        ..ListQuery::default()
+    };
+    Ok(store.get()?.list(&query).await?.items)
+}
+
+#[tauri::command]
+pub async fn mark_message_read(
+    store: State<'_, OpenedStore>,
+    id: RecordId,
+) -> Reply<Entry<Message>> {
+    Ok(store.get()?.mark_message_read(id).await?)
+}
+
+#[tauri::command]
+pub async fn list_assignments(store: State<'_, OpenedStore>) -> Reply<Vec<Entry<Assignment>>> {
+    let query = ListQuery {
+        limit: ListQuery::MAX_LIMIT,
+        ..ListQuery::default()
+    };
+    Ok(store.get()?.list(&query).await?.items)
+}
