@@ -39,6 +39,7 @@ pub const NAMES: &[&str] = &[
     "dial",
     "sync_status",
     "sync_now",
+    "preview_pairing",
     "pair_clinic",
     "give_consent",
     "revoke_consent",

@@ -106,6 +106,7 @@ pub fn run() {
             commands::dial,
             sync::sync_status,
             sync::sync_now,
+            sync::preview_pairing,
             sync::pair_clinic,
             sync::give_consent,
             sync::revoke_consent,

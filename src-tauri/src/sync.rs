@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use steady_core::{
-    ConsentTerms, ErrorReport, ListQuery, Store, SyncClient, SyncError, SyncRunner, SyncStatus,
-    Timing,
+    ConsentTerms, ErrorReport, ListQuery, PairPreview, Store, SyncClient, SyncError, SyncRunner,
+    SyncStatus, Timing,
 };
 use steady_model::{Assignment, Entry, Message, RecordId};
 use tauri::{AppHandle, Emitter, Manager, State};
@@ -57,8 +57,9 @@ fn report(e: SyncError) -> ErrorReport {
 }
 
 fn sync_of<'a>(sync: &'a State<'_, Option<Sync>>) -> Reply<&'a Sync> {
-    sync.as_ref()
-        .ok_or_else(|| ErrorReport::storage("Sync is not available: Steady could not open its data file."))
+    sync.as_ref().ok_or_else(|| {
+        ErrorReport::storage("Sync is not available: Steady could not open its data file.")
+    })
 }
 
 #[tauri::command]
@@ -70,6 +71,19 @@ pub async fn sync_status(store: State<'_, OpenedStore>) -> Reply<SyncStatus> {
 pub fn sync_now(sync: State<'_, Option<Sync>>) -> Reply<()> {
     sync_of(&sync)?.runner.sync_now();
     Ok(())
+}
+
+#[tauri::command]
+pub async fn preview_pairing(
+    sync: State<'_, Option<Sync>>,
+    server: String,
+    code: String,
+) -> Reply<PairPreview> {
+    sync_of(&sync)?
+        .client
+        .preview(&server, &code)
+        .await
+        .map_err(report)
 }
 
 #[tauri::command]

@@ -18,6 +18,7 @@ pub use runner::{SyncRunner, Timing};
 pub use schedule::{AttendanceMark, OccurrenceView, WeekHours};
 pub use store::{DB_FILE, ListQuery, Page, PageCursor, Store, connect_options};
 pub use sync::{
-    ConsentTerms, Pairing, Refusal, SyncClient, SyncError, SyncLog, SyncReport, SyncStatus,
+    ConsentTerms, PairPreview, Pairing, Refusal, SyncClient, SyncError, SyncLog, SyncReport,
+    SyncStatus,
 };
 pub use worksheets::{FhirExport, fhir_export};

@@ -93,6 +93,13 @@ pub struct Refusal {
     pub reason: String,
 }
 
+/// The clinic and counselor a pairing code belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PairPreview {
+    pub clinic: String,
+    pub counselor: String,
+}
+
 /// Everything the app shows about sync.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 pub struct SyncStatus {
@@ -678,6 +685,20 @@ impl SyncClient {
     /// A client that sends through `http` (its own proxy or pool settings).
     pub fn with_http(http: reqwest::Client) -> Self {
         Self { http }
+    }
+
+    /// Whom `code` pairs with, without using it, so the consent can name them.
+    pub async fn preview(&self, server: &str, code: &str) -> Result<PairPreview, SyncError> {
+        let server = server_url(server)?;
+        let response = self
+            .send(
+                self.http
+                    .post(format!("{server}/v1/pair/preview"))
+                    .json(&serde_json::json!({ "code": code })),
+                &server,
+            )
+            .await?;
+        decode(response).await
     }
 
     /// Redeems the counselor's pairing code with the patient's consent and

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use steady_core::{
     AttendanceMark, ConsentTerms, ErrorReport, FhirExport, ListQuery, OccurrenceView, Page,
-    PageCursor, QuietHours, Refusal, ReminderSettings, SyncLog, SyncStatus, WeekHours,
+    PageCursor, PairPreview, QuietHours, Refusal, ReminderSettings, SyncLog, SyncStatus, WeekHours,
 };
 use steady_model::worksheet::Score;
 use steady_model::{
@@ -82,6 +82,7 @@ fn generate() -> String {
         Assignment::decl(&cfg),
         Message::decl(&cfg),
         ConsentTerms::decl(&cfg),
+        PairPreview::decl(&cfg),
         Refusal::decl(&cfg),
         SyncLog::decl(&cfg),
         SyncStatus::decl(&cfg),

@@ -134,6 +134,21 @@ async fn story(db: TestDb) {
         .await
         .unwrap();
     let code = pairing_code(&db, &counselor, &patient.id).await;
+    let preview = client.preview(&base, &code).await.unwrap();
+    assert_eq!(
+        (preview.clinic.as_str(), preview.counselor.as_str()),
+        ("Riverside IOP", "Dana Counselor")
+    );
+    let wrong = client.preview(&base, "ABCDE-FGH23").await.unwrap_err();
+    assert!(
+        wrong.to_string().contains("expired or was already used"),
+        "{wrong}"
+    );
+    let malformed = client.preview(&base, "12").await.unwrap_err();
+    assert!(
+        malformed.to_string().contains("10 letters and digits"),
+        "{malformed}"
+    );
     let status = client
         .pair(&phone, &base, &code, consent(), "Ana's phone")
         .await

@@ -381,6 +381,8 @@ recipient: string,
  */
 kinds: Array<string>, purpose: string, expires_at: string, };
 
+export type PairPreview = { clinic: string, counselor: string, };
+
 export type Refusal = { id: string, kind: string, reason: string, };
 
 export type SyncLog = { last_success?: string | null, last_attempt?: string | null, 

@@ -143,6 +143,18 @@ macro_rules! caseload_for {
                 }))
             }
 
+            async fn code_preview(
+                &self,
+                code_hash: &str,
+            ) -> Result<Option<(String, String)>, $crate::db::DbError> {
+                let row = sqlx::query($crate::db::sql::CODE_PREVIEW)
+                    .bind(code_hash)
+                    .bind($crate::db::now_ms())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(|r| (r.get("clinic"), r.get("counselor"))))
+            }
+
             async fn device_by_token(
                 &self,
                 token_hash: &str,

@@ -186,6 +186,12 @@ pub trait Caseload {
         device: &NewDevice,
         consent: &NewConsent,
     ) -> impl Future<Output = Result<Option<Paired>, DbError>> + Send;
+    /// Who a code pairs with — the clinic's and the counselor's names —
+    /// without using it; none if it is unknown, used or expired.
+    fn code_preview(
+        &self,
+        code_hash: &str,
+    ) -> impl Future<Output = Result<Option<(String, String)>, DbError>> + Send;
     /// The device holding this token, unless it was revoked.
     fn device_by_token(
         &self,
@@ -369,6 +375,10 @@ pub(crate) mod sql {
     pub const USE_PAIRING_CODE: &str = "UPDATE pairing_codes SET used_ms = $2
          WHERE code_hash = $1 AND used_ms IS NULL AND expires_ms > $2
          RETURNING patient_id";
+    pub const CODE_PREVIEW: &str = "SELECT c.name AS clinic, u.name AS counselor
+         FROM pairing_codes p JOIN patients pt ON pt.id = p.patient_id
+         JOIN clinics c ON c.id = pt.clinic_id JOIN users u ON u.id = p.created_by
+         WHERE p.code_hash = $1 AND p.used_ms IS NULL AND p.expires_ms > $2";
     pub const INSERT_DEVICE: &str =
         "INSERT INTO devices (id, patient_id, token_hash, label, created_ms)
          VALUES ($1, $2, $3, $4, $5)";
@@ -531,6 +541,10 @@ impl Caseload for AnyDatabase {
         consent: &NewConsent,
     ) -> Result<Option<Paired>, DbError> {
         on_backend!(self, db => db.redeem(code_hash, device, consent))
+    }
+
+    async fn code_preview(&self, code_hash: &str) -> Result<Option<(String, String)>, DbError> {
+        on_backend!(self, db => db.code_preview(code_hash))
     }
 
     async fn device_by_token(&self, token_hash: &str) -> Result<Option<DeviceAuth>, DbError> {

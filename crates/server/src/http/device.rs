@@ -133,6 +133,65 @@ fn normalize(code: &str) -> String {
         .collect()
 }
 
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewRequest {
+    pub code: String,
+}
+
+/// Whom a code would pair with, for the consent the app shows first.
+#[derive(Serialize, ToSchema)]
+pub struct PairPreview {
+    pub clinic: String,
+    pub counselor: String,
+}
+
+/// Checks a code without using it: the clinic and counselor it pairs with,
+/// so the app can name them in the consent. Wrong codes count against the
+/// same limit as redeeming.
+#[utoipa::path(post, path = "/v1/pair/preview", tag = "device", request_body = PreviewRequest,
+    responses(
+        (status = 200, body = PairPreview),
+        (status = 410, description = "The code is unknown, used or expired", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+        (status = 429, description = "Too many wrong codes from this address; see Retry-After", body = ErrorBody),
+    ))]
+pub async fn preview(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    JsonBody(body): JsonBody<PreviewRequest>,
+) -> Result<Json<PairPreview>, ApiError> {
+    if let Some(wait) = app.pairings.check(peer.ip(), None) {
+        return Err(ApiError::too_many(wait));
+    }
+    let code = checked_code(&app, peer, &body.code)?;
+    match app.db.code_preview(&token_hash(&code)).await? {
+        Some((clinic, counselor)) => Ok(Json(PairPreview { clinic, counselor })),
+        None => {
+            app.pairings.record_failure(peer.ip(), None);
+            Err(ApiError::gone(
+                "That code has expired or was already used; ask your counselor for a new one.",
+            ))
+        }
+    }
+}
+
+/// The code as typed, normalized, if it has the shape of one; a
+/// malformed code counts as a wrong one.
+fn checked_code(app: &AppState, peer: SocketAddr, code: &str) -> Result<String, ApiError> {
+    let code = normalize(code);
+    if code.len() != super::caseload::CODE_LENGTH
+        || !code.bytes().all(|b| CODE_ALPHABET.contains(&b))
+    {
+        app.pairings.record_failure(peer.ip(), None);
+        return Err(ApiError::invalid(
+            "code",
+            "A pairing code is 10 letters and digits, like ABCDE-FGH23.",
+        ));
+    }
+    Ok(code)
+}
+
 /// Redeems a pairing code with the patient's consent; answers the device token.
 #[utoipa::path(post, path = "/v1/pair", tag = "device", request_body = PairRequest,
     responses(
@@ -151,16 +210,7 @@ pub async fn pair(
         return Err(ApiError::too_many(wait));
     }
     let consent = terms(body.consent, "consent.")?;
-    let code = normalize(&body.code);
-    if code.len() != super::caseload::CODE_LENGTH
-        || !code.bytes().all(|b| CODE_ALPHABET.contains(&b))
-    {
-        app.pairings.record_failure(peer.ip(), None);
-        return Err(ApiError::invalid(
-            "code",
-            "A pairing code is 10 letters and digits, like ABCDE-FGH23.",
-        ));
-    }
+    let code = checked_code(&app, peer, &body.code)?;
     let label = match body.device_label.trim() {
         "" => "Patient's device".to_owned(),
         l => l.chars().take(100).collect(),

@@ -73,6 +73,7 @@ pub fn router(state: AppState) -> (axum::Router, OpenApiDoc) {
         .routes(routes!(caseload::list_devices))
         .routes(routes!(caseload::revoke_device))
         .routes(routes!(device::pair))
+        .routes(routes!(device::preview))
         .routes(routes!(device::status, device::unpair))
         .routes(routes!(device::give_consent, device::revoke_consent))
         .routes(routes!(sync::push))
