@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import App from "./App.svelte";
-import { emptyPage, fakeBackend, served } from "./lib/fake";
+import { emptyPage, fakeBackend, notPaired, served } from "./lib/fake";
 import thoughtRecord from "../../crates/model/templates/cbt-thought-record.json";
 
 let restore = () => {};
@@ -29,6 +29,8 @@ describe("App", () => {
       if (command === "get_template") return template;
       if (command === "list_worksheets") return { items: [draft], next: null };
       if (command === "list_occurrences") return [];
+      if (command === "list_messages" || command === "list_assignments") return [];
+      if (command === "sync_status") return notPaired;
       return emptyPage;
     });
     restore = fake.restore;
@@ -48,6 +50,8 @@ describe("App", () => {
       if (command === "list_occurrences") return [];
       if (command === "get_program") return null;
       if (command === "week_hours") return { week_start: "2026-11-23", attended_minutes: 0, scheduled_minutes: 0, target_hours: null };
+      if (command === "list_messages" || command === "list_assignments") return [];
+      if (command === "sync_status") return notPaired;
       return emptyPage;
     });
     restore = fake.restore;

@@ -4,6 +4,11 @@
 import { invoke as tauriInvoke } from "@tauri-apps/api/core";
 import { listen as tauriListen } from "@tauri-apps/api/event";
 import type {
+  Assignment,
+  ConsentTerms,
+  Message,
+  PairPreview,
+  SyncStatus,
   Answers,
   CrisisLine,
   PlanDraft,
@@ -53,6 +58,13 @@ export function useBackend(invoke: Invoke, listen?: Listen): () => void {
 export function onOpenEvent(handler: (eventId: RecordId) => void): Promise<() => void> {
   return listenImpl("open-event", (payload) => {
     if (typeof payload === "string") handler(payload);
+  });
+}
+
+/** Calls `handler` with the sync state each time a sync attempt ends. */
+export function onSyncStatus(handler: (status: SyncStatus) => void): Promise<() => void> {
+  return listenImpl("sync-status", (payload) => {
+    if (payload && typeof payload === "object") handler(payload as SyncStatus);
   });
 }
 
@@ -144,4 +156,15 @@ export const api = {
   getCrisisLines: () => call<CrisisLine[]>("get_crisis_lines", {}),
   setCrisisLines: (lines: CrisisLine[]) => call<CrisisLine[]>("set_crisis_lines", { lines }),
   dial: (number: string) => call<null>("dial", { number }),
+  syncStatus: () => call<SyncStatus>("sync_status", {}),
+  syncNow: () => call<null>("sync_now", {}),
+  previewPairing: (server: string, code: string) => call<PairPreview>("preview_pairing", { server, code }),
+  pairClinic: (server: string, code: string, consent: ConsentTerms, deviceLabel: string) =>
+    call<SyncStatus>("pair_clinic", { server, code, consent, deviceLabel }),
+  giveConsent: (consent: ConsentTerms) => call<SyncStatus>("give_consent", { consent }),
+  revokeConsent: () => call<SyncStatus>("revoke_consent", {}),
+  unpairClinic: () => call<SyncStatus>("unpair_clinic", {}),
+  listMessages: () => call<Entry<Message>[]>("list_messages", {}),
+  markMessageRead: (id: RecordId) => call<Entry<Message>>("mark_message_read", { id }),
+  listAssignments: () => call<Entry<Assignment>[]>("list_assignments", {}),
 };

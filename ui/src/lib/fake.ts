@@ -1,7 +1,7 @@
 // A fake backend for UI tests: records each call and answers from a handler.
 
 import { useBackend, type Invoke } from "./api";
-import type { CheckIn, Entry, Item, Questionnaire } from "./bindings";
+import type { CheckIn, Entry, Item, Questionnaire, SyncStatus } from "./bindings";
 import { emptyCheckInDraft } from "./drafts";
 
 export type Call = { command: string; args: Record<string, unknown> };
@@ -49,3 +49,13 @@ export function served(raw: unknown): Questionnaire {
   const q = raw as Record<string, unknown> & { item: RawItem[] };
   return { ...q, item: q.item.map(fill) } as unknown as Questionnaire;
 }
+
+/** The sync state of a device that was never paired. */
+export const notPaired: SyncStatus = {
+  paired: false,
+  server: null,
+  consent: null,
+  pending: 0,
+  quarantined: 0,
+  log: { last_success: null, last_attempt: null, last_error: null, refused: [] },
+};

@@ -1,0 +1,39 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import CareTeam from "./CareTeam.svelte";
+import { emptyPage, fakeBackend } from "../lib/fake";
+import type { Assignment, Entry, Message } from "../lib/bindings";
+
+let restore = () => {};
+afterEach(() => restore());
+
+const message: Entry<Message> = {
+  id: "m1",
+  data: { text: "How did the weekend go?", from: "Dana", sent: "2026-11-26T09:00:00-07:00", visibility: "care_team" },
+};
+const assignment: Entry<Assignment> = {
+  id: "a1",
+  data: { template: "cbt-thought-record", due: "2026-11-30", note: "About Thursday", from: "Dana", assigned: "2026-11-26T09:00:00-07:00", visibility: "care_team" },
+};
+
+describe("From your care team", () => {
+  it("shows messages and assignments, marks a message read and starts an assignment", async () => {
+    const fake = fakeBackend(({ command }) => {
+      if (command === "list_messages") return [message];
+      if (command === "list_assignments") return [assignment];
+      if (command === "list_worksheets") return emptyPage;
+      if (command === "mark_message_read") return { ...message, data: { ...message.data, read_at: "2026-11-27T08:00:00-07:00" } };
+      throw new Error(command);
+    });
+    restore = fake.restore;
+    const onStart = vi.fn();
+    render(CareTeam, { onStart });
+    await screen.findByText("How did the weekend go?");
+    expect(screen.getByText("Dana: About Thursday")).toBeTruthy();
+    await fireEvent.click(screen.getByRole("button", { name: "Mark as read" }));
+    await waitFor(() => expect(screen.queryByRole("button", { name: "Mark as read" })).toBeNull());
+    expect(fake.calls.find((c) => c.command === "mark_message_read")!.args).toEqual({ id: "m1" });
+    await fireEvent.click(screen.getByRole("button", { name: "Start" }));
+    expect(onStart).toHaveBeenCalledWith(assignment);
+  });
+});

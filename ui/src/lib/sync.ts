@@ -1,0 +1,40 @@
+// Words for the sync state, shared by the header and the settings screen.
+
+import type { SyncStatus } from "./bindings";
+
+/** The kinds a patient can share, in the order the consent lists them. */
+export const SHARE_KINDS: { kind: string; label: string }[] = [
+  { kind: "checkin", label: "Check-ins: cravings, moods, HALT, notes" },
+  { kind: "trigger", label: "Trigger log" },
+  { kind: "worksheet", label: "Worksheets" },
+  { kind: "plan", label: "Relapse-prevention plan" },
+  { kind: "event", label: "Schedule: groups, classes, appointments" },
+  { kind: "attendance", label: "Attendance" },
+  { kind: "program", label: "Program: level of care and weekly hours" },
+];
+
+export function kindLabel(kind: string): string {
+  return SHARE_KINDS.find((k) => k.kind === kind)?.label ?? kind;
+}
+
+/** "just now", "5 minutes ago", "3 hours ago", "on 2026-11-20". */
+export function ago(iso: string, now: Date = new Date()): string {
+  const then = new Date(iso);
+  const minutes = Math.floor((now.getTime() - then.getTime()) / 60000);
+  if (minutes < 1) return "just now";
+  if (minutes < 60) return `${minutes} minute${minutes === 1 ? "" : "s"} ago`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `${hours} hour${hours === 1 ? "" : "s"} ago`;
+  return `on ${then.toLocaleDateString()}`;
+}
+
+/** One line for the header: whether records reach the clinic, and if not why. */
+export function syncLine(s: SyncStatus | null, now: Date = new Date()): { text: string; problem: boolean } {
+  if (!s) return { text: "", problem: false };
+  if (!s.paired) return { text: "Not shared with a clinic", problem: false };
+  if (!s.consent) return { text: "Sharing is off", problem: false };
+  const waiting = s.pending ? ` · ${s.pending} waiting to send` : "";
+  if (s.log.last_error) return { text: `Not synced: ${s.log.last_error}${waiting}`, problem: true };
+  if (s.log.last_success) return { text: `Synced ${ago(s.log.last_success, now)}${waiting}`, problem: false };
+  return { text: `Not synced yet${waiting}`, problem: false };
+}
