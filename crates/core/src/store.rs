@@ -421,12 +421,21 @@ fn changed_paths<B: Body>(old: &Map<String, Value>, new: &Map<String, Value>) ->
         stamped_paths::<B>(old).into_iter().collect();
     let new: std::collections::BTreeMap<String, &Value> =
         stamped_paths::<B>(new).into_iter().collect();
+    // A null and a missing field are the same value (an empty option); sync
+    // stores one as the other.
+    fn present<'a>(v: Option<&&'a Value>) -> Option<&'a Value> {
+        v.copied().filter(|v| !v.is_null())
+    }
     let mut changed: Vec<String> = new
         .iter()
-        .filter(|(k, v)| old.get(*k) != Some(*v))
+        .filter(|(k, v)| present(old.get(*k)) != present(Some(v)))
         .map(|(k, _)| k.clone())
         .collect();
-    changed.extend(old.keys().filter(|k| !new.contains_key(*k)).cloned());
+    changed.extend(
+        old.iter()
+            .filter(|(k, v)| !new.contains_key(*k) && !v.is_null())
+            .map(|(k, _)| k.clone()),
+    );
     changed
 }
 

@@ -341,9 +341,20 @@ fn local_fields(
                 _ => body.get(&path).cloned(),
             }
         };
+        // The wire cannot tell a null from a removed field (both travel as
+        // `"value": null`), so neither does the merge: null is absence.
+        let value = value.filter(|v| !v.is_null());
         fields.insert(path, Stamped { value, stamp });
     }
     Ok(FieldMap(fields))
+}
+
+/// The kinds a push carries: those consented to, and the care team's
+/// messages (the patient marks them read).
+fn sent_kinds(consent: &ConsentTerms) -> Vec<String> {
+    let mut kinds = consent.kinds.clone();
+    kinds.push(RecordKind::Message.as_str().to_owned());
+    kinds
 }
 
 /// Only the fields the patient may write.
@@ -438,7 +449,7 @@ impl Store {
         let kinds = match self.pairing().await? {
             Some(Pairing {
                 consent: Some(c), ..
-            }) => c.kinds,
+            }) => sent_kinds(&c),
             _ => Vec::new(),
         };
         let kinds = serde_json::to_string(&kinds).map_err(|e| StoreError::corrupt("pairing", e))?;
@@ -823,7 +834,7 @@ impl SyncClient {
         let mut report = SyncReport::default();
         let mut refused = Vec::new();
         loop {
-            let batch = store.outgoing(&consent.kinds, PUSH_BATCH).await?;
+            let batch = store.outgoing(&sent_kinds(consent), PUSH_BATCH).await?;
             if batch.is_empty() {
                 break;
             }

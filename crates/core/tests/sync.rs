@@ -12,7 +12,7 @@ use steady_model::{
     AnswerValue, Assignment, CheckIn, CheckInDraft, Message, Visibility, Worksheet, WorksheetDraft,
     WorksheetStatus,
 };
-use steady_server::db::{AnyDatabase, Caseload, Role};
+use steady_server::db::{AnyDatabase, Caseload, Records, Role};
 use steady_server::testing::{TestDb, pairing_code, staff, start};
 
 const PASSWORD: &str = "river stone lantern 42";
@@ -229,11 +229,11 @@ async fn story(db: TestDb) {
     );
     // Reading the message is the patient's one write to it.
     phone.mark_message_read(messages[0].id).await.unwrap();
-    assert_eq!(
-        phone.sync_status().await.unwrap().pending,
-        0,
-        "messages are not a consented kind"
-    );
+    assert_eq!(phone.sync_status().await.unwrap().pending, 1);
+    let report = client.sync(&phone).await.unwrap();
+    assert_eq!((report.pushed, report.refused), (1, 0));
+    let held = any.records_of(&patient.id, "message").await.unwrap();
+    assert!(held[0].fields.0.contains_key("read_at"));
 
     // A second device pairs and gets everything.
     let code = pairing_code(&db, &counselor, &patient.id).await;
