@@ -186,6 +186,14 @@ fn bench() -> Result<()> {
     step(
         "benchmark: the reminder planner",
         cargo(&["bench", "-p", "steady-core", "--bench", "planner"]),
+    )?;
+    ensure_debian_packages(TEST_PACKAGES)?;
+    let database = postgres::Postgres::start(is_root())?;
+    let mut sync = cargo(&["bench", "-p", "steady-core", "--bench", "sync"]);
+    sync.env("STEADY_TEST_POSTGRES_URL", &database.url);
+    step(
+        "benchmark: sync with the real server (SQLite and PostgreSQL)",
+        sync,
     )
 }
 

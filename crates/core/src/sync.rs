@@ -27,8 +27,8 @@ use crate::store::{Store, wall_ms};
 
 /// Records sent in one push (the server takes at most 500).
 pub const PUSH_BATCH: i64 = 500;
-/// Records asked for in one pulled page (the server gives at most 1,000).
-pub const PULL_PAGE: i64 = 500;
+/// Records asked for in one pulled page (the server's most).
+pub const PULL_PAGE: i64 = 1000;
 
 const PAIRING: &str = "sync.pairing";
 const CURSOR: &str = "sync.cursor";

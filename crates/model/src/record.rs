@@ -111,6 +111,10 @@ impl RecordKind {
         fn read<B: Body>(
             body: serde_json::Value,
         ) -> Result<(DateTime<FixedOffset>, Visibility), String> {
+            // The common case, fast; a failure is read again to name the field.
+            if let Ok(value) = B::deserialize(&body) {
+                return Ok((value.at(), value.visibility()));
+            }
             let value: B = serde_path_to_error::deserialize(body).map_err(|e| {
                 let path = e.path().to_string();
                 if path == "." {

@@ -253,6 +253,16 @@ pub struct StoredRecord {
     pub fields: steady_model::merge::FieldMap,
 }
 
+/// A stored record with its fields as the stored JSON text, which is
+/// already the wire's form: a pull hands it on without decoding it.
+#[derive(Clone, Debug)]
+pub struct RawRecord {
+    pub id: String,
+    pub kind: String,
+    pub change: i64,
+    pub fields: String,
+}
+
 /// Shared records, merged and numbered per patient.
 pub trait Records {
     /// Merges each record into the patient's copy, in one transaction.
@@ -261,6 +271,13 @@ pub trait Records {
         patient_id: &str,
         records: &[Incoming],
     ) -> impl Future<Output = Result<Vec<PushOutcome>, DbError>> + Send;
+    /// As [`Records::pull`], with the fields left as stored JSON text.
+    fn pull_raw(
+        &self,
+        patient_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<RawRecord>, DbError>> + Send;
     /// The patient's records changed after change `after`, oldest change
     /// first, at most `limit`.
     fn pull(
@@ -401,12 +418,8 @@ pub(crate) mod sql {
          ON CONFLICT (patient_id) DO NOTHING";
     pub const LOCK_PATIENT: &str =
         "UPDATE patient_changes SET last_change = last_change WHERE patient_id = $1";
-    pub const NEXT_CHANGE: &str = "UPDATE patient_changes SET last_change = last_change + 1
+    pub const ADVANCE_CHANGES: &str = "UPDATE patient_changes SET last_change = last_change + $2
          WHERE patient_id = $1 RETURNING last_change";
-    pub const RECORD: &str = "SELECT kind, fields FROM records WHERE patient_id = $1 AND id = $2";
-    pub const UPSERT_RECORD: &str = "INSERT INTO records (patient_id, id, kind, fields, change_no)
-         VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (patient_id, id) DO UPDATE SET fields = excluded.fields, change_no = excluded.change_no";
     pub const PULL: &str = "SELECT id, kind, fields, change_no FROM records
          WHERE patient_id = $1 AND change_no > $2 ORDER BY change_no LIMIT $3";
     pub const INSERT_AUDIT: &str =
@@ -595,6 +608,15 @@ impl Records for AnyDatabase {
         on_backend!(self, db => db.pull(patient_id, after, limit))
     }
 
+    async fn pull_raw(
+        &self,
+        patient_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<RawRecord>, DbError> {
+        on_backend!(self, db => db.pull_raw(patient_id, after, limit))
+    }
+
     async fn records_of(&self, patient_id: &str, kind: &str) -> Result<Vec<StoredRecord>, DbError> {
         on_backend!(self, db => db.records_of(patient_id, kind))
     }
@@ -621,6 +643,34 @@ impl Audit for AnyDatabase {
     ) -> Result<Vec<AuditEntry>, DbError> {
         on_backend!(self, db => db.audit_log(clinic_id, patient_id, actor_id, limit))
     }
+}
+
+/// Most rows in one upsert statement (5 parameters each).
+pub(crate) const UPSERT_ROWS: usize = 500;
+
+/// `INSERT ... ON CONFLICT DO UPDATE` of `rows` records, parameters
+/// (patient_id, id, kind, fields, change_no) per row.
+pub(crate) fn upsert_sql(rows: usize) -> String {
+    let mut sql =
+        String::from("INSERT INTO records (patient_id, id, kind, fields, change_no) VALUES ");
+    for row in 0..rows {
+        let b = row * 5;
+        if row > 0 {
+            sql.push(',');
+        }
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${})",
+            b + 1,
+            b + 2,
+            b + 3,
+            b + 4,
+            b + 5
+        ));
+    }
+    sql.push_str(
+        " ON CONFLICT (patient_id, id) DO UPDATE SET fields = excluded.fields, change_no = excluded.change_no",
+    );
+    sql
 }
 
 pub(crate) fn role_of(text: &str) -> Result<Role, DbError> {

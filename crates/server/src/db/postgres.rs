@@ -26,7 +26,12 @@ impl PostgresDatabase {
 
 super::accounts::accounts_for!(PostgresDatabase, PgRow);
 super::caseload::caseload_for!(PostgresDatabase, PgRow);
-super::records::records_for!(PostgresDatabase, PgRow);
+super::records::records_for!(
+    PostgresDatabase,
+    PgRow,
+    "SELECT id, kind, fields FROM records
+     WHERE patient_id = $1 AND id IN (SELECT json_array_elements_text($2::json))"
+);
 super::audit::audit_for!(PostgresDatabase, PgRow);
 
 impl Database for PostgresDatabase {

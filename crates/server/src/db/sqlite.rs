@@ -50,7 +50,12 @@ impl SqliteDatabase {
 
 super::accounts::accounts_for!(SqliteDatabase, SqliteRow);
 super::caseload::caseload_for!(SqliteDatabase, SqliteRow);
-super::records::records_for!(SqliteDatabase, SqliteRow);
+super::records::records_for!(
+    SqliteDatabase,
+    SqliteRow,
+    "SELECT id, kind, fields FROM records
+     WHERE patient_id = $1 AND id IN (SELECT value FROM json_each($2))"
+);
 super::audit::audit_for!(SqliteDatabase, SqliteRow);
 
 impl Database for SqliteDatabase {

@@ -124,7 +124,8 @@ async fn write(
         stamped.insert(
             path.clone(),
             Stamped {
-                value: Some(value.clone()),
+                // On the wire a null is an absent value; store it as one.
+                value: Some(value.clone()).filter(|v| !v.is_null()),
                 stamp,
             },
         );

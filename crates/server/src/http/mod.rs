@@ -152,6 +152,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
             error.status = rejection.status();
             error
         })?;
+        // The common case, fast; a body that fails is read again, tracking
+        // the path, to name the field at fault.
+        if let Ok(value) = serde_json::from_slice::<T>(&bytes) {
+            return Ok(JsonBody(value));
+        }
         let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
         let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(json_problem)?;
         deserializer.end().map_err(|e| {

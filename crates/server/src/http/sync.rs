@@ -80,10 +80,14 @@ pub struct PullQuery {
     pub limit: Option<i64>,
 }
 
+/// A pulled record: a [`WireRecord`] and its change number.
 #[derive(Serialize, ToSchema)]
 pub struct PulledRecord {
-    #[serde(flatten)]
-    pub record: WireRecord,
+    pub id: String,
+    pub kind: String,
+    /// Each field: `{"value": ..., "stamp": "ms-counter-node"}`.
+    #[schema(value_type = Object)]
+    pub fields: Box<serde_json::value::RawValue>,
     /// The change number; the last one of a page is the next cursor.
     pub change: i64,
 }
@@ -264,35 +268,25 @@ pub async fn pull(
     consent_of(&app, &device).await?;
     let mut rows = app
         .db
-        .pull(&device.0.patient_id, query.after, limit + 1)
+        .pull_raw(&device.0.patient_id, query.after, limit + 1)
         .await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let cursor = rows.last().map_or(query.after, |r| r.change);
     let records = rows
         .into_iter()
-        .map(|r| PulledRecord {
-            change: r.change,
-            record: WireRecord {
+        .map(|r| {
+            // The stored text is the wire's `fields` object already.
+            let fields = serde_json::value::RawValue::from_string(r.fields)
+                .map_err(|e| crate::db::DbError::Corrupt(format!("record fields: {e}")))?;
+            Ok(PulledRecord {
                 id: r.id,
                 kind: r.kind,
-                fields: r
-                    .fields
-                    .0
-                    .into_iter()
-                    .map(|(path, f)| {
-                        (
-                            path,
-                            WireField {
-                                value: f.value,
-                                stamp: f.stamp.to_string(),
-                            },
-                        )
-                    })
-                    .collect(),
-            },
+                fields,
+                change: r.change,
+            })
         })
-        .collect::<Vec<_>>();
+        .collect::<Result<Vec<_>, crate::db::DbError>>()?;
     tracing::info!(patient = %device.0.patient_id, records = records.len(), "pull");
     Ok(Json(PullResponse {
         records,
