@@ -86,8 +86,15 @@ pub async fn preview_pairing(
         .map_err(report)
 }
 
+/// Tells the window (the header) about a status the commands changed.
+fn announce(app: &AppHandle, status: SyncStatus) -> SyncStatus {
+    let _ = app.emit(STATUS_EVENT, &status);
+    status
+}
+
 #[tauri::command]
 pub async fn pair_clinic(
+    app: AppHandle,
     store: State<'_, OpenedStore>,
     sync: State<'_, Option<Sync>>,
     server: String,
@@ -102,11 +109,12 @@ pub async fn pair_clinic(
         .await
         .map_err(report)?;
     sync.runner.sync_now();
-    Ok(status)
+    Ok(announce(&app, status))
 }
 
 #[tauri::command]
 pub async fn give_consent(
+    app: AppHandle,
     store: State<'_, OpenedStore>,
     sync: State<'_, Option<Sync>>,
     consent: ConsentTerms,
@@ -118,31 +126,35 @@ pub async fn give_consent(
         .await
         .map_err(report)?;
     sync.runner.sync_now();
-    Ok(status)
+    Ok(announce(&app, status))
 }
 
 #[tauri::command]
 pub async fn revoke_consent(
+    app: AppHandle,
     store: State<'_, OpenedStore>,
     sync: State<'_, Option<Sync>>,
 ) -> Reply<SyncStatus> {
-    sync_of(&sync)?
+    let status = sync_of(&sync)?
         .client
         .revoke_consent(store.get()?)
         .await
-        .map_err(report)
+        .map_err(report)?;
+    Ok(announce(&app, status))
 }
 
 #[tauri::command]
 pub async fn unpair_clinic(
+    app: AppHandle,
     store: State<'_, OpenedStore>,
     sync: State<'_, Option<Sync>>,
 ) -> Reply<SyncStatus> {
-    sync_of(&sync)?
+    let status = sync_of(&sync)?
         .client
         .unpair(store.get()?)
         .await
-        .map_err(report)
+        .map_err(report)?;
+    Ok(announce(&app, status))
 }
 
 #[tauri::command]

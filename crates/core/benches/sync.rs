@@ -411,7 +411,10 @@ fn main() {
         for (name, db) in backends {
             let c = clinic(db).await;
             ingest_and_first_sync(&c, name).await;
-            device_load(&c, name).await;
+            // STEADY_BENCH_DEVICES=0 skips the device levels (for profiling).
+            if std::env::var("STEADY_BENCH_DEVICES").as_deref() != Ok("0") {
+                device_load(&c, name).await;
+            }
             let Clinic { db, .. } = c;
             db.drop_database().await;
         }
