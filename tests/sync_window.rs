@@ -108,20 +108,24 @@ async fn pairing_consent_and_sync_in_the_window() {
     click(&client, "#nav-settings").await;
     click(&client, "#consent-revoke").await;
     click(&client, "#consent-revoke-confirm").await;
-    text_until(&client, "#consent-summary", |t| t.contains("Sharing is off.")).await;
+    text_until(&client, "#consent-summary", |t| {
+        t.contains("Sharing is off.")
+    })
+    .await;
     text_until(&client, "#sync-state", |t| t == "Sharing is off").await;
-    let (s, _) = {
-        let r = http
-            .get(format!(
-                "{base}/v1/patients/{}/records?kind=checkin",
-                patient.id
-            ))
-            .send()
-            .await
-            .unwrap();
-        (r.status(), ())
-    };
-    assert_eq!(s, 404, "the counselor no longer reads the records");
+    let read = http
+        .get(format!(
+            "{base}/v1/patients/{}/records?kind=checkin",
+            patient.id
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        read.status(),
+        404,
+        "the counselor no longer reads the records"
+    );
 
     let _ = client.close().await;
     server.stop().await.unwrap();
