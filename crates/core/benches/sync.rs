@@ -229,6 +229,7 @@ async fn ingest_and_first_sync(c: &Clinic, backend: &str) {
 async fn bare_insert(url: &str, patient_id: &str, rows: &[(String, String)]) -> Duration {
     let started = Instant::now();
     let mut change = 0i64;
+    let numbered = url.starts_with("postgres");
     macro_rules! insert_all {
         ($pool:expr) => {{
             for chunk in rows.chunks(BATCH) {
@@ -241,14 +242,18 @@ async fn bare_insert(url: &str, patient_id: &str, rows: &[(String, String)]) -> 
                         sql.push(',');
                     }
                     let b = i * 5;
-                    sql.push_str(&format!(
-                        "(${}, ${}, ${}, ${}, ${})",
-                        b + 1,
-                        b + 2,
-                        b + 3,
-                        b + 4,
-                        b + 5
-                    ));
+                    if numbered {
+                        sql.push_str(&format!(
+                            "(${}, ${}, ${}, ${}, ${})",
+                            b + 1,
+                            b + 2,
+                            b + 3,
+                            b + 4,
+                            b + 5
+                        ));
+                    } else {
+                        sql.push_str("(?, ?, ?, ?, ?)");
+                    }
                 }
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for (id, fields) in chunk {

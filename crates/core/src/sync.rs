@@ -10,6 +10,7 @@
 //!
 //! Nothing here logs; errors carry no record contents or tokens.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
@@ -528,19 +529,55 @@ impl Store {
     }
 
     /// Merges a pulled page into the store and stores `cursor`, in one
-    /// transaction. Answers how many records changed here.
+    /// transaction: one read of the local copies, a merge per record, and
+    /// multi-row writes. Answers how many records changed here.
     async fn apply_page(&self, records: &[WireRecord], cursor: i64) -> Result<u32, StoreError> {
         let mut tx = self.writer().begin().await?;
-        let mut changed = 0;
+        let ids = serde_json::to_string(&records.iter().map(|r| r.id.as_str()).collect::<Vec<_>>())
+            .map_err(|e| StoreError::corrupt("pulled record", e))?;
+        let mut local: HashMap<String, LocalRow> = HashMap::new();
+        for row in sqlx::query(
+            "SELECT id, kind, body, stamps, deleted, pushed FROM records
+             WHERE id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(ids)
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            local.insert(
+                row.get("id"),
+                LocalRow {
+                    kind: row.get("kind"),
+                    body: row.get("body"),
+                    stamps: row.get("stamps"),
+                    deleted: row.get::<i64, _>("deleted") == 1,
+                    pushed: row.get("pushed"),
+                },
+            );
+        }
+        let mut writes: Vec<Write> = Vec::new();
+        let mut acks: Vec<(String, Option<String>)> = Vec::new();
         let mut newest: Option<Hlc> = None;
         for record in records {
-            match merge_pulled(&mut tx, record).await? {
-                Ok(Some(stamp)) => {
-                    changed += 1;
-                    newest = newest.max(Some(stamp));
+            match merge_pulled(record, local.get(&record.id))? {
+                Merged::Write(write) => {
+                    newest = newest.max(Some(write.stamp));
+                    // A second copy of the id in this page merges onto this one.
+                    local.insert(
+                        write.id.clone(),
+                        LocalRow {
+                            kind: write.kind.as_str().to_owned(),
+                            body: write.body.clone(),
+                            stamps: write.stamps.clone(),
+                            deleted: write.deleted,
+                            pushed: write.pushed.clone(),
+                        },
+                    );
+                    writes.retain(|w| w.id != write.id);
+                    writes.push(write);
                 }
-                Ok(None) => {}
-                Err(reason) => {
+                Merged::Same { pushed } => acks.push((record.id.clone(), pushed)),
+                Merged::Unreadable(reason) => {
                     sqlx::query(
                         "INSERT INTO sync_quarantine (id, kind, fields, reason, received_ms)
                          VALUES (?, ?, ?, ?, ?)
@@ -561,6 +598,44 @@ impl Store {
                 }
             }
         }
+        for (id, pushed) in &acks {
+            sqlx::query("UPDATE records SET pushed = ? WHERE id = ?")
+                .bind(pushed)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for chunk in writes.chunks(WRITE_ROWS) {
+            let mut sql = String::from(
+                "INSERT INTO records (id, kind, at_ms, deleted, visibility, body, stamps, updated, pushed) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                sql.push_str(if i == 0 {
+                    "(?,?,?,?,?,?,?,?,?)"
+                } else {
+                    ",(?,?,?,?,?,?,?,?,?)"
+                });
+            }
+            sql.push_str(
+                " ON CONFLICT (id) DO UPDATE SET at_ms = excluded.at_ms, deleted = excluded.deleted,
+                   visibility = excluded.visibility, body = excluded.body, stamps = excluded.stamps,
+                   updated = excluded.updated, pushed = excluded.pushed",
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for w in chunk {
+                query = query
+                    .bind(&w.id)
+                    .bind(w.kind.as_str())
+                    .bind(w.at_ms)
+                    .bind(i64::from(w.deleted))
+                    .bind(w.visibility.as_str())
+                    .bind(&w.body)
+                    .bind(&w.stamps)
+                    .bind(w.stamp.to_string())
+                    .bind(&w.pushed);
+            }
+            query.execute(&mut *tx).await?;
+        }
         sqlx::query(
             "INSERT INTO settings (name, value) VALUES (?, ?)
              ON CONFLICT (name) DO UPDATE SET value = excluded.value",
@@ -573,98 +648,105 @@ impl Store {
         if let Some(stamp) = newest {
             self.observe(stamp);
         }
-        Ok(changed)
+        Ok(writes.len() as u32)
     }
 }
 
-/// Merges one pulled record into the local copy. `Ok(Ok(Some(stamp)))` when
-/// it changed the store, `Ok(Ok(None))` when it held nothing new, and
-/// `Ok(Err(reason))` when this app cannot keep it (the local copy is left
-/// as it was).
-async fn merge_pulled(
-    conn: &mut sqlx::SqliteConnection,
-    record: &WireRecord,
-) -> Result<Result<Option<Hlc>, String>, StoreError> {
+/// Rows in one multi-row write (9 parameters each, well under SQLite's limit).
+const WRITE_ROWS: usize = 500;
+
+/// A record as the store holds it, read for a merge.
+struct LocalRow {
+    kind: String,
+    body: String,
+    stamps: String,
+    deleted: bool,
+    pushed: Option<String>,
+}
+
+/// A merged record to write.
+struct Write {
+    id: String,
+    kind: RecordKind,
+    at_ms: i64,
+    deleted: bool,
+    visibility: steady_model::Visibility,
+    body: String,
+    stamps: String,
+    stamp: Hlc,
+    pushed: Option<String>,
+}
+
+/// What a pulled record does to the local copy.
+enum Merged {
+    /// It changes the store.
+    Write(Write),
+    /// It holds nothing new; `pushed` says whether the server now has all
+    /// this device has.
+    Same { pushed: Option<String> },
+    /// This app cannot keep it; the local copy stays as it was.
+    Unreadable(String),
+}
+
+/// Merges one pulled record with the local copy (if any).
+fn merge_pulled(record: &WireRecord, row: Option<&LocalRow>) -> Result<Merged, StoreError> {
     let Some(kind) = RecordKind::parse(&record.kind) else {
-        return Ok(Err(format!(
+        return Ok(Merged::Unreadable(format!(
             "{:?} is not a kind of record this version keeps",
             record.kind
         )));
     };
     let incoming = match from_wire(record) {
         Ok(f) if !f.0.is_empty() => f,
-        Ok(_) => return Ok(Err("the record has no fields".into())),
-        Err(e) => return Ok(Err(e)),
+        Ok(_) => return Ok(Merged::Unreadable("the record has no fields".into())),
+        Err(e) => return Ok(Merged::Unreadable(e)),
     };
-    let row = sqlx::query("SELECT kind, body, stamps, deleted, pushed FROM records WHERE id = ?")
-        .bind(&record.id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let (local, pushed) = match &row {
+    let (local, pushed) = match row {
         None => (FieldMap::default(), None),
-        Some(row) => {
-            if row.get::<String, _>("kind") != record.kind {
-                return Ok(Err("its id belongs to a record of another kind here".into()));
-            }
-            (
-                local_fields(
-                    kind,
-                    row.get("body"),
-                    row.get("stamps"),
-                    row.get::<i64, _>("deleted") == 1,
-                )?,
-                row.get::<Option<String>, _>("pushed"),
-            )
+        Some(row) if row.kind != record.kind => {
+            return Ok(Merged::Unreadable(
+                "its id belongs to a record of another kind here".into(),
+            ));
         }
+        Some(row) => (
+            local_fields(kind, &row.body, &row.stamps, row.deleted)?,
+            row.pushed.clone(),
+        ),
     };
     let merged = merge(&local, &incoming);
     let Some(updated) = merged.last_stamp() else {
-        return Ok(Ok(None));
+        return Ok(Merged::Same { pushed });
     };
-    let updated_text = updated.to_string();
     // The server holds everything this device has: nothing left to push.
     let pushed = if merge(&incoming, &merged) == incoming {
-        Some(updated_text.clone())
+        Some(updated.to_string())
     } else {
         pushed
     };
     if row.is_some() && merged == local {
-        sqlx::query("UPDATE records SET pushed = ? WHERE id = ?")
-            .bind(&pushed)
-            .bind(&record.id)
-            .execute(&mut *conn)
-            .await?;
-        return Ok(Ok(None));
+        return Ok(Merged::Same { pushed });
     }
-    let body = merged.body(kind);
-    let (at, visibility) = match kind.read(Value::Object(body.clone())) {
+    let body = Value::Object(merged.body(kind));
+    let (at, visibility) = match kind.read(body.clone()) {
         Ok(read) => read,
-        Err(reason) => return Ok(Err(reason)),
+        Err(reason) => return Ok(Merged::Unreadable(reason)),
     };
     let stamps: Map<String, Value> = merged
         .0
         .iter()
         .map(|(path, f)| (path.clone(), Value::String(f.stamp.to_string())))
         .collect();
-    sqlx::query(
-        "INSERT INTO records (id, kind, at_ms, deleted, visibility, body, stamps, updated, pushed)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET at_ms = excluded.at_ms, deleted = excluded.deleted,
-           visibility = excluded.visibility, body = excluded.body, stamps = excluded.stamps,
-           updated = excluded.updated, pushed = excluded.pushed",
-    )
-    .bind(&record.id)
-    .bind(kind.as_str())
-    .bind(at.timestamp_millis())
-    .bind(i64::from(merged.is_deleted()))
-    .bind(visibility.as_str())
-    .bind(Value::Object(body).to_string())
-    .bind(Value::Object(stamps).to_string())
-    .bind(&updated_text)
-    .bind(&pushed)
-    .execute(&mut *conn)
-    .await?;
-    Ok(Ok(Some(updated)))
+    Ok(Merged::Write(Write {
+        id: record.id.clone(),
+        kind,
+        at_ms: at.timestamp_millis(),
+        deleted: merged.is_deleted(),
+        visibility,
+        body: body.to_string(),
+        stamps: Value::Object(stamps).to_string(),
+        stamp: updated,
+        pushed,
+    }))
 }
 
 // ---------------------------------------------------------------------------
@@ -878,29 +960,41 @@ impl SyncClient {
             store.mark_pushed(&acked).await?;
         }
         log.refused = refused;
+        // Each page is stored with its cursor; the next page is fetched while
+        // this one is stored (its cursor is known from the answer already).
         let mut cursor = store.sync_cursor().await?;
+        let mut page = self.pull_page(&pairing, cursor).await?;
         loop {
-            let response = self
-                .send(
-                    self.http
-                        .get(format!("{}/v1/sync/pull", pairing.server))
-                        .bearer_auth(&pairing.token)
-                        .query(&[("after", cursor), ("limit", PULL_PAGE)]),
-                    &pairing.server,
-                )
-                .await?;
-            let page: PullResponse = decode(response).await?;
             if page.cursor < cursor {
                 return Err(SyncError::Protocol("the cursor went backwards".into()));
             }
             let records: Vec<WireRecord> = page.records.into_iter().map(|r| r.record).collect();
-            report.pulled += store.apply_page(&records, page.cursor).await?;
-            cursor = page.cursor;
             if !page.more {
+                report.pulled += store.apply_page(&records, page.cursor).await?;
                 break;
             }
+            let (stored, next) = tokio::join!(
+                store.apply_page(&records, page.cursor),
+                self.pull_page(&pairing, page.cursor)
+            );
+            report.pulled += stored?;
+            cursor = page.cursor;
+            page = next?;
         }
         Ok(report)
+    }
+
+    async fn pull_page(&self, pairing: &Pairing, after: i64) -> Result<PullResponse, SyncError> {
+        let response = self
+            .send(
+                self.http
+                    .get(format!("{}/v1/sync/pull", pairing.server))
+                    .bearer_auth(&pairing.token)
+                    .query(&[("after", after), ("limit", PULL_PAGE)]),
+                &pairing.server,
+            )
+            .await?;
+        decode(response).await
     }
 
     async fn send(

@@ -649,8 +649,10 @@ impl Audit for AnyDatabase {
 pub(crate) const UPSERT_ROWS: usize = 500;
 
 /// `INSERT ... ON CONFLICT DO UPDATE` of `rows` records, parameters
-/// (patient_id, id, kind, fields, change_no) per row.
-pub(crate) fn upsert_sql(rows: usize) -> String {
+/// (patient_id, id, kind, fields, change_no) per row: numbered (`$1`) for
+/// PostgreSQL, positional (`?`) for SQLite, where looking up thousands of
+/// numbered parameters by name costs more than the insert.
+pub(crate) fn upsert_sql(rows: usize, numbered: bool) -> String {
     let mut sql =
         String::from("INSERT INTO records (patient_id, id, kind, fields, change_no) VALUES ");
     for row in 0..rows {
@@ -658,14 +660,18 @@ pub(crate) fn upsert_sql(rows: usize) -> String {
         if row > 0 {
             sql.push(',');
         }
-        sql.push_str(&format!(
-            "(${}, ${}, ${}, ${}, ${})",
-            b + 1,
-            b + 2,
-            b + 3,
-            b + 4,
-            b + 5
-        ));
+        if numbered {
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5
+            ));
+        } else {
+            sql.push_str("(?, ?, ?, ?, ?)");
+        }
     }
     sql.push_str(
         " ON CONFLICT (patient_id, id) DO UPDATE SET fields = excluded.fields, change_no = excluded.change_no",

@@ -11,9 +11,10 @@
 
 /// Implements `Records` for a backend struct with a `pool` field whose rows
 /// are `$row`; `$existing` selects a patient's records by a JSON array of
-/// ids ($1 patient, $2 the array), the one query whose SQL differs.
+/// ids ($1 patient, $2 the array), the one query whose SQL differs;
+/// `$numbered` says whether the backend's bulk insert numbers its parameters.
 macro_rules! records_for {
-    ($db:ty, $row:ty, $existing:expr) => {
+    ($db:ty, $row:ty, $existing:expr, $numbered:expr) => {
         fn stored_of(row: &$row) -> Result<$crate::db::StoredRecord, $crate::db::DbError> {
             let text: String = row.get("fields");
             Ok($crate::db::StoredRecord {
@@ -111,8 +112,10 @@ macro_rules! records_for {
                         .await?;
                     let first = last - changed.len() as i64 + 1;
                     for (chunk_no, chunk) in changed.chunks($crate::db::UPSERT_ROWS).enumerate() {
-                        let mut query =
-                            sqlx::query(sqlx::AssertSqlSafe($crate::db::upsert_sql(chunk.len())));
+                        let mut query = sqlx::query(sqlx::AssertSqlSafe($crate::db::upsert_sql(
+                            chunk.len(),
+                            $numbered,
+                        )));
                         for (i, (id, kind, text)) in chunk.iter().enumerate() {
                             query = query
                                 .bind(patient_id)

@@ -54,7 +54,8 @@ super::records::records_for!(
     SqliteDatabase,
     SqliteRow,
     "SELECT id, kind, fields FROM records
-     WHERE patient_id = $1 AND id IN (SELECT value FROM json_each($2))"
+     WHERE patient_id = $1 AND id IN (SELECT value FROM json_each($2))",
+    false
 );
 super::audit::audit_for!(SqliteDatabase, SqliteRow);
 
