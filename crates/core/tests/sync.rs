@@ -6,16 +6,18 @@
 
 use chrono::{TimeDelta, Utc};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 use steady_core::{ConsentTerms, ListQuery, Store, SyncClient, SyncError};
 use steady_model::{
     AnswerValue, Assignment, CheckIn, CheckInDraft, Message, Visibility, Worksheet, WorksheetDraft,
     WorksheetStatus,
 };
-use steady_server::db::{AnyDatabase, Caseload, Records, Role};
-use steady_server::testing::{TestDb, pairing_code, staff, start};
+use steady_server::db::Records;
+use steady_server::testing::TestDb;
 
-const PASSWORD: &str = "river stone lantern 42";
+mod common;
+
+use common::clinic::Clinic;
 
 fn consent() -> ConsentTerms {
     ConsentTerms {
@@ -57,64 +59,11 @@ async fn checkins(store: &Store) -> Vec<(String, i32, String)> {
     out
 }
 
-/// A signed-in counselor: a cookie session and its CSRF token.
-struct Counselor {
-    http: reqwest::Client,
-    csrf: String,
-    base: String,
-}
-
-impl Counselor {
-    async fn sign_in(base: &str, email: &str) -> Self {
-        let http = reqwest::Client::builder()
-            .cookie_store(true)
-            .build()
-            .unwrap();
-        let r: Value = http
-            .post(format!("{base}/v1/session"))
-            .json(&json!({"email": email, "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        Self {
-            http,
-            csrf: r["csrf_token"].as_str().unwrap().to_owned(),
-            base: base.to_owned(),
-        }
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn send(&self, method: reqwest::Method, path: &str, body: Value) -> (StatusCode, Value) {
-        let r = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .header("x-csrf-token", &self.csrf)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.json().await.unwrap_or(Value::Null))
-    }
-}
-
 async fn story(db: TestDb) {
-    let server = start(&db).await;
-    let base = format!("http://{}", server.addr);
-    let counselor = staff(&db, "dana@clinic.example", PASSWORD, Role::Counselor).await;
-    let any = AnyDatabase::connect(db.url()).await.unwrap();
-    let patient = any.create_patient(&counselor, "Ana R.").await.unwrap();
+    let clinic = Clinic::open(db).await;
+    let base = clinic.base.clone();
+    let any = &clinic.any;
+    let patient = clinic.patient("Ana R.").await;
     let dir = tempfile::tempdir().unwrap();
     let phone = Store::open(&dir.path().join("phone")).await.unwrap();
     let laptop = Store::open(&dir.path().join("laptop")).await.unwrap();
@@ -133,7 +82,7 @@ async fn story(db: TestDb) {
         .create::<CheckIn>(checkin(3, "PRIVATE-NOTE", Visibility::Private))
         .await
         .unwrap();
-    let code = pairing_code(&db, &counselor, &patient.id).await;
+    let code = clinic.code(&patient.id).await;
     let preview = client.preview(&base, &code).await.unwrap();
     assert_eq!(
         (preview.clinic.as_str(), preview.counselor.as_str()),
@@ -172,7 +121,7 @@ async fn story(db: TestDb) {
     );
 
     // The counselor sees the shared check-in and not the private one.
-    let dana = Counselor::sign_in(&base, "dana@clinic.example").await;
+    let dana = clinic.sign_in().await;
     let records_path = format!("/v1/patients/{}/records?kind=checkin", patient.id);
     let (status_code, records) = dana.get(&records_path).await;
     assert_eq!(status_code, StatusCode::OK);
@@ -236,7 +185,7 @@ async fn story(db: TestDb) {
     assert!(held[0].fields.0.contains_key("read_at"));
 
     // A second device pairs and gets everything.
-    let code = pairing_code(&db, &counselor, &patient.id).await;
+    let code = clinic.code(&patient.id).await;
     client
         .pair(&laptop, &base, &code, consent(), "Ana's laptop")
         .await
@@ -391,7 +340,7 @@ async fn story(db: TestDb) {
         .await
         .unwrap();
     client.give_consent(&phone, consent()).await.unwrap();
-    server.stop().await.unwrap();
+    clinic.server.stop().await.unwrap();
     let err = client.sync(&phone).await.unwrap_err();
     assert!(err.is_transient(), "{err}");
     assert!(err.to_string().contains("could not reach"), "{err}");
@@ -404,7 +353,7 @@ async fn story(db: TestDb) {
 
     phone.close().await;
     laptop.close().await;
-    db.drop_database().await;
+    clinic.db.drop_database().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

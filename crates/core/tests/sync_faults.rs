@@ -14,10 +14,14 @@ use std::time::Duration;
 use chrono::{TimeDelta, Utc};
 use steady_core::{ConsentTerms, ListQuery, Store, SyncClient};
 use steady_model::{CheckIn, CheckInDraft, Visibility};
-use steady_server::db::{AnyDatabase, Caseload, Records, Role};
-use steady_server::testing::{TestDb, pairing_code, staff, start};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use steady_server::db::Records;
+use steady_server::testing::TestDb;
+use tokio::net::TcpListener;
+
+mod common;
+
+use common::clinic::Clinic;
+use common::proxy::{Cut, relay};
 
 const PER_DEVICE: usize = 120;
 
@@ -27,34 +31,6 @@ struct Counts {
     connections: AtomicUsize,
     cut_requests: AtomicUsize,
     cut_responses: AtomicUsize,
-}
-
-/// Copies from `from` to `to`; with a budget, stops after that many bytes.
-/// Answers whether the budget ran out.
-async fn pipe(
-    mut from: tokio::net::tcp::OwnedReadHalf,
-    mut to: tokio::net::tcp::OwnedWriteHalf,
-    budget: Option<usize>,
-) -> bool {
-    let mut left = budget.unwrap_or(usize::MAX);
-    let mut buf = vec![0u8; 8192];
-    loop {
-        let n = match from.read(&mut buf).await {
-            Ok(0) | Err(_) => {
-                let _ = to.shutdown().await;
-                return false;
-            }
-            Ok(n) => n,
-        };
-        let take = n.min(left);
-        if to.write_all(&buf[..take]).await.is_err() {
-            return false;
-        }
-        left -= take;
-        if left == 0 {
-            return true;
-        }
-    }
 }
 
 /// A proxy to `upstream` on 127.0.0.1:0 that, once `counts.faulty` is set,
@@ -79,33 +55,17 @@ async fn faulty_proxy(upstream: SocketAddr, counts: Arc<Counts>) -> SocketAddr {
             let budget = rng.usize(1..100);
             let counts = counts.clone();
             tokio::spawn(async move {
-                let Ok(server) = TcpStream::connect(upstream).await else {
-                    return;
+                let cut = match fate {
+                    0 => Cut::Request(budget),
+                    1 => Cut::Answer(budget),
+                    _ => Cut::None,
                 };
-                let (client_read, client_write) = client.into_split();
-                let (server_read, server_write) = server.into_split();
-                match fate {
-                    0 => {
-                        let up = tokio::spawn(pipe(client_read, server_write, Some(budget)));
-                        let down = tokio::spawn(pipe(server_read, client_write, None));
-                        if up.await.unwrap_or(false) {
-                            counts.cut_requests.fetch_add(1, Ordering::Relaxed);
-                        }
-                        down.abort();
-                    }
-                    1 => {
-                        let up = tokio::spawn(pipe(client_read, server_write, None));
-                        let down = tokio::spawn(pipe(server_read, client_write, Some(budget)));
-                        if down.await.unwrap_or(false) {
-                            counts.cut_responses.fetch_add(1, Ordering::Relaxed);
-                        }
-                        up.abort();
-                    }
-                    _ => {
-                        let up = tokio::spawn(pipe(client_read, server_write, None));
-                        let down = tokio::spawn(pipe(server_read, client_write, None));
-                        let _ = tokio::join!(up, down);
-                    }
+                if relay(client, upstream, cut).await {
+                    let counter = match cut {
+                        Cut::Request(_) => &counts.cut_requests,
+                        _ => &counts.cut_responses,
+                    };
+                    counter.fetch_add(1, Ordering::Relaxed);
                 }
             });
         }
@@ -173,19 +133,11 @@ async fn all_checkins(store: &Store) -> BTreeSet<String> {
 }
 
 async fn story(db: TestDb) {
-    let server = start(&db).await;
+    let clinic = Clinic::open(db).await;
     let counts = Arc::new(Counts::default());
-    let proxy = faulty_proxy(server.addr, counts.clone()).await;
+    let proxy = faulty_proxy(clinic.server.addr, counts.clone()).await;
     let base = format!("http://{proxy}");
-    let counselor = staff(
-        &db,
-        "dana@clinic.example",
-        "river stone lantern 42",
-        Role::Counselor,
-    )
-    .await;
-    let any = AnyDatabase::connect(db.url()).await.unwrap();
-    let patient = any.create_patient(&counselor, "Ana R.").await.unwrap();
+    let patient = clinic.patient("Ana R.").await;
     let dir = tempfile::tempdir().unwrap();
     // One connection per request, so the proxy's fate falls on each request.
     let http = reqwest::Client::builder()
@@ -201,7 +153,7 @@ async fn story(db: TestDb) {
                 .await
                 .unwrap(),
         );
-        let code = pairing_code(&db, &counselor, &patient.id).await;
+        let code = clinic.code(&patient.id).await;
         // Pairing while the proxy behaves: an answer cut there would burn
         // the single-use code, and the patient would ask for a new one.
         client
@@ -239,12 +191,12 @@ async fn story(db: TestDb) {
     assert!(cut_requests > 20 && cut_responses > 20);
 
     // The server holds each check-in once: one row per id, 240 rows.
-    let held = any.records_of(&patient.id, "checkin").await.unwrap();
+    let held = clinic.any.records_of(&patient.id, "checkin").await.unwrap();
     let server_ids: BTreeSet<String> = held.iter().map(|r| r.id.clone()).collect();
     assert_eq!(held.len(), 2 * PER_DEVICE);
     assert_eq!(server_ids.len(), 2 * PER_DEVICE);
     // The change log has no duplicates either: every pulled change is unique.
-    let pulled = any.pull(&patient.id, 0, 10_000).await.unwrap();
+    let pulled = clinic.any.pull(&patient.id, 0, 10_000).await.unwrap();
     assert_eq!(pulled.len(), 2 * PER_DEVICE);
     for store in &stores {
         assert_eq!(all_checkins(store).await, server_ids);
@@ -253,8 +205,7 @@ async fn story(db: TestDb) {
     for store in &stores {
         store.close().await;
     }
-    server.stop().await.unwrap();
-    db.drop_database().await;
+    clinic.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

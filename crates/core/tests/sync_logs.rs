@@ -10,8 +10,11 @@ use std::sync::{Arc, Mutex};
 use chrono::{TimeDelta, Utc};
 use steady_core::{ConsentTerms, Store, SyncClient};
 use steady_model::{CheckIn, CheckInDraft, Visibility};
-use steady_server::db::{AnyDatabase, Caseload, Role};
-use steady_server::testing::{TestDb, pairing_code, staff, start};
+use steady_server::testing::TestDb;
+
+mod common;
+
+use common::clinic::Clinic;
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -36,19 +39,10 @@ async fn no_note_token_or_code_in_trace_logs() {
         .with_writer(move || writer.clone())
         .init();
 
-    let db = TestDb::sqlite().await;
-    let server = start(&db).await;
-    let base = format!("http://{}", server.addr);
-    let counselor = staff(
-        &db,
-        "dana@clinic.example",
-        "river stone lantern 42",
-        Role::Counselor,
-    )
-    .await;
-    let any = AnyDatabase::connect(db.url()).await.unwrap();
-    let patient = any.create_patient(&counselor, "Ana R.").await.unwrap();
-    let code = pairing_code(&db, &counselor, &patient.id).await;
+    let clinic = Clinic::open(TestDb::sqlite().await).await;
+    let base = clinic.base.clone();
+    let patient = clinic.patient("Ana R.").await;
+    let code = clinic.code(&patient.id).await;
     let marker = format!("MARKER-{}", uuid::Uuid::new_v4().simple());
 
     let dir = tempfile::tempdir().unwrap();
@@ -76,7 +70,7 @@ async fn no_note_token_or_code_in_trace_logs() {
     client.sync(&phone).await.unwrap();
     // A second device pulls the note back down.
     let laptop = Store::open(&dir.path().join("laptop")).await.unwrap();
-    let second = pairing_code(&db, &counselor, &patient.id).await;
+    let second = clinic.code(&patient.id).await;
     client
         .pair(&laptop, &base, &second, consent, "laptop")
         .await
@@ -102,5 +96,5 @@ async fn no_note_token_or_code_in_trace_logs() {
     println!("{} bytes of TRACE logs, no note, token or code", logs.len());
     phone.close().await;
     laptop.close().await;
-    server.stop().await.unwrap();
+    clinic.close().await;
 }

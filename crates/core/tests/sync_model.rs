@@ -16,13 +16,17 @@ use std::time::Duration;
 use chrono::{TimeDelta, Utc};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use serde_json::{Value, json};
+use serde_json::json;
 use steady_core::{ConsentTerms, ListQuery, Store, SyncClient};
 use steady_model::{CheckIn, CheckInDraft, Message, RecordId, Visibility};
-use steady_server::db::{AnyDatabase, Caseload, Records, Role, User};
-use steady_server::testing::{TestDb, pairing_code, staff, start};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use steady_server::db::Records;
+use steady_server::testing::TestDb;
+use tokio::net::TcpListener;
+
+mod common;
+
+use common::clinic::{Clinic, Session};
+use common::proxy::{Cut, relay};
 
 #[derive(Clone, Copy, Debug)]
 enum Fault {
@@ -100,32 +104,6 @@ struct Proxy {
     cut_kind: Arc<AtomicUsize>,
 }
 
-async fn pipe(
-    mut from: tokio::net::tcp::OwnedReadHalf,
-    mut to: tokio::net::tcp::OwnedWriteHalf,
-    budget: usize,
-) -> bool {
-    let mut left = budget;
-    let mut buf = vec![0u8; 8192];
-    loop {
-        let n = match from.read(&mut buf).await {
-            Ok(0) | Err(_) => {
-                let _ = to.shutdown().await;
-                return false;
-            }
-            Ok(n) => n,
-        };
-        let take = n.min(left);
-        if to.write_all(&buf[..take]).await.is_err() {
-            return false;
-        }
-        left -= take;
-        if left == 0 {
-            return true;
-        }
-    }
-}
-
 async fn proxy(upstream: SocketAddr) -> Proxy {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -149,33 +127,12 @@ async fn proxy(upstream: SocketAddr) -> Proxy {
                     0
                 }
             };
-            tokio::spawn(async move {
-                let Ok(server) = TcpStream::connect(upstream).await else {
-                    return;
-                };
-                let (cr, cw) = client.into_split();
-                let (sr, sw) = server.into_split();
-                let (up_budget, down_budget) = match cut {
-                    1 => (40, usize::MAX),
-                    2 => (usize::MAX, 40),
-                    _ => (usize::MAX, usize::MAX),
-                };
-                let up = tokio::spawn(pipe(cr, sw, up_budget));
-                let down = tokio::spawn(pipe(sr, cw, down_budget));
-                match cut {
-                    1 => {
-                        let _ = up.await;
-                        down.abort();
-                    }
-                    2 => {
-                        let _ = down.await;
-                        up.abort();
-                    }
-                    _ => {
-                        let _ = tokio::join!(up, down);
-                    }
-                }
-            });
+            let cut = match cut {
+                1 => Cut::Request(40),
+                2 => Cut::Answer(40),
+                _ => Cut::None,
+            };
+            tokio::spawn(relay(client, upstream, cut));
         }
     });
     Proxy {
@@ -186,42 +143,16 @@ async fn proxy(upstream: SocketAddr) -> Proxy {
 }
 
 struct World {
-    db: TestDb,
-    server_addr: SocketAddr,
-    _server: steady_server::Running,
+    clinic: Clinic,
     proxy: Proxy,
-    counselor: User,
-    any: AnyDatabase,
-    http: reqwest::Client,
-    csrf: String,
+    dana: Session,
     client: SyncClient,
 }
 
 async fn world(db: TestDb) -> World {
-    let server = start(&db).await;
-    let server_addr = server.addr;
-    let proxy = proxy(server_addr).await;
-    let counselor = staff(
-        &db,
-        "dana@clinic.example",
-        "river stone lantern 42",
-        Role::Counselor,
-    )
-    .await;
-    let any = AnyDatabase::connect(db.url()).await.unwrap();
-    let http = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let signed: Value = http
-        .post(format!("http://{server_addr}/v1/session"))
-        .json(&json!({"email": "dana@clinic.example", "password": "river stone lantern 42"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let clinic = Clinic::open(db).await;
+    let proxy = proxy(clinic.server.addr).await;
+    let dana = clinic.sign_in().await;
     let client = SyncClient::with_http(
         reqwest::Client::builder()
             .pool_max_idle_per_host(0)
@@ -230,14 +161,9 @@ async fn world(db: TestDb) -> World {
             .unwrap(),
     );
     World {
-        db,
-        server_addr,
-        _server: server,
+        clinic,
         proxy,
-        counselor,
-        any,
-        http,
-        csrf: signed["csrf_token"].as_str().unwrap().to_owned(),
+        dana,
         client,
     }
 }
@@ -278,11 +204,7 @@ async fn messages(store: &Store) -> Vec<(RecordId, bool)> {
 
 /// Runs one case: a fresh patient with two fresh devices.
 async fn run_case(w: &World, steps: &[Step], case: usize) {
-    let patient = w
-        .any
-        .create_patient(&w.counselor, &format!("Patient {case}"))
-        .await
-        .unwrap();
+    let patient = w.clinic.patient(&format!("Patient {case}")).await;
     let dir = tempfile::tempdir().unwrap();
     let base = format!("http://{}", w.proxy.addr);
     let mut devices = Vec::new();
@@ -290,7 +212,7 @@ async fn run_case(w: &World, steps: &[Step], case: usize) {
         let store = Store::open(&dir.path().join(format!("d{d}")))
             .await
             .unwrap();
-        let code = pairing_code(&w.db, &w.counselor, &patient.id).await;
+        let code = w.clinic.code(&patient.id).await;
         let consent = ConsentTerms {
             recipient: "Riverside IOP".into(),
             kinds: vec!["checkin".into()],
@@ -364,20 +286,14 @@ async fn run_case(w: &World, steps: &[Step], case: usize) {
                 model.checkins.get_mut(id).unwrap().2 = true;
             }
             Step::CounselorMessage => {
-                let r: Value = w
-                    .http
-                    .post(format!(
-                        "http://{}/v1/patients/{}/messages",
-                        w.server_addr, patient.id
-                    ))
-                    .header("x-csrf-token", &w.csrf)
-                    .json(&json!({"text": "How are you today?"}))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
+                let (_, r) = w
+                    .dana
+                    .send(
+                        reqwest::Method::POST,
+                        &format!("/v1/patients/{}/messages", patient.id),
+                        json!({"text": "How are you today?"}),
+                    )
+                    .await;
                 model
                     .messages
                     .insert(r["id"].as_str().unwrap().to_owned(), false);
@@ -420,7 +336,12 @@ async fn run_case(w: &World, steps: &[Step], case: usize) {
     }
 
     // The server: every id once, each field as the model says.
-    let held = w.any.records_of(&patient.id, "checkin").await.unwrap();
+    let held = w
+        .clinic
+        .any
+        .records_of(&patient.id, "checkin")
+        .await
+        .unwrap();
     let ids: BTreeSet<&str> = held.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids.len(), held.len(), "an id held twice");
     assert_eq!(held.len(), model.checkins.len());
@@ -432,7 +353,7 @@ async fn run_case(w: &World, steps: &[Step], case: usize) {
         assert_eq!(body["craving"], json!(craving), "{id}");
         assert_eq!(body["note"], json!(note), "{id}");
     }
-    let pulled = w.any.pull(&patient.id, 0, 100_000).await.unwrap();
+    let pulled = w.clinic.any.pull(&patient.id, 0, 100_000).await.unwrap();
     let pulled_ids: BTreeSet<&str> = pulled.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(pulled_ids.len(), pulled.len(), "a change listed twice");
     // Each device: the live check-ins and the messages, as the model says.
@@ -506,8 +427,7 @@ fn property(db: fn() -> TestDb) {
         })
         .unwrap();
     rt.block_on(async move {
-        let World { db, .. } = w;
-        db.drop_database().await;
+        w.clinic.close().await;
     });
 }
 

@@ -10,10 +10,14 @@ use std::time::Duration;
 use chrono::{TimeDelta, Utc};
 use steady_core::{ConsentTerms, Store, SyncClient, SyncRunner, SyncStatus, Timing};
 use steady_model::{CheckIn, CheckInDraft, Visibility};
-use steady_server::db::{AnyDatabase, Caseload, Records, Role};
-use steady_server::testing::{TestDb, pairing_code, staff, start};
+use steady_server::db::Records;
+use steady_server::testing::TestDb;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
+
+mod common;
+
+use common::clinic::Clinic;
 
 /// A proxy that can be switched off: while off it drops every connection,
 /// new and open, as a network gone away would.
@@ -61,23 +65,15 @@ fn entry() -> CheckInDraft {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn syncs_on_start_after_changes_and_backs_off_while_offline() {
-    let db = TestDb::sqlite().await;
-    let server = start(&db).await;
-    let (proxy, switch) = switchable_proxy(server.addr).await;
-    let counselor = staff(
-        &db,
-        "dana@clinic.example",
-        "river stone lantern 42",
-        Role::Counselor,
-    )
-    .await;
-    let any = AnyDatabase::connect(db.url()).await.unwrap();
-    let patient = any.create_patient(&counselor, "Ana R.").await.unwrap();
+    let clinic = Clinic::open(TestDb::sqlite().await).await;
+    let (proxy, switch) = switchable_proxy(clinic.server.addr).await;
+    let any = &clinic.any;
+    let patient = clinic.patient("Ana R.").await;
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(dir.path()).await.unwrap());
     store.create::<CheckIn>(entry()).await.unwrap();
     let client = SyncClient::new();
-    let code = pairing_code(&db, &counselor, &patient.id).await;
+    let code = clinic.code(&patient.id).await;
     let consent = ConsentTerms {
         recipient: "Riverside IOP".into(),
         kinds: vec!["checkin".into()],
@@ -168,5 +164,5 @@ async fn syncs_on_start_after_changes_and_backs_off_while_offline() {
         5
     );
     runner.stop();
-    server.stop().await.unwrap();
+    clinic.close().await;
 }
