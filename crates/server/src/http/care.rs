@@ -169,6 +169,23 @@ fn fields_of<B: Body>(value: &B) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
+/// Creates a care-team record of kind `B` for the patient. Whose patient
+/// comes first: a stranger's id is a 404 whatever the body, which is read
+/// (by `draft`) only after.
+async fn create<B: Body>(
+    app: &AppState,
+    staff: &Staff,
+    patient_id: &str,
+    draft: impl FnOnce() -> Result<B::Draft, ApiError>,
+) -> Result<(StatusCode, Json<Written>), ApiError> {
+    let (patient, _) = consented_patient(app, staff, patient_id).await?;
+    let value = B::from_draft(draft()?, now_fixed()).map_err(refused)?;
+    let id = RecordId::new().to_string();
+    let fields = fields_of(&value)?;
+    let written = write(app, staff, &patient, B::KIND, &id, fields).await?;
+    Ok((StatusCode::CREATED, Json(written)))
+}
+
 /// Assigns a worksheet to the patient, optionally with a due date.
 #[utoipa::path(post, path = "/v1/patients/{patient_id}/assignments", tag = "care",
     params(("patient_id" = String, Path)), request_body = NewAssignment,
@@ -183,23 +200,17 @@ pub async fn assign(
     Path(patient_id): Path<String>,
     body: Result<JsonBody<NewAssignment>, ApiError>,
 ) -> Result<(StatusCode, Json<Written>), ApiError> {
-    // Whose patient comes first: a stranger's id is a 404 whatever the body.
-    let (patient, _) = consented_patient(&app, &staff, &patient_id).await?;
-    let JsonBody(body) = body?;
-    let assignment = Assignment::from_draft(
-        AssignmentDraft {
+    let from = staff.session.user.name.clone();
+    create::<Assignment>(&app, &staff, &patient_id, || {
+        let JsonBody(body) = body?;
+        Ok(AssignmentDraft {
             template: body.template,
             due: body.due,
             note: body.note,
-            from: staff.session.user.name.clone(),
-        },
-        now_fixed(),
-    )
-    .map_err(refused)?;
-    let id = RecordId::new().to_string();
-    let fields = fields_of(&assignment)?;
-    let written = write(&app, &staff, &patient, RecordKind::Assignment, &id, fields).await?;
-    Ok((StatusCode::CREATED, Json(written)))
+            from,
+        })
+    })
+    .await
 }
 
 /// Sends the patient a check-up message.
@@ -216,20 +227,15 @@ pub async fn send_message(
     Path(patient_id): Path<String>,
     body: Result<JsonBody<NewMessage>, ApiError>,
 ) -> Result<(StatusCode, Json<Written>), ApiError> {
-    let (patient, _) = consented_patient(&app, &staff, &patient_id).await?;
-    let JsonBody(body) = body?;
-    let message = Message::from_draft(
-        MessageDraft {
+    let from = staff.session.user.name.clone();
+    create::<Message>(&app, &staff, &patient_id, || {
+        let JsonBody(body) = body?;
+        Ok(MessageDraft {
             text: body.text,
-            from: staff.session.user.name.clone(),
-        },
-        now_fixed(),
-    )
-    .map_err(refused)?;
-    let id = RecordId::new().to_string();
-    let fields = fields_of(&message)?;
-    let written = write(&app, &staff, &patient, RecordKind::Message, &id, fields).await?;
-    Ok((StatusCode::CREATED, Json(written)))
+            from,
+        })
+    })
+    .await
 }
 
 /// Adds a session (a group, a class, an appointment) to the patient's schedule.
@@ -247,14 +253,12 @@ pub async fn add_event(
     Path(patient_id): Path<String>,
     body: Result<JsonBody<EventDraft>, ApiError>,
 ) -> Result<(StatusCode, Json<Written>), ApiError> {
-    let (patient, _) = consented_patient(&app, &staff, &patient_id).await?;
-    let JsonBody(mut draft) = body?;
-    draft.visibility = steady_model::Visibility::CareTeam;
-    let event = Event::from_draft(draft, now_fixed()).map_err(refused)?;
-    let id = RecordId::new().to_string();
-    let fields = fields_of(&event)?;
-    let written = write(&app, &staff, &patient, RecordKind::Event, &id, fields).await?;
-    Ok((StatusCode::CREATED, Json(written)))
+    create::<Event>(&app, &staff, &patient_id, || {
+        let JsonBody(mut draft) = body?;
+        draft.visibility = steady_model::Visibility::CareTeam;
+        Ok(draft)
+    })
+    .await
 }
 
 /// The patient's worksheet `id`, if shared and not deleted.
