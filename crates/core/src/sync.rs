@@ -713,12 +713,20 @@ fn merge_pulled(record: &WireRecord, row: Option<&LocalRow>) -> Result<Merged, S
             row.pushed.clone(),
         ),
     };
-    let merged = merge(&local, &incoming);
+    // A record this device has never seen is the server's copy as it is;
+    // otherwise, whether the server holds all this device has decides what
+    // is left to push.
+    let (merged, server_has_all) = if row.is_none() {
+        (incoming, true)
+    } else {
+        let merged = merge(&local, &incoming);
+        let all = merge(&incoming, &merged) == incoming;
+        (merged, all)
+    };
     let Some(updated) = merged.last_stamp() else {
         return Ok(Merged::Same { pushed });
     };
-    // The server holds everything this device has: nothing left to push.
-    let pushed = if merge(&incoming, &merged) == incoming {
+    let pushed = if server_has_all {
         Some(updated.to_string())
     } else {
         pushed
@@ -727,7 +735,7 @@ fn merge_pulled(record: &WireRecord, row: Option<&LocalRow>) -> Result<Merged, S
         return Ok(Merged::Same { pushed });
     }
     let body = Value::Object(merged.body(kind));
-    let (at, visibility) = match kind.read(body.clone()) {
+    let (at, visibility) = match kind.read(&body) {
         Ok(read) => read,
         Err(reason) => return Ok(Merged::Unreadable(reason)),
     };

@@ -106,13 +106,13 @@ impl RecordKind {
     /// visibility, or what is wrong, naming the field.
     pub fn read(
         self,
-        body: serde_json::Value,
+        body: &serde_json::Value,
     ) -> Result<(DateTime<FixedOffset>, Visibility), String> {
         fn read<B: Body>(
-            body: serde_json::Value,
+            body: &serde_json::Value,
         ) -> Result<(DateTime<FixedOffset>, Visibility), String> {
             // The common case, fast; a failure is read again to name the field.
-            if let Ok(value) = B::deserialize(&body) {
+            if let Ok(value) = B::deserialize(body) {
                 return Ok((value.at(), value.visibility()));
             }
             let value: B = serde_path_to_error::deserialize(body).map_err(|e| {

@@ -85,7 +85,7 @@ macro_rules! records_for {
                     let valid = match steady_model::RecordKind::parse(&record.kind) {
                         None => Err(format!("{:?} is not a kind of record", record.kind)),
                         Some(kind) => kind
-                            .read(serde_json::Value::Object(merged.body(kind)))
+                            .read(&serde_json::Value::Object(merged.body(kind)))
                             .map(|_| ()),
                     };
                     if let Err(reason) = valid {
