@@ -157,13 +157,18 @@ pub async fn unpair_clinic(
     Ok(announce(&app, status))
 }
 
-#[tauri::command]
-pub async fn list_messages(store: State<'_, OpenedStore>) -> Reply<Vec<Entry<Message>>> {
+/// Every live record of one kind the care team sent, newest first.
+async fn all<B: steady_model::Body>(store: &Store) -> Reply<Vec<Entry<B>>> {
     let query = ListQuery {
         limit: ListQuery::MAX_LIMIT,
         ..ListQuery::default()
     };
-    Ok(store.get()?.list(&query).await?.items)
+    Ok(store.list(&query).await?.items)
+}
+
+#[tauri::command]
+pub async fn list_messages(store: State<'_, OpenedStore>) -> Reply<Vec<Entry<Message>>> {
+    all(store.get()?).await
 }
 
 #[tauri::command]
@@ -176,9 +181,5 @@ pub async fn mark_message_read(
 
 #[tauri::command]
 pub async fn list_assignments(store: State<'_, OpenedStore>) -> Reply<Vec<Entry<Assignment>>> {
-    let query = ListQuery {
-        limit: ListQuery::MAX_LIMIT,
-        ..ListQuery::default()
-    };
-    Ok(store.get()?.list(&query).await?.items)
+    all(store.get()?).await
 }

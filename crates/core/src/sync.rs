@@ -447,12 +447,12 @@ impl Store {
     /// Care-team records of the consented kinds with changes the server has
     /// not acknowledged.
     pub async fn pending_changes(&self) -> Result<u32, StoreError> {
-        let kinds = match self.pairing().await? {
-            Some(Pairing {
-                consent: Some(c), ..
-            }) => sent_kinds(&c),
-            _ => Vec::new(),
-        };
+        let consent = self.pairing().await?.and_then(|p| p.consent);
+        self.pending_for(consent.as_ref()).await
+    }
+
+    async fn pending_for(&self, consent: Option<&ConsentTerms>) -> Result<u32, StoreError> {
+        let kinds = consent.map(sent_kinds).unwrap_or_default();
         let kinds = serde_json::to_string(&kinds).map_err(|e| StoreError::corrupt("pairing", e))?;
         let n: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM records
@@ -470,11 +470,12 @@ impl Store {
         let quarantined: i64 = sqlx::query_scalar("SELECT count(*) FROM sync_quarantine")
             .fetch_one(self.reader())
             .await?;
+        let consent = pairing.as_ref().and_then(|p| p.consent.clone());
         Ok(SyncStatus {
             paired: pairing.is_some(),
-            server: pairing.as_ref().map(|p| p.server.clone()),
-            consent: pairing.and_then(|p| p.consent),
-            pending: self.pending_changes().await?,
+            server: pairing.map(|p| p.server),
+            pending: self.pending_for(consent.as_ref()).await?,
+            consent,
             quarantined: quarantined as u32,
             log: self.sync_log().await?,
         })

@@ -29,6 +29,33 @@ macro_rules! caseload_for {
             })
         }
 
+        /// Records a consent given from `device_id`, signed at `now`.
+        async fn insert_consent<'c, E>(
+            conn: E,
+            patient_id: &str,
+            device_id: &str,
+            consent: &$crate::db::NewConsent,
+            now: i64,
+        ) -> Result<(), $crate::db::DbError>
+        where
+            E: sqlx::Executor<'c, Database = <$row as sqlx::Row>::Database>,
+        {
+            let kinds = serde_json::to_string(&consent.kinds)
+                .map_err(|e| $crate::db::DbError::Corrupt(e.to_string()))?;
+            sqlx::query($crate::db::sql::INSERT_CONSENT)
+                .bind($crate::db::new_id())
+                .bind(patient_id)
+                .bind(device_id)
+                .bind(&consent.recipient)
+                .bind(kinds)
+                .bind(&consent.purpose)
+                .bind(consent.expires_ms)
+                .bind(now)
+                .execute(conn)
+                .await?;
+            Ok(())
+        }
+
         impl $crate::db::Caseload for $db {
             async fn create_patient(
                 &self,
@@ -123,19 +150,7 @@ macro_rules! caseload_for {
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
-                let kinds = serde_json::to_string(&consent.kinds)
-                    .map_err(|e| $crate::db::DbError::Corrupt(e.to_string()))?;
-                sqlx::query($crate::db::sql::INSERT_CONSENT)
-                    .bind($crate::db::new_id())
-                    .bind(&patient_id)
-                    .bind(&device_id)
-                    .bind(&consent.recipient)
-                    .bind(kinds)
-                    .bind(&consent.purpose)
-                    .bind(consent.expires_ms)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                insert_consent(&mut *tx, &patient_id, &device_id, consent, now).await?;
                 tx.commit().await?;
                 Ok(Some($crate::db::Paired {
                     patient_id,
@@ -221,25 +236,13 @@ macro_rules! caseload_for {
                 consent: &$crate::db::NewConsent,
             ) -> Result<(), $crate::db::DbError> {
                 let now = $crate::db::now_ms();
-                let kinds = serde_json::to_string(&consent.kinds)
-                    .map_err(|e| $crate::db::DbError::Corrupt(e.to_string()))?;
                 let mut tx = self.pool.begin().await?;
                 sqlx::query($crate::db::sql::REVOKE_CONSENT)
                     .bind(patient_id)
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query($crate::db::sql::INSERT_CONSENT)
-                    .bind($crate::db::new_id())
-                    .bind(patient_id)
-                    .bind(device_id)
-                    .bind(&consent.recipient)
-                    .bind(kinds)
-                    .bind(&consent.purpose)
-                    .bind(consent.expires_ms)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                insert_consent(&mut *tx, patient_id, device_id, consent, now).await?;
                 tx.commit().await?;
                 Ok(())
             }

@@ -263,6 +263,19 @@ pub struct RawRecord {
     pub fields: String,
 }
 
+impl RawRecord {
+    /// The record with its fields read.
+    pub fn decode(self) -> Result<StoredRecord, DbError> {
+        Ok(StoredRecord {
+            fields: serde_json::from_str(&self.fields)
+                .map_err(|e| DbError::Corrupt(format!("record fields: {e}")))?,
+            id: self.id,
+            kind: self.kind,
+            change: self.change,
+        })
+    }
+}
+
 /// Shared records, merged and numbered per patient.
 pub trait Records {
     /// Merges each record into the patient's copy, in one transaction.
@@ -271,21 +284,15 @@ pub trait Records {
         patient_id: &str,
         records: &[Incoming],
     ) -> impl Future<Output = Result<Vec<PushOutcome>, DbError>> + Send;
-    /// As [`Records::pull`], with the fields left as stored JSON text.
+    /// The patient's records changed after change `after`, oldest change
+    /// first, at most `limit`, with their fields as stored JSON text (the
+    /// wire's form already; [`RawRecord::decode`] reads them).
     fn pull_raw(
         &self,
         patient_id: &str,
         after: i64,
         limit: i64,
     ) -> impl Future<Output = Result<Vec<RawRecord>, DbError>> + Send;
-    /// The patient's records changed after change `after`, oldest change
-    /// first, at most `limit`.
-    fn pull(
-        &self,
-        patient_id: &str,
-        after: i64,
-        limit: i64,
-    ) -> impl Future<Output = Result<Vec<StoredRecord>, DbError>> + Send;
     /// The care team's current copy of a patient's records of one kind.
     fn records_of(
         &self,
@@ -441,6 +448,20 @@ pub enum AnyDatabase {
 }
 
 impl AnyDatabase {
+    /// [`Records::pull_raw`], each record's fields read.
+    pub async fn pull(
+        &self,
+        patient_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredRecord>, DbError> {
+        self.pull_raw(patient_id, after, limit)
+            .await?
+            .into_iter()
+            .map(RawRecord::decode)
+            .collect()
+    }
+
     /// `sqlite:` (a file) or `postgres:`/`postgresql:`.
     pub async fn connect(url: &str) -> Result<Self, DbError> {
         if url.starts_with("postgres:") || url.starts_with("postgresql:") {
@@ -597,15 +618,6 @@ impl Records for AnyDatabase {
         records: &[Incoming],
     ) -> Result<Vec<PushOutcome>, DbError> {
         on_backend!(self, db => db.push(patient_id, records))
-    }
-
-    async fn pull(
-        &self,
-        patient_id: &str,
-        after: i64,
-        limit: i64,
-    ) -> Result<Vec<StoredRecord>, DbError> {
-        on_backend!(self, db => db.pull(patient_id, after, limit))
     }
 
     async fn pull_raw(

@@ -15,15 +15,13 @@
 /// `$numbered` says whether the backend's bulk insert numbers its parameters.
 macro_rules! records_for {
     ($db:ty, $row:ty, $existing:expr, $numbered:expr) => {
-        fn stored_of(row: &$row) -> Result<$crate::db::StoredRecord, $crate::db::DbError> {
-            let text: String = row.get("fields");
-            Ok($crate::db::StoredRecord {
+        fn raw_of(row: &$row) -> $crate::db::RawRecord {
+            $crate::db::RawRecord {
                 id: row.get("id"),
                 kind: row.get("kind"),
                 change: row.get("change_no"),
-                fields: serde_json::from_str(&text)
-                    .map_err(|e| $crate::db::DbError::Corrupt(format!("record fields: {e}")))?,
-            })
+                fields: row.get("fields"),
+            }
         }
 
         impl $crate::db::Records for $db {
@@ -131,21 +129,6 @@ macro_rules! records_for {
                 Ok(outcomes)
             }
 
-            async fn pull(
-                &self,
-                patient_id: &str,
-                after: i64,
-                limit: i64,
-            ) -> Result<Vec<$crate::db::StoredRecord>, $crate::db::DbError> {
-                let rows = sqlx::query($crate::db::sql::PULL)
-                    .bind(patient_id)
-                    .bind(after)
-                    .bind(limit)
-                    .fetch_all(&self.pool)
-                    .await?;
-                rows.iter().map(stored_of).collect()
-            }
-
             async fn pull_raw(
                 &self,
                 patient_id: &str,
@@ -158,15 +141,7 @@ macro_rules! records_for {
                     .bind(limit)
                     .fetch_all(&self.pool)
                     .await?;
-                Ok(rows
-                    .iter()
-                    .map(|row| $crate::db::RawRecord {
-                        id: row.get("id"),
-                        kind: row.get("kind"),
-                        change: row.get("change_no"),
-                        fields: row.get("fields"),
-                    })
-                    .collect())
+                Ok(rows.iter().map(raw_of).collect())
             }
 
             async fn records_of(
@@ -179,7 +154,7 @@ macro_rules! records_for {
                     .bind(kind)
                     .fetch_all(&self.pool)
                     .await?;
-                rows.iter().map(stored_of).collect()
+                rows.iter().map(|row| raw_of(row).decode()).collect()
             }
         }
     };
