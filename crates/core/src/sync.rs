@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sqlx::Row;
+use steady_model::hlc::WireStamp;
 use steady_model::merge::{DELETED, FieldMap, Stamped, merge};
 use steady_model::{Hlc, RecordKind, Writer, may_write};
 use ts_rs::TS;
@@ -221,7 +222,7 @@ pub fn server_url(text: &str) -> Result<String, SyncError> {
 pub struct WireField {
     #[serde(default)]
     pub value: Option<Value>,
-    pub stamp: String,
+    pub stamp: WireStamp,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -289,7 +290,7 @@ fn to_wire(id: &str, kind: &str, fields: &FieldMap) -> WireRecord {
                     path.clone(),
                     WireField {
                         value: f.value.clone(),
-                        stamp: f.stamp.to_string(),
+                        stamp: f.stamp.into(),
                     },
                 )
             })
@@ -300,7 +301,11 @@ fn to_wire(id: &str, kind: &str, fields: &FieldMap) -> WireRecord {
 fn from_wire(record: &WireRecord) -> Result<FieldMap, String> {
     let mut fields = std::collections::BTreeMap::new();
     for (path, f) in &record.fields {
-        let stamp = Hlc::from_str(&f.stamp).map_err(|e| format!("field {path}: {e}"))?;
+        let stamp = f
+            .stamp
+            .0
+            .clone()
+            .map_err(|e| format!("field {path}: {e}"))?;
         fields.insert(
             path.clone(),
             Stamped {

@@ -19,8 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::NodeId;
 
 /// One stamp. Ordered by physical time, then counter, then node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Hlc {
     physical_ms: u64,
     counter: u32,
@@ -50,7 +49,45 @@ impl Hlc {
     pub fn node(&self) -> NodeId {
         self.node
     }
+
+    /// The text form, `ms-counter-node`, written without the formatting
+    /// machinery: every stored and synced field carries one.
+    pub fn encode(&self) -> [u8; ENCODED_LEN] {
+        /// Writes `n` as decimal digits filling `out`, two digits a step.
+        fn decimal(out: &mut [u8], mut n: u64) {
+            let mut i = out.len();
+            while i >= 2 {
+                let pair = (n % 100) as usize * 2;
+                out[i - 2..i].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+                n /= 100;
+                i -= 2;
+            }
+            if i == 1 {
+                out[0] = b'0' + (n % 10) as u8;
+            }
+        }
+        let mut out = [b'-'; ENCODED_LEN];
+        decimal(&mut out[..15], self.physical_ms);
+        decimal(&mut out[16..26], u64::from(self.counter));
+        let node = self.node.as_u64();
+        for (i, b) in out[27..].iter_mut().enumerate() {
+            let nibble = (node >> (60 - 4 * i)) & 0xf;
+            *b = b"0123456789abcdef"[nibble as usize];
+        }
+        out
+    }
 }
+
+/// "00" to "99", for writing two decimal digits at a time.
+const DIGIT_PAIRS: &[u8; 200] = b"\
+    0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
+
+/// Bytes in a stamp's text form: 15 digits, '-', 10 digits, '-', 16 hex digits.
+pub const ENCODED_LEN: usize = 43;
 
 impl Ord for Hlc {
     fn cmp(&self, other: &Self) -> Ordering {
@@ -70,52 +107,91 @@ impl PartialOrd for Hlc {
 
 impl fmt::Display for Hlc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{:015}-{:010}-{}",
-            self.physical_ms, self.counter, self.node
-        )
+        let encoded = self.encode();
+        // Digits, dashes and hex digits only: always ASCII.
+        f.write_str(std::str::from_utf8(&encoded).map_err(|_| fmt::Error)?)
     }
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+impl Serialize for Hlc {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let encoded = self.encode();
+        let text = std::str::from_utf8(&encoded).map_err(serde::ser::Error::custom)?;
+        serializer.serialize_str(text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Hlc {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        WireStamp::deserialize(deserializer)?
+            .0
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 #[error("\"{0}\" is not a clock stamp: expected 15 digits, '-', 10 digits, '-', 16 hex digits")]
-pub struct BadHlc(String);
+pub struct BadHlc(pub String);
 
 impl FromStr for Hlc {
     type Err = BadHlc;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = || BadHlc(s.chars().take(64).collect());
-        let mut parts = s.split('-');
-        let (Some(ms), Some(counter), Some(node), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(bad());
-        };
-        let digits = |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_digit());
-        if !digits(ms, 15) || !digits(counter, 10) {
+        let b = s.as_bytes();
+        if b.len() != ENCODED_LEN || b[15] != b'-' || b[26] != b'-' {
             return Err(bad());
         }
+        let decimal = |digits: &[u8]| {
+            digits.iter().try_fold(0u64, |n, &d| {
+                d.is_ascii_digit().then(|| n * 10 + u64::from(d - b'0'))
+            })
+        };
+        let (Some(physical_ms), Some(counter)) = (decimal(&b[..15]), decimal(&b[16..26])) else {
+            return Err(bad());
+        };
         Ok(Self {
-            physical_ms: ms.parse().map_err(|_| bad())?,
-            counter: counter.parse().map_err(|_| bad())?,
-            node: node.parse().map_err(|_| bad())?,
+            physical_ms,
+            counter: u32::try_from(counter).map_err(|_| bad())?,
+            node: s[27..].parse().map_err(|_| bad())?,
         })
     }
 }
 
-impl TryFrom<String> for Hlc {
-    type Error = BadHlc;
+/// A stamp as it arrives over the wire: read on arrival, or what is wrong
+/// with its text, so that one bad stamp sets aside its own record (naming
+/// the field) rather than failing everything read with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WireStamp(pub Result<Hlc, BadHlc>);
 
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        s.parse()
+impl From<Hlc> for WireStamp {
+    fn from(stamp: Hlc) -> Self {
+        Self(Ok(stamp))
     }
 }
 
-impl From<Hlc> for String {
-    fn from(hlc: Hlc) -> Self {
-        hlc.to_string()
+impl Serialize for WireStamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            Ok(stamp) => stamp.serialize(serializer),
+            Err(BadHlc(text)) => serializer.serialize_str(text),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for WireStamp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl serde::de::Visitor<'_> for Text {
+            type Value = WireStamp;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a clock stamp, ms-counter-node")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<WireStamp, E> {
+                Ok(WireStamp(s.parse()))
+            }
+        }
+        deserializer.deserialize_str(Text)
     }
 }
 
@@ -223,6 +299,25 @@ mod tests {
         assert!(early < late);
         assert!(early.to_string() < late.to_string());
         assert!("1-2-3".parse::<Hlc>().is_err());
+        for bad in [
+            "+01700000000000-0000000005-0000000000000001",
+            "001700000000000-4294967296-0000000000000001",
+            "001700000000000-0000000005-+000000000000001",
+            "001700000000000_0000000005-0000000000000001",
+            "001700000000000-0000000005-000000000000000g",
+        ] {
+            assert!(bad.parse::<Hlc>().is_err(), "{bad}");
+        }
+        let json = serde_json::to_string(&early).unwrap();
+        assert_eq!(json, "\"001700000000000-0000000005-0000000000000001\"");
+        assert_eq!(serde_json::from_str::<Hlc>(&json).unwrap(), early);
+        assert!(serde_json::from_str::<Hlc>("17").is_err());
+        // On the wire a bad stamp is kept as what is wrong, not a failed read.
+        let wire: WireStamp = serde_json::from_str("\"yesterday\"").unwrap();
+        assert_eq!(wire.0, Err(BadHlc("yesterday".into())));
+        assert_eq!(serde_json::to_string(&wire).unwrap(), "\"yesterday\"");
+        let wire: WireStamp = serde_json::from_str(&json).unwrap();
+        assert_eq!(wire, WireStamp::from(early));
     }
 
     #[test]
@@ -248,6 +343,19 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn any_stamp_reads_back_from_its_text(
+            ms in 0..=MAX_PHYSICAL_MS, counter in any::<u32>(), node in any::<u64>()
+        ) {
+            let stamp = Hlc::new(ms, counter, NodeId::from_u64(node));
+            let text = stamp.to_string();
+            prop_assert_eq!(
+                &text,
+                &format!("{ms:015}-{counter:010}-{node:016x}")
+            );
+            prop_assert_eq!(text.parse::<Hlc>(), Ok(stamp));
+        }
+
         #[test]
         fn ticks_strictly_increase_whatever_the_wall_clock_does(walls in walls()) {
             let mut clock = Clock::new(A);

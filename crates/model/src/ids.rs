@@ -78,6 +78,10 @@ impl NodeId {
         Self(n)
     }
 
+    pub const fn as_u64(self) -> u64 {
+        self.0
+    }
+
     /// A random node id, for a replica's first start.
     pub fn random() -> Self {
         // The low 64 bits of a v4 UUID are random; enough to keep the
@@ -94,12 +98,17 @@ impl FromStr for NodeId {
     type Err = BadNodeId;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || BadNodeId(s.chars().take(32).collect());
         if s.len() != 16 {
-            return Err(BadNodeId(s.chars().take(32).collect()));
+            return Err(bad());
         }
-        u64::from_str_radix(s, 16)
+        s.bytes()
+            .try_fold(0u64, |n, b| {
+                let digit = (b as char).to_digit(16)?;
+                Some(n << 4 | u64::from(digit))
+            })
             .map(Self)
-            .map_err(|_| BadNodeId(s.to_owned()))
+            .ok_or_else(bad)
     }
 }
 
