@@ -7,10 +7,12 @@
 //! order or repetition of syncs; the property tests below check that rather
 //! than assume it.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::hlc::Hlc;
 use crate::record::RecordKind;
@@ -18,60 +20,214 @@ use crate::record::RecordKind;
 /// The field that marks a record deleted (a tombstone) when it holds `true`.
 pub const DELETED: &str = "deleted";
 
+/// What a field's value can be held as: a parsed [`Value`] (the app, which
+/// reads its records) or the JSON text itself ([`RawJson`]: the server,
+/// which stores and forwards values without looking inside).
+pub trait FieldValue: Clone + PartialEq + Serialize {
+    /// The value's JSON text, for the tie-break between two values written
+    /// with one stamp.
+    fn json_text(&self) -> Cow<'_, str>;
+}
+
+impl FieldValue for Value {
+    fn json_text(&self) -> Cow<'_, str> {
+        Cow::Owned(self.to_string())
+    }
+}
+
+/// A value kept as the JSON text it arrived as. Two are equal when their
+/// text is.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RawJson(pub Box<RawValue>);
+
+impl RawJson {
+    /// The text of a parsed value.
+    pub fn of(value: &Value) -> Self {
+        // A Value always writes valid JSON, which RawValue accepts.
+        Self(RawValue::from_string(value.to_string()).expect("a Value writes valid JSON"))
+    }
+
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl PartialEq for RawJson {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl FieldValue for RawJson {
+    fn json_text(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self.get())
+    }
+}
+
 /// One field's state: its value (none once removed) and the stamp of the
 /// write that set it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Stamped {
-    #[serde(default)]
-    pub value: Option<Value>,
+pub struct Stamped<V = Value> {
+    #[serde(default = "none")]
+    pub value: Option<V>,
     pub stamp: Hlc,
 }
 
-/// A record as replicas exchange it: every stamped field.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct FieldMap(pub BTreeMap<String, Stamped>);
+fn none<V>() -> Option<V> {
+    None
+}
 
-impl FieldMap {
+/// A record as replicas exchange it: every stamped field.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FieldMap<V = Value>(pub BTreeMap<String, Stamped<V>>);
+
+impl<V> Default for FieldMap<V> {
+    fn default() -> Self {
+        Self(BTreeMap::new())
+    }
+}
+
+impl<V: FieldValue> FieldMap<V> {
     /// The newest stamp of any field: when the record last changed.
     pub fn last_stamp(&self) -> Option<Hlc> {
         self.0.values().map(|f| f.stamp).max()
     }
 
-    /// The record's JSON body: each field with a value, split fields
+    /// The record's JSON body as text: each field with a value, split fields
     /// (`answers.moods`) gathered back into their object. `deleted` is not
     /// part of the body.
-    pub fn body(&self, kind: RecordKind) -> serde_json::Map<String, Value> {
+    pub fn body_text(&self, kind: RecordKind) -> String {
         let split = kind.split_fields();
-        let mut body = serde_json::Map::new();
+        let mut out = Json::object(64 * self.0.len());
         for name in split {
-            body.insert((*name).to_owned(), Value::Object(Default::default()));
+            out.key(name);
+            let mut inner = Json::object(0);
+            let prefix = format!("{name}.");
+            // Sorted keys: a split object's fields are one run of the map.
+            for (path, field) in self.0.range(prefix.clone()..) {
+                let Some(key) = path.strip_prefix(&prefix) else {
+                    break;
+                };
+                if let Some(value) = &field.value {
+                    inner.key(key);
+                    inner.raw(&value.json_text());
+                }
+            }
+            out.raw(&inner.end());
         }
         for (path, field) in &self.0 {
             let Some(value) = &field.value else { continue };
-            if path == DELETED {
-                continue;
-            }
-            match path.split_once('.') {
-                Some((name, key)) if split.contains(&name) => {
-                    if let Some(Value::Object(inner)) = body.get_mut(name) {
-                        inner.insert(key.to_owned(), value.clone());
-                    }
-                }
-                _ => {
-                    body.insert(path.clone(), value.clone());
-                }
+            let in_split = path
+                .split_once('.')
+                .is_some_and(|(name, _)| split.contains(&name));
+            if path != DELETED && !in_split {
+                out.key(path);
+                out.raw(&value.json_text());
             }
         }
-        body
+        out.end()
+    }
+
+    /// The fields as JSON text, the form they are stored and sent in:
+    /// what `serde_json::to_string` writes, written directly.
+    pub fn to_text(&self) -> String {
+        let mut out = Json::object(96 * self.0.len());
+        for (path, field) in &self.0 {
+            out.key(path);
+            out.raw("{\"value\":");
+            match &field.value {
+                Some(value) => out.raw(&value.json_text()),
+                None => out.raw("null"),
+            }
+            out.raw(",\"stamp\":\"");
+            let stamp = field.stamp.encode();
+            out.raw(std::str::from_utf8(&stamp).unwrap_or_default());
+            out.raw("\"}");
+        }
+        out.end()
     }
 
     /// Whether the record is deleted (its `deleted` field says true).
     pub fn is_deleted(&self) -> bool {
         self.0
             .get(DELETED)
-            .is_some_and(|f| f.value == Some(Value::Bool(true)))
+            .and_then(|f| f.value.as_ref())
+            .is_some_and(|v| v.json_text() == "true")
+    }
+}
+
+impl FieldMap<Value> {
+    /// The record's JSON body (see [`FieldMap::body_text`]).
+    pub fn body(&self, kind: RecordKind) -> serde_json::Map<String, Value> {
+        self.clone().into_body(kind)
+    }
+
+    /// [`FieldMap::body`], moving the values rather than copying them.
+    pub fn into_body(self, kind: RecordKind) -> serde_json::Map<String, Value> {
+        let split = kind.split_fields();
+        let mut body = serde_json::Map::new();
+        for name in split {
+            body.insert((*name).to_owned(), Value::Object(Default::default()));
+        }
+        for (path, field) in self.0 {
+            let Some(value) = field.value else { continue };
+            if path == DELETED {
+                continue;
+            }
+            match path.split_once('.') {
+                Some((name, key)) if split.contains(&name) => {
+                    if let Some(Value::Object(inner)) = body.get_mut(name) {
+                        inner.insert(key.to_owned(), value);
+                    }
+                }
+                _ => {
+                    body.insert(path, value);
+                }
+            }
+        }
+        body
+    }
+}
+
+/// A JSON object written piece by piece: keys escaped as serde_json
+/// escapes them, values given as JSON text.
+struct Json {
+    out: String,
+    empty: bool,
+}
+
+impl Json {
+    fn object(capacity: usize) -> Self {
+        let mut out = String::with_capacity(capacity + 2);
+        out.push('{');
+        Self { out, empty: true }
+    }
+
+    fn key(&mut self, key: &str) {
+        if !self.empty {
+            self.out.push(',');
+        }
+        self.empty = false;
+        if key.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+            self.out.push('"');
+            self.out.push_str(key);
+            self.out.push('"');
+        } else {
+            self.out.push_str(&Value::from(key).to_string());
+        }
+        self.out.push(':');
+    }
+
+    fn raw(&mut self, json: &str) {
+        self.out.push_str(json);
+    }
+
+    fn end(mut self) -> String {
+        self.out.push('}');
+        self.out
     }
 }
 
@@ -79,19 +235,19 @@ impl FieldMap {
 /// per write (they carry the writer's node id), so equal stamps mean the
 /// same write; should they ever carry different values, the larger value in
 /// JSON text order wins, which keeps the merge commutative anyway.
-fn winner<'a>(a: &'a Stamped, b: &'a Stamped) -> &'a Stamped {
+fn winner<'a, V: FieldValue>(a: &'a Stamped<V>, b: &'a Stamped<V>) -> &'a Stamped<V> {
     match a.stamp.cmp(&b.stamp) {
         std::cmp::Ordering::Greater => a,
         std::cmp::Ordering::Less => b,
         std::cmp::Ordering::Equal => {
-            let text = |s: &Stamped| s.value.as_ref().map(Value::to_string);
+            let text = |s: &'a Stamped<V>| s.value.as_ref().map(V::json_text);
             if text(a) >= text(b) { a } else { b }
         }
     }
 }
 
 /// The merge of two copies of one record.
-pub fn merge(a: &FieldMap, b: &FieldMap) -> FieldMap {
+pub fn merge<V: FieldValue>(a: &FieldMap<V>, b: &FieldMap<V>) -> FieldMap<V> {
     let mut out = a.0.clone();
     for (path, theirs) in &b.0 {
         let keep = match out.get(path) {
@@ -108,6 +264,7 @@ mod tests {
     use super::*;
     use crate::ids::NodeId;
     use proptest::prelude::*;
+    use serde_json::json;
 
     fn stamped() -> impl Strategy<Value = Stamped> {
         (
@@ -186,6 +343,28 @@ mod tests {
         }
 
         #[test]
+        fn text_values_merge_like_parsed_ones(c in copies(2)) {
+            let raw = |m: &FieldMap| FieldMap::<RawJson>(
+                m.0.iter()
+                    .map(|(path, f)| (path.clone(), Stamped {
+                        value: f.value.as_ref().map(RawJson::of),
+                        stamp: f.stamp,
+                    }))
+                    .collect(),
+            );
+            let parsed = merge(&c[0], &c[1]);
+            let text = merge(&raw(&c[0]), &raw(&c[1]));
+            prop_assert_eq!(text.to_text(), serde_json::to_string(&parsed).unwrap());
+            prop_assert_eq!(parsed.to_text(), serde_json::to_string(&parsed).unwrap());
+            prop_assert_eq!(&text, &raw(&parsed));
+            prop_assert_eq!(text.is_deleted(), parsed.is_deleted());
+            for kind in [RecordKind::CheckIn, RecordKind::Worksheet] {
+                let body: Value = serde_json::from_str(&text.body_text(kind)).unwrap();
+                prop_assert_eq!(body, Value::Object(parsed.body(kind)));
+            }
+        }
+
+        #[test]
         fn every_field_keeps_its_newest_write(c in copies(4)) {
             let all = c.iter().fold(FieldMap::default(), |acc, m| merge(&acc, m));
             for m in &c {
@@ -197,6 +376,23 @@ mod tests {
             let reversed = c.iter().rev().fold(FieldMap::default(), |acc, m| merge(&acc, m));
             prop_assert_eq!(all, reversed);
         }
+    }
+
+    #[test]
+    fn text_is_what_serde_writes_even_for_keys_that_need_escaping() {
+        let stamp = Hlc::new(1_700_000_000_000, 3, NodeId::from_u64(0xabc));
+        let fields: FieldMap = FieldMap(
+            ["we\"ird\n", "café", "back\\slash", "answers.ok"]
+                .into_iter()
+                .map(|k| {
+                    let value = Some(json!({"k": [1, "two\u{1}"]}));
+                    (k.to_owned(), Stamped { value, stamp })
+                })
+                .collect(),
+        );
+        assert_eq!(fields.to_text(), serde_json::to_string(&fields).unwrap());
+        let body: Value = serde_json::from_str(&fields.body_text(RecordKind::Worksheet)).unwrap();
+        assert_eq!(body, Value::Object(fields.body(RecordKind::Worksheet)));
     }
 
     #[test]

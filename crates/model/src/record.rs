@@ -115,14 +115,20 @@ impl RecordKind {
             if let Ok(value) = B::deserialize(body) {
                 return Ok((value.at(), value.visibility()));
             }
-            let value: B = serde_path_to_error::deserialize(body).map_err(|e| {
-                let path = e.path().to_string();
-                if path == "." {
-                    e.into_inner().to_string()
-                } else {
-                    format!("field {path}: {}", e.into_inner())
-                }
-            })?;
+            let value: B = serde_path_to_error::deserialize(body).map_err(named)?;
+            Ok((value.at(), value.visibility()))
+        }
+        for_kind!(self, read, body)
+    }
+
+    /// [`RecordKind::read`] of a body given as JSON text.
+    pub fn read_text(self, body: &str) -> Result<(DateTime<FixedOffset>, Visibility), String> {
+        fn read<B: Body>(body: &str) -> Result<(DateTime<FixedOffset>, Visibility), String> {
+            if let Ok(value) = serde_json::from_str::<B>(body) {
+                return Ok((value.at(), value.visibility()));
+            }
+            let mut deserializer = serde_json::Deserializer::from_str(body);
+            let value: B = serde_path_to_error::deserialize(&mut deserializer).map_err(named)?;
             Ok((value.at(), value.visibility()))
         }
         for_kind!(self, read, body)
@@ -141,6 +147,19 @@ impl RecordKind {
             RecordKind::Assignment => "assignment",
             RecordKind::Message => "message",
         }
+    }
+}
+
+/// What is wrong with a body, naming the field. A body read from text is
+/// the reader's own text, so its line and column are left out.
+fn named(e: serde_path_to_error::Error<serde_json::Error>) -> String {
+    let path = e.path().to_string();
+    let inner = e.into_inner().to_string();
+    let inner = inner.split(" at line ").next().unwrap_or(&inner);
+    if path == "." {
+        inner.to_owned()
+    } else {
+        format!("field {path}: {inner}")
     }
 }
 
