@@ -228,12 +228,14 @@ pub trait Caseload {
     ) -> impl Future<Output = Result<bool, DbError>> + Send;
 }
 
-/// A record a device pushes, already checked.
+/// A record a device pushes, already checked. Its values stay the JSON
+/// text they arrived as: the server stores them without looking inside,
+/// and checks the merged record against its kind from text.
 #[derive(Clone, Debug)]
 pub struct Incoming {
     pub id: String,
     pub kind: String,
-    pub fields: steady_model::merge::FieldMap,
+    pub fields: steady_model::merge::FieldMap<steady_model::merge::RawJson>,
 }
 
 /// What became of one pushed record.
@@ -282,7 +284,7 @@ pub trait Records {
     fn push(
         &self,
         patient_id: &str,
-        records: &[Incoming],
+        records: Vec<Incoming>,
     ) -> impl Future<Output = Result<Vec<PushOutcome>, DbError>> + Send;
     /// The patient's records changed after change `after`, oldest change
     /// first, at most `limit`, with their fields as stored JSON text (the
@@ -615,7 +617,7 @@ impl Records for AnyDatabase {
     async fn push(
         &self,
         patient_id: &str,
-        records: &[Incoming],
+        records: Vec<Incoming>,
     ) -> Result<Vec<PushOutcome>, DbError> {
         on_backend!(self, db => db.push(patient_id, records))
     }
@@ -657,14 +659,14 @@ impl Audit for AnyDatabase {
     }
 }
 
-/// Most rows in one upsert statement (5 parameters each).
-pub(crate) const UPSERT_ROWS: usize = 500;
+/// Most rows in one INSERT statement (5 parameters each).
+pub(crate) const WRITE_ROWS: usize = 500;
 
-/// `INSERT ... ON CONFLICT DO UPDATE` of `rows` records, parameters
-/// (patient_id, id, kind, fields, change_no) per row: numbered (`$1`) for
-/// PostgreSQL, positional (`?`) for SQLite, where looking up thousands of
-/// numbered parameters by name costs more than the insert.
-pub(crate) fn upsert_sql(rows: usize, numbered: bool) -> String {
+/// `INSERT` of `rows` records, parameters (patient_id, id, kind, fields,
+/// change_no) per row, `ON CONFLICT DO UPDATE` when `upsert`: numbered
+/// (`$1`) for PostgreSQL, positional (`?`) for SQLite, where looking up
+/// thousands of numbered parameters by name costs more than the insert.
+pub(crate) fn write_sql(rows: usize, numbered: bool, upsert: bool) -> String {
     let mut sql =
         String::from("INSERT INTO records (patient_id, id, kind, fields, change_no) VALUES ");
     for row in 0..rows {
@@ -685,9 +687,11 @@ pub(crate) fn upsert_sql(rows: usize, numbered: bool) -> String {
             sql.push_str("(?, ?, ?, ?, ?)");
         }
     }
-    sql.push_str(
-        " ON CONFLICT (patient_id, id) DO UPDATE SET fields = excluded.fields, change_no = excluded.change_no",
-    );
+    if upsert {
+        sql.push_str(
+            " ON CONFLICT (patient_id, id) DO UPDATE SET fields = excluded.fields, change_no = excluded.change_no",
+        );
+    }
     sql
 }
 

@@ -30,7 +30,7 @@ super::records::records_for!(
     PostgresDatabase,
     PgRow,
     "SELECT id, kind, fields FROM records
-     WHERE patient_id = $1 AND id IN (SELECT json_array_elements_text($2::json))",
+     WHERE patient_id = $1 AND id = ANY(ARRAY(SELECT json_array_elements_text($2::json)))",
     true
 );
 super::audit::audit_for!(PostgresDatabase, PgRow);

@@ -28,10 +28,9 @@ macro_rules! records_for {
             async fn push(
                 &self,
                 patient_id: &str,
-                records: &[$crate::db::Incoming],
+                records: Vec<$crate::db::Incoming>,
             ) -> Result<Vec<$crate::db::PushOutcome>, $crate::db::DbError> {
                 use std::collections::HashMap;
-                use steady_model::merge::{FieldMap, merge};
                 let mut tx = self.pool.begin().await?;
                 sqlx::query($crate::db::sql::ENSURE_COUNTER)
                     .bind(patient_id)
@@ -46,7 +45,7 @@ macro_rules! records_for {
                     &records.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
                 )
                 .map_err(|e| $crate::db::DbError::Corrupt(e.to_string()))?;
-                let mut stored: HashMap<String, (String, FieldMap)> = HashMap::new();
+                let mut stored: $crate::db::records::Stored = HashMap::new();
                 for row in sqlx::query($existing)
                     .bind(patient_id)
                     .bind(ids)
@@ -54,53 +53,11 @@ macro_rules! records_for {
                     .await?
                 {
                     let text: String = row.get("fields");
-                    let fields: FieldMap = serde_json::from_str(&text)
+                    let fields = serde_json::from_str(&text)
                         .map_err(|e| $crate::db::DbError::Corrupt(format!("record fields: {e}")))?;
                     stored.insert(row.get("id"), (row.get("kind"), fields));
                 }
-                let mut outcomes = Vec::with_capacity(records.len());
-                // The records that changed, in push order, with their new fields.
-                let mut changed: Vec<(&str, &str, String)> = Vec::new();
-                for record in records {
-                    let current = match stored.get(&record.id) {
-                        None => FieldMap::default(),
-                        Some((kind, _)) if *kind != record.kind => {
-                            outcomes.push($crate::db::PushOutcome::Refused(format!(
-                                "this id belongs to a {kind} record, not a {}",
-                                record.kind
-                            )));
-                            continue;
-                        }
-                        Some((_, fields)) => fields.clone(),
-                    };
-                    let merged = merge(&current, &record.fields);
-                    if stored.contains_key(&record.id) && merged == current {
-                        outcomes.push($crate::db::PushOutcome::Applied);
-                        continue;
-                    }
-                    // The merged record must be one the app can read: every
-                    // field in range, none unknown, none missing.
-                    let valid = match steady_model::RecordKind::parse(&record.kind) {
-                        None => Err(format!("{:?} is not a kind of record", record.kind)),
-                        Some(kind) => kind
-                            .read(&serde_json::Value::Object(merged.body(kind)))
-                            .map(|_| ()),
-                    };
-                    if let Err(reason) = valid {
-                        outcomes.push($crate::db::PushOutcome::Refused(format!(
-                            "it is not a valid {}: {reason}",
-                            record.kind
-                        )));
-                        continue;
-                    }
-                    let text = serde_json::to_string(&merged)
-                        .map_err(|e| $crate::db::DbError::Corrupt(e.to_string()))?;
-                    // A later record with the same id in this push merges onto this one.
-                    stored.insert(record.id.clone(), (record.kind.clone(), merged));
-                    changed.retain(|(id, _, _)| *id != record.id.as_str());
-                    changed.push((&record.id, &record.kind, text));
-                    outcomes.push($crate::db::PushOutcome::Applied);
-                }
+                let (outcomes, changed) = $crate::db::records::settle(stored, records);
                 if !changed.is_empty() {
                     // Numbers for every change at once: last - n + 1 ..= last.
                     let last: i64 = sqlx::query_scalar($crate::db::sql::ADVANCE_CHANGES)
@@ -109,20 +66,24 @@ macro_rules! records_for {
                         .fetch_one(&mut *tx)
                         .await?;
                     let first = last - changed.len() as i64 + 1;
-                    for (chunk_no, chunk) in changed.chunks($crate::db::UPSERT_ROWS).enumerate() {
-                        let mut query = sqlx::query(sqlx::AssertSqlSafe($crate::db::upsert_sql(
-                            chunk.len(),
-                            $numbered,
-                        )));
-                        for (i, (id, kind, text)) in chunk.iter().enumerate() {
-                            query = query
-                                .bind(patient_id)
-                                .bind(*id)
-                                .bind(*kind)
-                                .bind(text.as_str())
-                                .bind(first + (chunk_no * $crate::db::UPSERT_ROWS + i) as i64);
+                    // Records new to the server are inserted; the patient's
+                    // lock keeps anyone else from adding them meanwhile.
+                    let (fresh, known): (Vec<_>, Vec<_>) =
+                        changed.iter().enumerate().partition(|(_, c)| c.fresh);
+                    for (rows, upsert) in [(fresh, false), (known, true)] {
+                        for chunk in rows.chunks($crate::db::WRITE_ROWS) {
+                            let sql = $crate::db::write_sql(chunk.len(), $numbered, upsert);
+                            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                            for (at, row) in chunk {
+                                query = query
+                                    .bind(patient_id)
+                                    .bind(row.id.as_str())
+                                    .bind(row.kind.as_str())
+                                    .bind(row.text.as_str())
+                                    .bind(first + *at as i64);
+                            }
+                            query.execute(&mut *tx).await?;
                         }
-                        query.execute(&mut *tx).await?;
                     }
                 }
                 tx.commit().await?;
@@ -161,3 +122,127 @@ macro_rules! records_for {
 }
 
 pub(crate) use records_for;
+
+use std::collections::{HashMap, HashSet};
+
+use steady_model::RecordKind;
+use steady_model::merge::{FieldMap, RawJson, merge};
+
+use super::{Incoming, PushOutcome};
+
+/// The stored copies of the records a push touches: id -> (kind, fields).
+pub(crate) type Stored = HashMap<String, (String, FieldMap<RawJson>)>;
+
+/// A record to write: its new fields as text, and whether the server had
+/// it before this push (then it is inserted, else updated).
+pub(crate) struct Row {
+    pub id: String,
+    pub kind: String,
+    pub text: String,
+    pub fresh: bool,
+}
+
+/// What one pushed record comes to against its stored copy.
+enum Settled {
+    Refused(String),
+    /// Nothing new: a replay, or only older writes.
+    Unchanged,
+    Changed {
+        merged: FieldMap<RawJson>,
+        text: String,
+    },
+}
+
+/// Merges each pushed record onto its stored copy and checks the result;
+/// each record's outcome, in push order, and the rows to write. Pure work
+/// on values, done while the patient's lock is held.
+pub(crate) fn settle(mut stored: Stored, records: Vec<Incoming>) -> (Vec<PushOutcome>, Vec<Row>) {
+    let mut outcomes = Vec::with_capacity(records.len());
+    let mut rows = Vec::new();
+    let mut seen = HashSet::new();
+    if records.iter().all(|r| seen.insert(r.id.as_str())) {
+        // Every record stands alone (the common case).
+        for Incoming { id, kind, fields } in records {
+            let fresh = !stored.contains_key(&id);
+            let settled = settle_one(stored.get(&id), &kind, fields);
+            outcomes.push(outcome(&settled));
+            if let Settled::Changed { text, .. } = settled {
+                rows.push(Row {
+                    id,
+                    kind,
+                    text,
+                    fresh,
+                });
+            }
+        }
+        return (outcomes, rows);
+    }
+    // An id pushed twice: later copies merge onto earlier ones, in order,
+    // and the record is written once.
+    let mut row_of: HashMap<String, usize> = HashMap::new();
+    for Incoming { id, kind, fields } in records {
+        let fresh = !stored.contains_key(&id);
+        let settled = settle_one(stored.get(&id), &kind, fields);
+        outcomes.push(outcome(&settled));
+        let Settled::Changed { merged, text } = settled else {
+            continue;
+        };
+        match row_of.get(&id) {
+            Some(&at) => rows[at].text = text,
+            None => {
+                row_of.insert(id.clone(), rows.len());
+                rows.push(Row {
+                    id: id.clone(),
+                    kind: kind.clone(),
+                    text,
+                    fresh,
+                });
+            }
+        }
+        stored.insert(id, (kind, merged));
+    }
+    (outcomes, rows)
+}
+
+fn outcome(settled: &Settled) -> PushOutcome {
+    match settled {
+        Settled::Refused(reason) => PushOutcome::Refused(reason.clone()),
+        Settled::Unchanged | Settled::Changed { .. } => PushOutcome::Applied,
+    }
+}
+
+fn settle_one(
+    current: Option<&(String, FieldMap<RawJson>)>,
+    kind: &str,
+    fields: FieldMap<RawJson>,
+) -> Settled {
+    let merged = match current {
+        // A record the server has never seen is stored as pushed.
+        None => fields,
+        Some((stored_kind, _)) if stored_kind != kind => {
+            return Settled::Refused(format!(
+                "this id belongs to a {stored_kind} record, not a {kind}"
+            ));
+        }
+        Some((_, current)) => {
+            let merged = merge(current, &fields);
+            if merged == *current {
+                return Settled::Unchanged;
+            }
+            merged
+        }
+    };
+    // The merged record must be one the app can read: every field in
+    // range, none unknown, none missing.
+    let valid = match RecordKind::parse(kind) {
+        None => Err(format!("{kind:?} is not a kind of record")),
+        Some(k) => k.read_text(&merged.body_text(k)).map(|_| ()),
+    };
+    match valid {
+        Err(reason) => Settled::Refused(format!("it is not a valid {kind}: {reason}")),
+        Ok(()) => Settled::Changed {
+            text: merged.to_text(),
+            merged,
+        },
+    }
+}

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use steady_model::merge::{FieldMap, Stamped};
+use steady_model::merge::{FieldMap, RawJson, Stamped};
 use steady_model::{
     Assignment, AssignmentDraft, Attendance, Body, CheckIn, Comment, Event, EventDraft, Message,
     MessageDraft, RecordId, RecordKind, RiskFlag, ValidationErrors, WorksheetReview, Writer,
@@ -125,7 +125,7 @@ async fn write(
             path.clone(),
             Stamped {
                 // On the wire a null is an absent value; store it as one.
-                value: Some(value.clone()).filter(|v| !v.is_null()),
+                value: Some(value).filter(|v| !v.is_null()).map(RawJson::of),
                 stamp,
             },
         );
@@ -144,7 +144,7 @@ async fn write(
         .db
         .push(
             &patient.id,
-            &[Incoming {
+            vec![Incoming {
                 id: id.to_owned(),
                 kind: kind.as_str().to_owned(),
                 fields: FieldMap(stamped),

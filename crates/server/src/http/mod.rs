@@ -154,10 +154,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
         })?;
         // The common case, fast; a body that fails is read again, tracking
         // the path, to name the field at fault.
-        if let Ok(value) = serde_json::from_slice::<T>(&bytes) {
+        // UTF-8 checked once for the whole body, rather than string by string.
+        let text = std::str::from_utf8(&bytes).map_err(|e| {
+            ApiError::invalid("body", format!("The request body is not UTF-8: {e}."))
+        })?;
+        if let Ok(value) = serde_json::from_str::<T>(text) {
             return Ok(JsonBody(value));
         }
-        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+        let mut deserializer = serde_json::Deserializer::from_str(text);
         let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(json_problem)?;
         deserializer.end().map_err(|e| {
             ApiError::invalid("body", format!("The request body is not valid JSON: {e}."))

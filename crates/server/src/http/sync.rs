@@ -3,16 +3,13 @@
 //! cursor, a page at a time. Consent gates both: without an active consent
 //! nothing is taken or given, and only the kinds consented to are taken.
 
-use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use axum::Json;
 use axum::extract::{Query, State};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use steady_model::hlc::Hlc;
-use steady_model::merge::{FieldMap, Stamped};
+use steady_model::merge::{FieldMap, RawJson};
 use steady_model::{RecordKind, Writer, may_write};
 use utoipa::{IntoParams, ToSchema};
 
@@ -32,22 +29,26 @@ pub const MAX_FIELDS: usize = 200;
 pub const MAX_CLOCK_AHEAD_MS: u64 = 60 * 60 * 1000;
 
 /// One field on the wire: its value (null once removed) and its stamp.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// (The document's form of steady-model's `Stamped`, which is what is read.)
+#[derive(ToSchema)]
 pub struct WireField {
-    #[serde(default)]
     #[schema(value_type = Object)]
-    pub value: Option<Value>,
+    pub value: Option<serde_json::Value>,
     /// The hybrid logical clock stamp, `ms-counter-node`.
     pub stamp: String,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+/// A record on the wire. Its values are kept as the JSON text they
+/// arrived in: the server stores them as they are and checks the merged
+/// record against its kind. A stamp that is not one makes the request
+/// unusable (422 naming the field), like any other malformed field.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WireRecord {
     pub id: String,
     pub kind: String,
-    pub fields: BTreeMap<String, WireField>,
+    #[schema(value_type = BTreeMap<String, WireField>)]
+    pub fields: FieldMap<RawJson>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -114,7 +115,7 @@ async fn consent_of(app: &AppState, device: &PairedDevice) -> Result<Consent, Ap
 }
 
 /// Checks one pushed record; the reason it is refused, if it is.
-fn check(record: &WireRecord, consent: &Consent, now_ms: u64) -> Result<Incoming, String> {
+fn check(record: WireRecord, consent: &Consent, now_ms: u64) -> Result<Incoming, String> {
     if uuid::Uuid::from_str(&record.id).is_err() {
         return Err("the id is not a UUID".into());
     }
@@ -132,15 +133,14 @@ fn check(record: &WireRecord, consent: &Consent, now_ms: u64) -> Result<Incoming
             record.kind
         ));
     }
-    if record.fields.is_empty() || record.fields.len() > MAX_FIELDS {
+    if record.fields.0.is_empty() || record.fields.0.len() > MAX_FIELDS {
         return Err(format!("a record carries 1 to {MAX_FIELDS} fields"));
     }
-    let mut fields = BTreeMap::new();
-    for (path, field) in &record.fields {
+    for (path, field) in &record.fields.0 {
         if path.is_empty() || path.len() > 200 {
             return Err("a field name is empty or longer than 200 characters".into());
         }
-        if path == "visibility" && field.value != Some(Value::from("care_team")) {
+        if path == "visibility" && field.value.as_ref().map(RawJson::get) != Some("\"care_team\"") {
             return Err("private records stay on the device".into());
         }
         if !may_write(Writer::Patient, kind, path) {
@@ -149,24 +149,16 @@ fn check(record: &WireRecord, consent: &Consent, now_ms: u64) -> Result<Incoming
                 kind.noun()
             ));
         }
-        let stamp = Hlc::from_str(&field.stamp).map_err(|e| format!("field {path}: {e}"))?;
-        if stamp.physical_ms() > now_ms + MAX_CLOCK_AHEAD_MS {
+        if field.stamp.physical_ms() > now_ms + MAX_CLOCK_AHEAD_MS {
             return Err(format!(
                 "field {path} is stamped more than an hour ahead of the server; check the device's clock"
             ));
         }
-        fields.insert(
-            path.clone(),
-            Stamped {
-                value: field.value.clone(),
-                stamp,
-            },
-        );
     }
     Ok(Incoming {
-        id: record.id.clone(),
-        kind: record.kind.clone(),
-        fields: FieldMap(fields),
+        id: record.id,
+        kind: record.kind,
+        fields: record.fields,
     })
 }
 
@@ -197,25 +189,26 @@ pub async fn push(
     let mut results: Vec<PushResult> = Vec::with_capacity(body.records.len());
     let mut accepted = Vec::new();
     let mut slots = Vec::new();
-    for record in &body.records {
+    for record in body.records {
+        let id = record.id.clone();
         match check(record, &consent, now_ms) {
             Ok(incoming) => {
                 slots.push(results.len());
                 accepted.push(incoming);
                 results.push(PushResult {
-                    id: record.id.clone(),
+                    id,
                     status: "applied",
                     reason: None,
                 });
             }
             Err(reason) => results.push(PushResult {
-                id: record.id.clone(),
+                id,
                 status: "refused",
                 reason: Some(reason),
             }),
         }
     }
-    let outcomes = app.db.push(&device.0.patient_id, &accepted).await?;
+    let outcomes = app.db.push(&device.0.patient_id, accepted).await?;
     for (slot, outcome) in slots.into_iter().zip(outcomes) {
         if let PushOutcome::Refused(reason) = outcome {
             results[slot].status = "refused";
