@@ -12,6 +12,7 @@ pub mod fhir;
 pub mod hlc;
 pub mod ics;
 pub mod ids;
+pub mod insight;
 pub mod merge;
 pub mod plan;
 pub mod program;
