@@ -98,6 +98,7 @@ async fn story(db: TestDb) {
             "GET /v1/me",
             "GET /v1/patients",
             "GET /v1/patients/{patient_id}/devices",
+            "GET /v1/patients/{patient_id}/insights",
             "GET /v1/patients/{patient_id}/records",
             "GET /v1/sync/pull",
             "POST /v1/pair",

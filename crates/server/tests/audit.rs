@@ -161,6 +161,61 @@ async fn story(db: TestDb) {
         2
     );
 
+    // Insights over the same check-ins, by the patient's local days: one
+    // more audited read.
+    let (status, insights) = get(
+        dana,
+        format!("{base}/v1/patients/{patient}/insights?days=30&to=2026-11-24"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{insights}");
+    assert_eq!(insights["from"], "2026-10-26");
+    assert_eq!(insights["shared_kinds"], json!(["checkin"]));
+    let trend = insights["trend"].as_array().unwrap();
+    assert_eq!(trend.len(), 30);
+    let day = |date: &str| trend.iter().find(|d| d["date"] == date).unwrap().clone();
+    // 23:05 on the 20th in Denver is the 21st in UTC; it counts on the 20th.
+    assert_eq!(
+        (
+            day("2026-11-20")["max"].as_u64(),
+            day("2026-11-20")["mean"].as_f64()
+        ),
+        (Some(9), Some(9.0))
+    );
+    assert_eq!(day("2026-11-21")["checkins"], 0);
+    assert_eq!(day("2026-11-24")["max"], 2);
+    let friday_23 = &insights["heatmap"][4 * 24 + 23];
+    assert_eq!(
+        (
+            &friday_23["weekday"],
+            &friday_23["hour"],
+            &friday_23["checkins"]
+        ),
+        (&json!("Fri"), &json!(23), &json!(1))
+    );
+    assert_eq!(insights["halt"]["checkins"], 2);
+    assert_eq!(
+        insights["top_triggers"],
+        json!([]),
+        "triggers are not shared"
+    );
+    assert_eq!(insights["weeks"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        get(
+            dana,
+            format!("{base}/v1/patients/{patient}/insights?days=0")
+        )
+        .await
+        .1["error"]["field"],
+        "days"
+    );
+    let (_, log) = get(admin, format!("{base}/v1/audit")).await;
+    assert_eq!(log.as_array().unwrap().len(), 3);
+    assert_eq!(
+        (&log[0]["action"], &log[0]["detail"]),
+        (&json!("read insights"), &json!("days=30"))
+    );
+
     // Consent withdrawn: the records answer 404 and nothing more is logged.
     let r = Client::new()
         .delete(format!("{base}/v1/device/consent"))
@@ -177,13 +232,19 @@ async fn story(db: TestDb) {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(!body.to_string().contains("craving"), "{body}");
     assert_eq!(
+        get(dana, format!("{base}/v1/patients/{patient}/insights"))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
         get(admin, format!("{base}/v1/audit"))
             .await
             .1
             .as_array()
             .unwrap()
             .len(),
-        2
+        3
     );
 
     server.stop().await.unwrap();

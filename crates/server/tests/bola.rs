@@ -120,8 +120,8 @@ async fn story(db: TestDb) {
         }
     }
     assert_eq!(
-        checked, 9,
-        "routes with ids: pairing codes, devices (list, revoke), records, assignments, messages, events, worksheet review and comments"
+        checked, 10,
+        "routes with ids: pairing codes, devices (list, revoke), records, insights, assignments, messages, events, worksheet review and comments"
     );
     // X's caseload lists none of Y's patients.
     let caseload = x.get(format!("{base}/v1/caseload")).send().await.unwrap();

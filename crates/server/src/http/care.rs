@@ -82,7 +82,7 @@ fn refused(e: ValidationErrors) -> ApiError {
 }
 
 /// The patient, if on this counselor's caseload with consent in force.
-async fn consented_patient(
+pub(super) async fn consented_patient(
     app: &AppState,
     staff: &Staff,
     patient_id: &str,
@@ -363,7 +363,7 @@ pub async fn comment_worksheet(
 }
 
 /// Live records of one kind, read as that kind; unreadable ones skipped.
-async fn typed<B: Body>(app: &AppState, patient: &Patient) -> Result<Vec<B>, ApiError> {
+pub(super) async fn typed<B: Body>(app: &AppState, patient: &Patient) -> Result<Vec<B>, ApiError> {
     Ok(app
         .db
         .records_of(&patient.id, B::KIND.as_str())

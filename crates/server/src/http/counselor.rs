@@ -54,12 +54,7 @@ pub async fn patient_records(
     Path(patient_id): Path<String>,
     query: Result<Query<RecordsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<PatientRecord>>, ApiError> {
-    let Query(query) = query.map_err(|e| {
-        ApiError::unprocessable(
-            "query",
-            format!("The query is not usable: {}", e.body_text()),
-        )
-    })?;
+    let Query(query) = query.map_err(super::error::unusable_query)?;
     if !SHAREABLE_KINDS.contains(&query.kind.as_str()) {
         return Err(ApiError::unprocessable(
             "kind",
@@ -143,12 +138,7 @@ pub async fn audit_log(
             "Only the clinic's admins can read the audit log.",
         ));
     }
-    let Query(query) = query.map_err(|e| {
-        ApiError::unprocessable(
-            "query",
-            format!("The query is not usable: {}", e.body_text()),
-        )
-    })?;
+    let Query(query) = query.map_err(super::error::unusable_query)?;
     let limit = query.limit.unwrap_or(200);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::unprocessable(

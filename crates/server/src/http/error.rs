@@ -150,3 +150,12 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+/// A query string that does not read as the route's parameters: a 422
+/// saying what is wrong with it.
+pub fn unusable_query(e: axum::extract::rejection::QueryRejection) -> ApiError {
+    ApiError::unprocessable(
+        "query",
+        format!("The query is not usable: {}", e.body_text()),
+    )
+}

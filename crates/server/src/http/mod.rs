@@ -9,6 +9,7 @@ pub mod caseload;
 pub mod counselor;
 pub mod device;
 pub mod error;
+pub mod insight;
 pub mod limit;
 pub mod sync;
 
@@ -79,6 +80,7 @@ pub fn router(state: AppState) -> (axum::Router, OpenApiDoc) {
         .routes(routes!(sync::push))
         .routes(routes!(sync::pull))
         .routes(routes!(counselor::patient_records))
+        .routes(routes!(insight::insights))
         .routes(routes!(counselor::audit_log))
         .routes(routes!(care::caseload))
         .routes(routes!(care::assign))

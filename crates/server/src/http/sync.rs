@@ -239,12 +239,7 @@ pub async fn pull(
     device: PairedDevice,
     query: Result<Query<PullQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<PullResponse>, ApiError> {
-    let Query(query) = query.map_err(|e| {
-        ApiError::unprocessable(
-            "query",
-            format!("The query is not usable: {}", e.body_text()),
-        )
-    })?;
+    let Query(query) = query.map_err(super::error::unusable_query)?;
     let limit = query.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(ApiError::unprocessable(

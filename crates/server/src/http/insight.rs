@@ -1,0 +1,142 @@
+//! A patient's insights for the counselor: the craving trend, the
+//! weekday-by-hour heatmap, top triggers, HALT counts and weekly hours
+//! against the target — steady-model's `insight`, the one implementation the
+//! app will show too, over the kinds the patient shares. A read of the
+//! patient's records, so consented and audited like one.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use chrono::{NaiveDate, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+use steady_model::insight::{
+    DayCraving, HaltCounts, HeatCell, TriggerCount, WeekAttendance, craving_heatmap, craving_trend,
+    halt_counts, top_triggers, weekly_hours,
+};
+use steady_model::{Attendance, CheckIn, Program, TriggerEntry};
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::auth::Staff;
+use super::care::{consented_patient, typed};
+use super::error::{ApiError, ErrorBody};
+use crate::db::Audit;
+
+/// The longest window, in days.
+pub const MAX_DAYS: u32 = 366;
+/// Most trigger categories listed.
+const TOP_TRIGGERS: usize = 5;
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct InsightsQuery {
+    /// Days in the window, 1 to 366; 30 by default.
+    pub days: Option<u32>,
+    /// The window's last day; by default today on the patient's clock
+    /// (the offset of their latest check-in).
+    pub to: Option<NaiveDate>,
+}
+
+/// What a window of a patient's records adds up to. A section built from a
+/// kind the patient does not share is empty.
+#[derive(Serialize, ToSchema)]
+pub struct Insights {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub days: u32,
+    pub shared_kinds: Vec<String>,
+    /// Each day, oldest first: check-ins, mean and highest craving.
+    #[schema(value_type = Vec<Object>)]
+    pub trend: Vec<DayCraving>,
+    /// 168 cells, Monday 00:00 first: check-ins and mean craving.
+    #[schema(value_type = Vec<Object>)]
+    pub heatmap: Vec<HeatCell>,
+    #[schema(value_type = Vec<Object>)]
+    pub top_triggers: Vec<TriggerCount>,
+    #[schema(value_type = Object)]
+    pub halt: HaltCounts,
+    /// Each week (Monday start) the window touches: attended minutes and
+    /// sessions against the program's weekly target.
+    #[schema(value_type = Vec<Object>)]
+    pub weeks: Vec<WeekAttendance>,
+}
+
+/// One patient's insights over a window of days.
+#[utoipa::path(get, path = "/v1/patients/{patient_id}/insights", tag = "counselor",
+    params(("patient_id" = String, Path), InsightsQuery),
+    responses(
+        (status = 200, body = Insights),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "Not on your caseload, or no active consent", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+pub async fn insights(
+    State(app): State<AppState>,
+    staff: Staff,
+    Path(patient_id): Path<String>,
+    query: Result<Query<InsightsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Insights>, ApiError> {
+    let (patient, consent) = consented_patient(&app, &staff, &patient_id).await?;
+    let Query(query) = query.map_err(super::error::unusable_query)?;
+    let days = query.days.unwrap_or(30);
+    if !(1..=MAX_DAYS).contains(&days) {
+        return Err(ApiError::unprocessable(
+            "days",
+            format!("Ask for 1 to {MAX_DAYS} days; {days} was asked for."),
+        ));
+    }
+    let user = &staff.session.user;
+    app.db
+        .audit(
+            &user.clinic_id,
+            &user.id,
+            &patient.id,
+            "read insights",
+            &format!("days={days}"),
+        )
+        .await?;
+    let shares = |kind: &str| consent.kinds.iter().any(|k| k == kind);
+    let checkins: Vec<CheckIn> = if shares("checkin") {
+        typed(&app, &patient).await?
+    } else {
+        Vec::new()
+    };
+    let triggers: Vec<TriggerEntry> = if shares("trigger") {
+        typed(&app, &patient).await?
+    } else {
+        Vec::new()
+    };
+    let attendance: Vec<Attendance> = if shares("attendance") {
+        typed(&app, &patient).await?
+    } else {
+        Vec::new()
+    };
+    let target = if shares("program") {
+        typed::<Program>(&app, &patient)
+            .await?
+            .first()
+            .map(|p| p.weekly_hours_target)
+    } else {
+        None
+    };
+    let to = query.to.unwrap_or_else(|| {
+        let now = Utc::now();
+        match checkins.iter().max_by_key(|c| c.at) {
+            Some(latest) => now.with_timezone(latest.at.offset()).date_naive(),
+            None => now.date_naive(),
+        }
+    });
+    let from = to - TimeDelta::days(i64::from(days) - 1);
+    let weeks = (to - steady_model::schedule::week_start(from)).num_days() as u32 / 7 + 1;
+    tracing::info!(patient = %patient.id, counselor = %user.id, days, "insights read");
+    Ok(Json(Insights {
+        from,
+        to,
+        days,
+        shared_kinds: consent.kinds.clone(),
+        trend: craving_trend(&checkins, to, days),
+        heatmap: craving_heatmap(&checkins, from, to),
+        top_triggers: top_triggers(&triggers, from, to, TOP_TRIGGERS),
+        halt: halt_counts(&checkins, from, to),
+        weeks: weekly_hours(&attendance, to, weeks, target),
+    }))
+}
