@@ -5,6 +5,7 @@
 
 pub mod db;
 pub mod http;
+pub mod live;
 pub mod secret;
 #[doc(hidden)]
 pub mod testing;
@@ -75,8 +76,11 @@ pub async fn launch(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<Running> {
     let db = AnyDatabase::connect(&settings.database_url).await?;
+    let (live, listening) = live::Live::start(db.clone()).await?;
+    let closing = live.clone();
     let state = AppState {
         db,
+        live,
         settings: Arc::new(settings),
         logins: Arc::new(FailureLimiter::new(
             Duration::from_secs(15 * 60),
@@ -92,7 +96,7 @@ pub async fn launch(
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        axum::serve(
+        let served = axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
@@ -101,8 +105,14 @@ pub async fn launch(
                 _ = stopped => {}
                 () = shutdown => {}
             }
+            // Open event streams end, so the shutdown can finish.
+            closing.close();
         })
-        .await
+        .await;
+        if let Some(listening) = listening {
+            listening.abort();
+        }
+        served
     });
     tracing::info!(%addr, "steady-server listening");
     Ok(Running { addr, stop, task })

@@ -94,6 +94,7 @@ async fn story(db: TestDb) {
             "GET /healthz",
             "GET /v1/audit",
             "GET /v1/caseload",
+            "GET /v1/caseload/events",
             "GET /v1/device",
             "GET /v1/me",
             "GET /v1/patients",

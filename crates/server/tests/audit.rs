@@ -4,27 +4,15 @@
 
 mod common;
 
-use common::{TestDb, client, paired_device, start};
+use common::{PASSWORD, TestDb, client, paired_device, sign_in, start};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use steady_server::db::{Accounts, AnyDatabase, NewUser, Role};
 use steady_server::secret::hash_password;
 
-const PASSWORD: &str = "river stone lantern 42";
-
 fn record(id: &str, kind: &str, at: &str, craving: i32, ms: u64) -> Value {
     assert_eq!(kind, "checkin");
     common::wire_checkin(id, at, craving, "", ms, 1)
-}
-
-async fn sign_in(http: &Client, base: &str, email: &str) {
-    let r = http
-        .post(format!("{base}/v1/session"))
-        .json(&json!({"email": email, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
 }
 
 async fn get(http: &Client, url: String) -> (StatusCode, Value) {

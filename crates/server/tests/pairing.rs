@@ -5,28 +5,11 @@
 
 mod common;
 
-use common::{TestDb, client, staff, start};
+use common::{PASSWORD, TestDb, client, sign_in, staff, start};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use steady_server::db::{AnyDatabase, Caseload, Role};
 use steady_server::secret::token_hash;
-
-const PASSWORD: &str = "river stone lantern 42";
-
-/// Signs in; returns the CSRF token.
-async fn sign_in(http: &Client, base: &str, email: &str) -> String {
-    let r = http
-        .post(format!("{base}/v1/session"))
-        .json(&json!({"email": email, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    r.json::<Value>().await.unwrap()["csrf_token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
 
 fn consent() -> Value {
     let expires = chrono::Utc::now() + chrono::TimeDelta::days(90);

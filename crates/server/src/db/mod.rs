@@ -464,6 +464,33 @@ impl AnyDatabase {
             .collect()
     }
 
+    /// A connection that hears NOTIFY announcements (PostgreSQL only: on
+    /// SQLite there is one instance and nothing to hear).
+    pub async fn listener(&self) -> Result<Option<sqlx::postgres::PgListener>, sqlx::Error> {
+        match self {
+            AnyDatabase::Postgres(db) => Ok(Some(
+                sqlx::postgres::PgListener::connect_with(db.pool()).await?,
+            )),
+            AnyDatabase::Sqlite(_) => Ok(None),
+        }
+    }
+
+    /// Announces `payload` on `channel` to every listening instance;
+    /// false on SQLite, which has no such thing.
+    pub async fn notify(&self, channel: &str, payload: &str) -> Result<bool, sqlx::Error> {
+        match self {
+            AnyDatabase::Postgres(db) => {
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(channel)
+                    .bind(payload)
+                    .execute(db.pool())
+                    .await?;
+                Ok(true)
+            }
+            AnyDatabase::Sqlite(_) => Ok(false),
+        }
+    }
+
     /// `sqlite:` (a file) or `postgres:`/`postgresql:`.
     pub async fn connect(url: &str) -> Result<Self, DbError> {
         if url.starts_with("postgres:") || url.starts_with("postgresql:") {

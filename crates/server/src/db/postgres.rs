@@ -24,6 +24,12 @@ impl PostgresDatabase {
     }
 }
 
+impl PostgresDatabase {
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
 super::accounts::accounts_for!(PostgresDatabase, PgRow);
 super::caseload::caseload_for!(PostgresDatabase, PgRow);
 super::records::records_for!(

@@ -5,12 +5,15 @@
 //! their next pull. The rule of who may write which field is steady-model's
 //! `may_write`, the one the app follows too.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::convert::Infallible;
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use chrono::{NaiveDate, Utc};
+use futures_util::Stream;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use steady_model::merge::{FieldMap, RawJson, Stamped};
@@ -27,6 +30,7 @@ use super::auth::Staff;
 use super::caseload::own_patient;
 use super::error::{ApiError, ErrorBody};
 use crate::db::{Audit, Caseload, Consent, Incoming, Patient, PushOutcome, Records, StoredRecord};
+use crate::live::Change;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -154,6 +158,7 @@ async fn write(
     if let Some(PushOutcome::Refused(reason)) = outcome.into_iter().next() {
         return Err(ApiError::unprocessable(kind.as_str(), reason));
     }
+    app.live.changed(&patient.id).await;
     tracing::info!(patient = %patient.id, counselor = %user.id, kind = kind.as_str(), "care team wrote");
     Ok(Written {
         id: id.to_owned(),
@@ -372,6 +377,80 @@ pub(super) async fn typed<B: Body>(app: &AppState, patient: &Patient) -> Result<
         .filter(|r| !r.fields.is_deleted())
         .filter_map(|r| serde_json::from_value(Value::Object(r.fields.body(B::KIND))).ok())
         .collect())
+}
+
+/// Live: which of this counselor's patients just had records change, as
+/// server-sent events — `changed` with `{"patient_id": ...}`, or `missed`
+/// when some were lost and the page should refresh everything. Ids only:
+/// reading what changed stays an audited request.
+#[utoipa::path(get, path = "/v1/caseload/events", tag = "care",
+    responses(
+        (status = 200, description = "An event stream (text/event-stream)", content_type = "text/event-stream"),
+        (status = 401, body = ErrorBody),
+    ))]
+pub async fn caseload_events(
+    State(app): State<AppState>,
+    staff: Staff,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    let counselor = staff.session.user.id.clone();
+    let mine: HashSet<String> = app
+        .db
+        .patients_of(&counselor)
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    let watch = Watch {
+        subscription: app.live.subscribe(),
+        app,
+        counselor,
+        mine,
+        others: HashSet::new(),
+    };
+    let stream = futures_util::stream::unfold(watch, |mut watch| async move {
+        let event = watch.next().await?;
+        Some((Ok(event), watch))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// One counselor's view of the live changes.
+struct Watch {
+    app: AppState,
+    counselor: String,
+    subscription: crate::live::Subscription,
+    mine: HashSet<String>,
+    /// Patients seen not to be on this caseload.
+    others: HashSet<String>,
+}
+
+impl Watch {
+    /// The next event for this counselor; none once the server stops.
+    async fn next(&mut self) -> Option<SseEvent> {
+        loop {
+            let patient_id = match self.subscription.next().await? {
+                Change::Missed => return Some(SseEvent::default().event("missed").data("{}")),
+                Change::Patient(id) => id,
+            };
+            if self.others.contains(&patient_id) {
+                continue;
+            }
+            if !self.mine.contains(&patient_id) {
+                // Perhaps added to the caseload since the page opened.
+                match self.app.db.patient_of(&self.counselor, &patient_id).await {
+                    Ok(Some(_)) => {
+                        self.mine.insert(patient_id.clone());
+                    }
+                    _ => {
+                        self.others.insert(patient_id);
+                        continue;
+                    }
+                }
+            }
+            let data = serde_json::json!({ "patient_id": patient_id }).to_string();
+            return Some(SseEvent::default().event("changed").data(data));
+        }
+    }
 }
 
 /// The caseload, most urgent first: each patient's risk flags and last

@@ -43,6 +43,8 @@ pub struct AppState {
     pub pairings: Arc<FailureLimiter>,
     /// Stamps the care team's writes; its node id is this instance's own.
     pub clock: Arc<std::sync::Mutex<steady_model::Clock>>,
+    /// Which patients' records just changed, for open caseload pages.
+    pub live: crate::live::Live,
 }
 
 impl AppState {
@@ -83,6 +85,7 @@ pub fn router(state: AppState) -> (axum::Router, OpenApiDoc) {
         .routes(routes!(insight::insights))
         .routes(routes!(counselor::audit_log))
         .routes(routes!(care::caseload))
+        .routes(routes!(care::caseload_events))
         .routes(routes!(care::assign))
         .routes(routes!(care::send_message))
         .routes(routes!(care::add_event))

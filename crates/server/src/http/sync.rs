@@ -216,6 +216,9 @@ pub async fn push(
         }
     }
     let refused = results.iter().filter(|r| r.status == "refused").count();
+    if refused < results.len() {
+        app.live.changed(&device.0.patient_id).await;
+    }
     tracing::info!(
         patient = %device.0.patient_id,
         device = %device.0.device_id,

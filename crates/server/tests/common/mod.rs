@@ -18,13 +18,32 @@ pub fn client() -> reqwest::Client {
 
 /// A patient of a new counselor, with one device paired with consent to
 /// `kinds`; returns the device token, the patient's id and the counselor.
+/// The password every test account is made with.
+pub const PASSWORD: &str = "river stone lantern 42";
+
+/// Signs a staff member in on `http` (its cookie jar keeps the session);
+/// returns the CSRF token.
+pub async fn sign_in(http: &reqwest::Client, base: &str, email: &str) -> String {
+    let r = http
+        .post(format!("{base}/v1/session"))
+        .json(&serde_json::json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    r.json::<serde_json::Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 pub async fn paired_device(
     db: &TestDb,
     base: &str,
     email: &str,
     kinds: &[&str],
 ) -> (String, String, User) {
-    let counselor = staff(db, email, "river stone lantern 42", Role::Counselor).await;
+    let counselor = staff(db, email, PASSWORD, Role::Counselor).await;
     let any = AnyDatabase::connect(db.url()).await.unwrap();
     let patient = any.create_patient(&counselor, "Ana R.").await.unwrap();
     let code = pairing_code(db, &counselor, &patient.id).await;
