@@ -143,6 +143,19 @@ macro_rules! accounts_for {
                 }))
             }
 
+            async fn users_of(
+                &self,
+                clinic_id: &str,
+            ) -> Result<Vec<$crate::db::User>, $crate::db::DbError> {
+                sqlx::query($crate::db::sql::USERS_OF)
+                    .bind(clinic_id)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(user_of)
+                    .collect()
+            }
+
             async fn delete_session(&self, token_hash: &str) -> Result<(), $crate::db::DbError> {
                 sqlx::query($crate::db::sql::DELETE_SESSION)
                     .bind(token_hash)

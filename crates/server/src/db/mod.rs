@@ -368,6 +368,8 @@ pub trait Accounts {
         now_ms: i64,
     ) -> impl Future<Output = Result<Option<Session>, DbError>> + Send;
     fn delete_session(&self, token_hash: &str) -> impl Future<Output = Result<(), DbError>> + Send;
+    /// The clinic's staff, by name.
+    fn users_of(&self, clinic_id: &str) -> impl Future<Output = Result<Vec<User>, DbError>> + Send;
 }
 
 /// SQL shared by both backends: both accept `$1`-style numbered parameters.
@@ -378,6 +380,7 @@ pub(crate) mod sql {
     pub const INSERT_USER: &str =
         "INSERT INTO users (id, clinic_id, email, name, role, password_hash, created_ms)
          VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    pub const USERS_OF: &str = "SELECT id, clinic_id, email, name, role FROM users WHERE clinic_id = $1 ORDER BY name, email";
     pub const USER_BY_EMAIL: &str =
         "SELECT id, clinic_id, email, name, role, password_hash FROM users WHERE email = $1";
     pub const INSERT_SESSION: &str =
@@ -563,6 +566,10 @@ impl Accounts for AnyDatabase {
 
     async fn delete_session(&self, token_hash: &str) -> Result<(), DbError> {
         on_backend!(self, db => db.delete_session(token_hash))
+    }
+
+    async fn users_of(&self, clinic_id: &str) -> Result<Vec<User>, DbError> {
+        on_backend!(self, db => db.users_of(clinic_id))
     }
 }
 

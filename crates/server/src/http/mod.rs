@@ -11,6 +11,7 @@ pub mod device;
 pub mod error;
 pub mod insight;
 pub mod limit;
+pub mod staff;
 pub mod sync;
 
 use std::sync::Arc;
@@ -84,6 +85,7 @@ pub fn router(state: AppState) -> (axum::Router, OpenApiDoc) {
         .routes(routes!(counselor::patient_records))
         .routes(routes!(insight::insights))
         .routes(routes!(counselor::audit_log))
+        .routes(routes!(staff::list_staff, staff::add_staff))
         .routes(routes!(care::caseload))
         .routes(routes!(care::caseload_events))
         .routes(routes!(care::assign))
