@@ -103,6 +103,7 @@ async fn story(db: TestDb) {
             "GET /v1/patients/{patient_id}/records",
             "GET /v1/staff",
             "GET /v1/sync/pull",
+            "POST /v1/group-sessions",
             "POST /v1/pair",
             "POST /v1/pair/preview",
             "POST /v1/patients",

@@ -266,6 +266,97 @@ pub async fn add_event(
     .await
 }
 
+/// Most patients one group session is added for at once.
+pub const MAX_GROUP: usize = 100;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewGroupSessions {
+    /// Patients on your caseload, each sharing with you.
+    pub patient_ids: Vec<String>,
+    /// The session, as for one patient: title, kind, place, link, start
+    /// (local), zone (IANA), duration_minutes, recurrence, exceptions,
+    /// reminder_minutes.
+    #[schema(value_type = Object)]
+    pub event: EventDraft,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GroupSessions {
+    /// One per patient, in the order asked.
+    pub sessions: Vec<Written>,
+}
+
+/// Adds one (usually recurring) group session to many patients' schedules
+/// at once. Every patient and the session are checked before anything is
+/// written: one patient who is not yours, or not sharing, refuses the lot.
+#[utoipa::path(post, path = "/v1/group-sessions", tag = "care",
+    request_body = NewGroupSessions,
+    responses(
+        (status = 201, body = GroupSessions),
+        (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+pub async fn add_group_sessions(
+    State(app): State<AppState>,
+    staff: Staff,
+    body: Result<JsonBody<NewGroupSessions>, ApiError>,
+) -> Result<(StatusCode, Json<GroupSessions>), ApiError> {
+    let JsonBody(NewGroupSessions { patient_ids, event }) = body?;
+    if patient_ids.is_empty() || patient_ids.len() > MAX_GROUP {
+        return Err(ApiError::unprocessable(
+            "patient_ids",
+            format!("Choose 1 to {MAX_GROUP} patients."),
+        ));
+    }
+    let mut patients: Vec<Patient> = Vec::with_capacity(patient_ids.len());
+    for (i, id) in patient_ids.iter().enumerate() {
+        let field = format!("patient_ids[{i}]");
+        if patient_ids[..i].contains(id) {
+            return Err(ApiError::unprocessable(
+                &field,
+                "This patient is listed twice.",
+            ));
+        }
+        match consented_patient(&app, &staff, id).await {
+            Ok((patient, _)) => patients.push(patient),
+            Err(e) if e.status == StatusCode::NOT_FOUND => {
+                return Err(ApiError::unprocessable(
+                    &field,
+                    "This patient is not on your caseload, or is not sharing with you.",
+                ));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let draft = EventDraft {
+        visibility: steady_model::Visibility::CareTeam,
+        ..event
+    };
+    let session = Event::from_draft(draft, now_fixed()).map_err(|e| {
+        let first = &e.fields()[0];
+        ApiError::unprocessable(&format!("event.{}", first.field), e.to_string())
+    })?;
+    let fields = fields_of(&session)?;
+    let mut sessions = Vec::with_capacity(patients.len());
+    for patient in &patients {
+        let id = RecordId::new().to_string();
+        sessions.push(
+            write(
+                &app,
+                &staff,
+                patient,
+                RecordKind::Event,
+                &id,
+                fields.clone(),
+            )
+            .await?,
+        );
+    }
+    tracing::info!(counselor = %staff.session.user.id, patients = sessions.len(), "group sessions added");
+    Ok((StatusCode::CREATED, Json(GroupSessions { sessions })))
+}
+
 /// The patient's worksheet `id`, if shared and not deleted.
 async fn shared_worksheet(
     app: &AppState,

@@ -91,6 +91,7 @@ pub fn router(state: AppState) -> (axum::Router, OpenApiDoc) {
         .routes(routes!(care::assign))
         .routes(routes!(care::send_message))
         .routes(routes!(care::add_event))
+        .routes(routes!(care::add_group_sessions))
         .routes(routes!(care::review_worksheet))
         .routes(routes!(care::comment_worksheet))
         .split_for_parts();
