@@ -262,27 +262,7 @@ async fn bare_insert(url: &str, patient_id: &str, rows: &[(String, String)]) -> 
             let started = Instant::now();
             for chunk in rows.chunks(BATCH) {
                 let mut tx = $pool.begin().await.unwrap();
-                let mut sql = String::from(
-                    "INSERT INTO records (patient_id, id, kind, fields, change_no) VALUES ",
-                );
-                for i in 0..chunk.len() {
-                    if i > 0 {
-                        sql.push(',');
-                    }
-                    let b = i * 5;
-                    if numbered {
-                        sql.push_str(&format!(
-                            "(${}, ${}, ${}, ${}, ${})",
-                            b + 1,
-                            b + 2,
-                            b + 3,
-                            b + 4,
-                            b + 5
-                        ));
-                    } else {
-                        sql.push_str("(?, ?, ?, ?, ?)");
-                    }
-                }
+                let sql = steady_server::db::write_sql(chunk.len(), numbered, false);
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for (id, fields) in chunk {
                     change += 1;

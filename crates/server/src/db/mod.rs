@@ -700,7 +700,8 @@ pub(crate) const WRITE_ROWS: usize = 500;
 /// change_no) per row, `ON CONFLICT DO UPDATE` when `upsert`: numbered
 /// (`$1`) for PostgreSQL, positional (`?`) for SQLite, where looking up
 /// thousands of numbered parameters by name costs more than the insert.
-pub(crate) fn write_sql(rows: usize, numbered: bool, upsert: bool) -> String {
+/// Public so the ingest benchmark's bare baseline runs the same INSERT.
+pub fn write_sql(rows: usize, numbered: bool, upsert: bool) -> String {
     let mut sql =
         String::from("INSERT INTO records (patient_id, id, kind, fields, change_no) VALUES ");
     for row in 0..rows {

@@ -157,28 +157,16 @@ enum Settled {
 /// each record's outcome, in push order, and the rows to write. Pure work
 /// on values, done while the patient's lock is held.
 pub(crate) fn settle(mut stored: Stored, records: Vec<Incoming>) -> (Vec<PushOutcome>, Vec<Row>) {
-    let mut outcomes = Vec::with_capacity(records.len());
-    let mut rows = Vec::new();
-    let mut seen = HashSet::new();
-    if records.iter().all(|r| seen.insert(r.id.as_str())) {
-        // Every record stands alone (the common case).
-        for Incoming { id, kind, fields } in records {
-            let fresh = !stored.contains_key(&id);
-            let settled = settle_one(stored.get(&id), &kind, fields);
-            outcomes.push(outcome(&settled));
-            if let Settled::Changed { text, .. } = settled {
-                rows.push(Row {
-                    id,
-                    kind,
-                    text,
-                    fresh,
-                });
-            }
-        }
-        return (outcomes, rows);
-    }
     // An id pushed twice: later copies merge onto earlier ones, in order,
-    // and the record is written once.
+    // and the record is written once. Other records stand alone.
+    let mut seen = HashSet::new();
+    let repeated: HashSet<String> = records
+        .iter()
+        .filter(|r| !seen.insert(r.id.as_str()))
+        .map(|r| r.id.clone())
+        .collect();
+    let mut outcomes = Vec::with_capacity(records.len());
+    let mut rows: Vec<Row> = Vec::new();
     let mut row_of: HashMap<String, usize> = HashMap::new();
     for Incoming { id, kind, fields } in records {
         let fresh = !stored.contains_key(&id);
@@ -187,6 +175,15 @@ pub(crate) fn settle(mut stored: Stored, records: Vec<Incoming>) -> (Vec<PushOut
         let Settled::Changed { merged, text } = settled else {
             continue;
         };
+        if !repeated.contains(&id) {
+            rows.push(Row {
+                id,
+                kind,
+                text,
+                fresh,
+            });
+            continue;
+        }
         match row_of.get(&id) {
             Some(&at) => rows[at].text = text,
             None => {
