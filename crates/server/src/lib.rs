@@ -29,8 +29,12 @@ pub struct Settings {
     pub database_url: String,
     /// Add `Secure` to cookies; on whenever the server is reached over TLS.
     pub secure_cookies: bool,
-    /// A browser session ends after this many minutes without a request.
-    pub idle_minutes: u32,
+    /// A browser session ends after this long without a request, and an
+    /// open dashboard signs itself out after this long without input.
+    pub idle: Duration,
+    /// The built dashboard (`dashboard/dist`), served at `/`; without it
+    /// `/` says how to build it.
+    pub dashboard_dir: Option<std::path::PathBuf>,
 }
 
 impl Settings {
@@ -38,7 +42,8 @@ impl Settings {
         Self {
             database_url: database_url.into(),
             secure_cookies: false,
-            idle_minutes: 30,
+            idle: Duration::from_secs(30 * 60),
+            dashboard_dir: None,
         }
     }
 }

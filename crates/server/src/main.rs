@@ -24,7 +24,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the API (and, later, the dashboard).
+    /// Serve the API and the dashboard.
     Serve {
         /// Address to listen on.
         #[arg(long, env = "STEADY_LISTEN", default_value = "127.0.0.1:8380")]
@@ -35,6 +35,9 @@ enum Command {
         /// Minutes without a request before a dashboard session ends.
         #[arg(long, env = "STEADY_IDLE_MINUTES", default_value_t = 30)]
         idle_minutes: u32,
+        /// The built dashboard folder (`dashboard/dist`), served at `/`.
+        #[arg(long, env = "STEADY_DASHBOARD_DIR")]
+        dashboard_dir: Option<PathBuf>,
     },
     /// Set up the clinic and its staff.
     Admin {
@@ -96,13 +99,26 @@ async fn main() -> anyhow::Result<()> {
             listen,
             secure_cookies,
             idle_minutes,
+            dashboard_dir,
         } => {
+            if idle_minutes == 0 {
+                bail!("--idle-minutes must be at least 1");
+            }
+            if let Some(dir) = &dashboard_dir
+                && !dir.join("index.html").is_file()
+            {
+                bail!(
+                    "{} has no index.html: build the dashboard first (`npm ci && npm run build` in dashboard/, or `cargo xtask server`)",
+                    dir.display()
+                );
+            }
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
             let mut settings = Settings::new(database);
             settings.secure_cookies = secure_cookies;
-            settings.idle_minutes = idle_minutes;
+            settings.idle = std::time::Duration::from_secs(u64::from(idle_minutes) * 60);
+            settings.dashboard_dir = dashboard_dir;
             let running = launch(listener, settings, shutdown_signal()).await?;
             println!("steady-server listening on http://{}", running.addr);
             running.wait().await?;

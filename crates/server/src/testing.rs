@@ -75,8 +75,13 @@ fn uuid_suffix() -> String {
 
 /// The real server on 127.0.0.1:0 over `db`.
 pub async fn start(db: &TestDb) -> Running {
+    start_with(Settings::new(db.url())).await
+}
+
+/// The real server on 127.0.0.1:0 with these settings.
+pub async fn start_with(settings: Settings) -> Running {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    launch(listener, Settings::new(db.url()), std::future::pending())
+    launch(listener, settings, std::future::pending())
         .await
         .unwrap()
 }

@@ -8,13 +8,14 @@ mod common;
 use common::{TestDb, client, paired_device, start};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
+use steady_server::db::Accounts;
 
 const SECRET: &str = "B-SECRET-NOTE";
 
 async fn story(db: TestDb) {
     let server = start(&db).await;
     let base = &format!("http://{}", server.addr);
-    let (token_a, _patient_a, _x) =
+    let (token_a, _patient_a, x_user) =
         paired_device(&db, base, "x@clinic.example", &["checkin"]).await;
     let (token_b, patient_b, _y) = paired_device(&db, base, "y@clinic.example", &["checkin"]).await;
     let ms = chrono::Utc::now().timestamp_millis() as u64;
@@ -56,6 +57,23 @@ async fn story(db: TestDb) {
         .unwrap()
         .to_owned();
 
+    // An admin of X's clinic, for the routes only admins may call: B's
+    // device is in another clinic, so it is not there for them either.
+    let any = steady_server::db::AnyDatabase::connect(db.url())
+        .await
+        .unwrap();
+    any.create_user(&steady_server::db::NewUser {
+        clinic_id: x_user.clinic_id.clone(),
+        email: "x-admin@clinic.example".into(),
+        name: "X Admin".into(),
+        role: steady_server::db::Role::Admin,
+        password_hash: steady_server::secret::hash_password(common::PASSWORD).unwrap(),
+    })
+    .await
+    .unwrap();
+    let x_admin = &client();
+    let admin_csrf = common::sign_in(x_admin, base, "x-admin@clinic.example").await;
+
     let api: Value = Client::new()
         .get(format!("{base}/v1/openapi.json"))
         .send()
@@ -82,12 +100,17 @@ async fn story(db: TestDb) {
             !path.contains('{'),
             "{template} takes an id this test does not know how to aim at another patient; add it here"
         );
-        for method in item.as_object().unwrap().keys() {
+        for (method, operation) in item.as_object().unwrap() {
             let method: Method = method.to_uppercase().parse().unwrap();
             let url = format!("{base}{path}?kind=checkin");
+            let (x, csrf) = if operation["tags"][0] == "admin" {
+                (x_admin, &admin_csrf)
+            } else {
+                (x, &csrf)
+            };
             let as_x = x
                 .request(method.clone(), &url)
-                .header("x-csrf-token", &csrf)
+                .header("x-csrf-token", csrf)
                 .json(&json!({}))
                 .send()
                 .await
@@ -120,8 +143,8 @@ async fn story(db: TestDb) {
         }
     }
     assert_eq!(
-        checked, 10,
-        "routes with ids: pairing codes, devices (list, revoke), records, insights, assignments, messages, events, worksheet review and comments"
+        checked, 11,
+        "routes with ids: pairing codes, devices (list, revoke), records, insights, assignments, messages, events, worksheet review and comments, an admin's device revoke"
     );
     // X's caseload lists none of Y's patients.
     let caseload = x.get(format!("{base}/v1/caseload")).send().await.unwrap();

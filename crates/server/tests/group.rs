@@ -7,7 +7,7 @@ mod common;
 use common::{PASSWORD, TestDb, client, paired_device, pairing_code, sign_in, staff, start};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use steady_server::db::{AnyDatabase, Audit, Caseload, Role};
+use steady_server::db::{AnyDatabase, Audit, AuditFilter, Caseload, Role};
 
 async fn add(http: &Client, base: &str, csrf: &str, body: Value) -> (StatusCode, Value) {
     let r = http
@@ -118,7 +118,14 @@ async fn story(db: TestDb) {
     }
     // Each write is in the audit log, per patient.
     let log = any
-        .audit_log(&dana.clinic_id, None, Some(&dana.id), 100)
+        .audit_log(
+            &dana.clinic_id,
+            &AuditFilter {
+                actor_id: Some(dana.id.clone()),
+                limit: 100,
+                ..AuditFilter::default()
+            },
+        )
         .await
         .unwrap();
     let writes = log.iter().filter(|e| e.action == "write event").count();

@@ -143,6 +143,19 @@ macro_rules! accounts_for {
                 }))
             }
 
+            async fn session_open(
+                &self,
+                token_hash: &str,
+                idle_since_ms: i64,
+            ) -> Result<bool, $crate::db::DbError> {
+                Ok(sqlx::query($crate::db::sql::SESSION_OPEN)
+                    .bind(token_hash)
+                    .bind(idle_since_ms)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .is_some())
+            }
+
             async fn users_of(
                 &self,
                 clinic_id: &str,

@@ -10,7 +10,9 @@ macro_rules! audit_for {
                 id: row.get("id"),
                 at_ms: row.get("at_ms"),
                 actor_id: row.get("actor_id"),
+                actor_name: row.get("actor_name"),
                 patient_id: row.get("patient_id"),
+                patient_name: row.get("patient_name"),
                 action: row.get("action"),
                 detail: row.get("detail"),
             }
@@ -40,15 +42,16 @@ macro_rules! audit_for {
             async fn audit_log(
                 &self,
                 clinic_id: &str,
-                patient_id: Option<&str>,
-                actor_id: Option<&str>,
-                limit: i64,
+                filter: &$crate::db::AuditFilter,
             ) -> Result<Vec<$crate::db::AuditEntry>, $crate::db::DbError> {
                 let rows = sqlx::query($crate::db::sql::AUDIT_LOG)
                     .bind(clinic_id)
-                    .bind(patient_id)
-                    .bind(actor_id)
-                    .bind(limit)
+                    .bind(filter.patient_id.as_deref())
+                    .bind(filter.actor_id.as_deref())
+                    .bind(filter.action.as_deref())
+                    .bind(filter.from_ms)
+                    .bind(filter.to_ms)
+                    .bind(filter.limit)
                     .fetch_all(&self.pool)
                     .await?;
                 Ok(rows.iter().map(audit_entry_of).collect())

@@ -15,6 +15,15 @@ macro_rules! caseload_for {
             }
         }
 
+        fn device_of(row: &$row) -> $crate::db::Device {
+            $crate::db::Device {
+                id: row.get("id"),
+                label: row.get("label"),
+                created_ms: row.get("created_ms"),
+                revoked_ms: row.get("revoked_ms"),
+            }
+        }
+
         fn consent_of_row(row: &$row) -> Result<$crate::db::Consent, $crate::db::DbError> {
             let kinds: String = row.get("kinds");
             Ok($crate::db::Consent {
@@ -192,13 +201,24 @@ macro_rules! caseload_for {
                     .bind(patient_id)
                     .fetch_all(&self.pool)
                     .await?;
+                Ok(rows.iter().map(device_of).collect())
+            }
+
+            async fn clinic_devices(
+                &self,
+                clinic_id: &str,
+            ) -> Result<Vec<$crate::db::ClinicDevice>, $crate::db::DbError> {
+                let rows = sqlx::query($crate::db::sql::CLINIC_DEVICES)
+                    .bind(clinic_id)
+                    .fetch_all(&self.pool)
+                    .await?;
                 Ok(rows
                     .iter()
-                    .map(|r| $crate::db::Device {
-                        id: r.get("id"),
-                        label: r.get("label"),
-                        created_ms: r.get("created_ms"),
-                        revoked_ms: r.get("revoked_ms"),
+                    .map(|r| $crate::db::ClinicDevice {
+                        device: device_of(r),
+                        patient_id: r.get("patient_id"),
+                        patient_name: r.get("patient_name"),
+                        counselor_name: r.get("counselor_name"),
                     })
                     .collect())
             }

@@ -113,6 +113,16 @@ pub struct Device {
     pub revoked_ms: Option<i64>,
 }
 
+/// A device anywhere in the clinic, with whose it is, for the admins.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ClinicDevice {
+    #[serde(flatten)]
+    pub device: Device,
+    pub patient_id: String,
+    pub patient_name: String,
+    pub counselor_name: String,
+}
+
 /// What the patient agreed to when pairing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Consent {
@@ -201,6 +211,11 @@ pub trait Caseload {
         &self,
         patient_id: &str,
     ) -> impl Future<Output = Result<Vec<Device>, DbError>> + Send;
+    /// Every device paired in the clinic, newest first.
+    fn clinic_devices(
+        &self,
+        clinic_id: &str,
+    ) -> impl Future<Output = Result<Vec<ClinicDevice>, DbError>> + Send;
     /// Revokes one of the patient's devices; false if it is not theirs or
     /// was already revoked.
     fn revoke_device(
@@ -303,17 +318,35 @@ pub trait Records {
     ) -> impl Future<Output = Result<Vec<StoredRecord>, DbError>> + Send;
 }
 
-/// One audited read.
+/// One audited read or write.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub struct AuditEntry {
     pub id: i64,
     pub at_ms: i64,
     /// The staff account that read.
     pub actor_id: String,
+    /// Its name, for people reading the log.
+    pub actor_name: String,
     /// Whose data was read.
     pub patient_id: String,
+    /// How the counselor knows the patient.
+    pub patient_name: String,
     pub action: String,
     pub detail: String,
+}
+
+/// Which audit entries to list; every filter given must hold.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    pub patient_id: Option<String>,
+    pub actor_id: Option<String>,
+    /// The exact action, e.g. `read records`.
+    pub action: Option<String>,
+    /// From this instant (inclusive), in ms since the epoch.
+    pub from_ms: Option<i64>,
+    /// Before this instant, in ms since the epoch.
+    pub to_ms: Option<i64>,
+    pub limit: i64,
 }
 
 /// The append-only audit log.
@@ -327,13 +360,11 @@ pub trait Audit {
         action: &str,
         detail: &str,
     ) -> impl Future<Output = Result<(), DbError>> + Send;
-    /// The clinic's entries, newest first, optionally for one patient or actor.
+    /// The clinic's entries that pass the filter, newest first.
     fn audit_log(
         &self,
         clinic_id: &str,
-        patient_id: Option<&str>,
-        actor_id: Option<&str>,
-        limit: i64,
+        filter: &AuditFilter,
     ) -> impl Future<Output = Result<Vec<AuditEntry>, DbError>> + Send;
 }
 
@@ -368,6 +399,13 @@ pub trait Accounts {
         now_ms: i64,
     ) -> impl Future<Output = Result<Option<Session>, DbError>> + Send;
     fn delete_session(&self, token_hash: &str) -> impl Future<Output = Result<(), DbError>> + Send;
+    /// Whether a session is still open (seen since `idle_since_ms`), without
+    /// counting this as activity: an open event stream asks this.
+    fn session_open(
+        &self,
+        token_hash: &str,
+        idle_since_ms: i64,
+    ) -> impl Future<Output = Result<bool, DbError>> + Send;
     /// The clinic's staff, by name.
     fn users_of(&self, clinic_id: &str) -> impl Future<Output = Result<Vec<User>, DbError>> + Send;
 }
@@ -391,6 +429,8 @@ pub(crate) mod sql {
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1";
     pub const TOUCH_SESSION: &str = "UPDATE sessions SET last_seen_ms = $2 WHERE token_hash = $1";
     pub const DELETE_SESSION: &str = "DELETE FROM sessions WHERE token_hash = $1";
+    pub const SESSION_OPEN: &str =
+        "SELECT CAST(1 AS BIGINT) FROM sessions WHERE token_hash = $1 AND last_seen_ms >= $2";
     pub const INSERT_PATIENT: &str =
         "INSERT INTO patients (id, clinic_id, counselor_id, display_name, created_ms)
          VALUES ($1, $2, $3, $4, $5)";
@@ -417,6 +457,10 @@ pub(crate) mod sql {
         "SELECT id, patient_id FROM devices WHERE token_hash = $1 AND revoked_ms IS NULL";
     pub const DEVICES_OF: &str = "SELECT id, label, created_ms, revoked_ms FROM devices
          WHERE patient_id = $1 ORDER BY created_ms, id";
+    pub const CLINIC_DEVICES: &str = "SELECT d.id, d.label, d.created_ms, d.revoked_ms,
+           p.id AS patient_id, p.display_name AS patient_name, u.name AS counselor_name
+         FROM devices d JOIN patients p ON p.id = d.patient_id JOIN users u ON u.id = p.counselor_id
+         WHERE p.clinic_id = $1 ORDER BY d.created_ms DESC, d.id";
     pub const REVOKE_DEVICE: &str = "UPDATE devices SET revoked_ms = $3
          WHERE patient_id = $1 AND id = $2 AND revoked_ms IS NULL";
     pub const ACTIVE_CONSENT: &str =
@@ -437,9 +481,19 @@ pub(crate) mod sql {
     pub const INSERT_AUDIT: &str =
         "INSERT INTO audit_log (at_ms, clinic_id, actor_id, patient_id, action, detail)
          VALUES ($1, $2, $3, $4, $5, $6)";
-    pub const AUDIT_LOG: &str = "SELECT id, at_ms, actor_id, patient_id, action, detail FROM audit_log
-         WHERE clinic_id = $1 AND (CAST($2 AS TEXT) IS NULL OR patient_id = $2) AND (CAST($3 AS TEXT) IS NULL OR actor_id = $3)
-         ORDER BY id DESC LIMIT $4";
+    pub const AUDIT_LOG: &str =
+        "SELECT a.id, a.at_ms, a.actor_id, COALESCE(u.name, '') AS actor_name,
+           a.patient_id, COALESCE(p.display_name, '') AS patient_name, a.action, a.detail
+         FROM audit_log a
+         LEFT JOIN users u ON u.id = a.actor_id
+         LEFT JOIN patients p ON p.id = a.patient_id
+         WHERE a.clinic_id = $1
+           AND (CAST($2 AS TEXT) IS NULL OR a.patient_id = $2)
+           AND (CAST($3 AS TEXT) IS NULL OR a.actor_id = $3)
+           AND (CAST($4 AS TEXT) IS NULL OR a.action = $4)
+           AND (CAST($5 AS BIGINT) IS NULL OR a.at_ms >= $5)
+           AND (CAST($6 AS BIGINT) IS NULL OR a.at_ms < $6)
+         ORDER BY a.id DESC LIMIT $7";
     pub const RECORDS_OF_KIND: &str = "SELECT id, kind, fields, change_no FROM records
          WHERE patient_id = $1 AND kind = $2 ORDER BY change_no";
 }
@@ -568,6 +622,10 @@ impl Accounts for AnyDatabase {
         on_backend!(self, db => db.delete_session(token_hash))
     }
 
+    async fn session_open(&self, token_hash: &str, idle_since_ms: i64) -> Result<bool, DbError> {
+        on_backend!(self, db => db.session_open(token_hash, idle_since_ms))
+    }
+
     async fn users_of(&self, clinic_id: &str) -> Result<Vec<User>, DbError> {
         on_backend!(self, db => db.users_of(clinic_id))
     }
@@ -623,6 +681,10 @@ impl Caseload for AnyDatabase {
 
     async fn devices_of(&self, patient_id: &str) -> Result<Vec<Device>, DbError> {
         on_backend!(self, db => db.devices_of(patient_id))
+    }
+
+    async fn clinic_devices(&self, clinic_id: &str) -> Result<Vec<ClinicDevice>, DbError> {
+        on_backend!(self, db => db.clinic_devices(clinic_id))
     }
 
     async fn revoke_device(&self, patient_id: &str, device_id: &str) -> Result<bool, DbError> {
@@ -685,11 +747,9 @@ impl Audit for AnyDatabase {
     async fn audit_log(
         &self,
         clinic_id: &str,
-        patient_id: Option<&str>,
-        actor_id: Option<&str>,
-        limit: i64,
+        filter: &AuditFilter,
     ) -> Result<Vec<AuditEntry>, DbError> {
-        on_backend!(self, db => db.audit_log(clinic_id, patient_id, actor_id, limit))
+        on_backend!(self, db => db.audit_log(clinic_id, filter))
     }
 }
 

@@ -78,9 +78,10 @@ pub async fn login(
         .create_session(&token_hash(&token), &user.id, &csrf_token, now_ms())
         .await?;
     tracing::info!(user = %user.id, "signed in");
+    // A browser-session cookie: it goes when the browser closes, and the
+    // server ends it sooner when idle.
     let cookie = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
-        app.settings.idle_minutes * 60 * 24,
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{}",
         if app.settings.secure_cookies {
             "; Secure"
         } else {
@@ -114,6 +115,30 @@ pub async fn logout(State(app): State<AppState>, staff: Staff) -> Result<Respons
     Ok(response)
 }
 
+/// The page's own session: who is signed in, the CSRF token to send with
+/// changes, and how long without input before the page signs itself out.
+/// A dashboard page opened or reloaded reads its token from here.
+#[derive(Serialize, ToSchema)]
+pub struct CurrentSession {
+    pub user: User,
+    pub csrf_token: String,
+    pub idle_seconds: u64,
+}
+
+/// The current browser session.
+#[utoipa::path(get, path = "/v1/session", tag = "accounts",
+    responses(
+        (status = 200, description = "Signed in", body = CurrentSession),
+        (status = 401, description = "Not signed in, or the session ended", body = ErrorBody),
+    ))]
+pub async fn current_session(State(app): State<AppState>, staff: Staff) -> Json<CurrentSession> {
+    Json(CurrentSession {
+        csrf_token: staff.session.csrf_token,
+        user: staff.session.user,
+        idle_seconds: app.settings.idle.as_secs(),
+    })
+}
+
 /// The signed-in account.
 #[utoipa::path(get, path = "/v1/me", tag = "accounts",
     responses(
@@ -124,12 +149,17 @@ pub async fn me(staff: Staff) -> Json<User> {
     Json(staff.session.user)
 }
 
+/// Sessions last seen before this instant have ended.
+pub(crate) fn idle_since(app: &AppState, now_ms: i64) -> i64 {
+    now_ms - i64::try_from(app.settings.idle.as_millis()).unwrap_or(i64::MAX / 2)
+}
+
 /// A signed-in counselor or admin. Extracting it checks the session cookie,
 /// ends an idle session, and for any method but GET/HEAD checks the CSRF
 /// token.
 pub struct Staff {
     pub session: Session,
-    token_hash: String,
+    pub(crate) token_hash: String,
 }
 
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -151,7 +181,7 @@ impl FromRequestParts<AppState> for Staff {
             .ok_or_else(|| ApiError::unauthorized("Sign in first."))?;
         let hash = token_hash(&token);
         let now = now_ms();
-        let idle_since = now - i64::from(app.settings.idle_minutes) * 60_000;
+        let idle_since = idle_since(app, now);
         let session = app
             .db
             .session(&hash, idle_since, now)

@@ -29,7 +29,9 @@ use super::JsonBody;
 use super::auth::Staff;
 use super::caseload::own_patient;
 use super::error::{ApiError, ErrorBody};
-use crate::db::{Audit, Caseload, Consent, Incoming, Patient, PushOutcome, Records, StoredRecord};
+use crate::db::{
+    Accounts, Audit, Caseload, Consent, Incoming, Patient, PushOutcome, Records, StoredRecord,
+};
 use crate::live::Change;
 
 #[derive(Deserialize, ToSchema)]
@@ -491,10 +493,14 @@ pub async fn caseload_events(
         .into_iter()
         .map(|p| p.id)
         .collect();
+    let mut session_check = tokio::time::interval(SESSION_CHECK);
+    session_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let watch = Watch {
         subscription: app.live.subscribe(),
         app,
         counselor,
+        token_hash: staff.token_hash,
+        session_check,
         mine,
         others: HashSet::new(),
     };
@@ -505,10 +511,17 @@ pub async fn caseload_events(
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
+/// How often an open event stream checks that its session has not ended
+/// (signed out, or idle on every other page).
+const SESSION_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// One counselor's view of the live changes.
 struct Watch {
     app: AppState,
     counselor: String,
+    /// The session that opened the stream; the stream ends with it.
+    token_hash: String,
+    session_check: tokio::time::Interval,
     subscription: crate::live::Subscription,
     mine: HashSet<String>,
     /// Patients seen not to be on this caseload.
@@ -516,10 +529,27 @@ struct Watch {
 }
 
 impl Watch {
-    /// The next event for this counselor; none once the server stops.
+    /// The next event for this counselor; none once the server stops or
+    /// the session ends. Checking the session does not count as activity,
+    /// so an open stream never keeps an idle session alive.
     async fn next(&mut self) -> Option<SseEvent> {
         loop {
-            let patient_id = match self.subscription.next().await? {
+            let change = tokio::select! {
+                change = self.subscription.next() => change?,
+                _ = self.session_check.tick() => {
+                    let now = crate::db::now_ms();
+                    let since = super::auth::idle_since(&self.app, now);
+                    match self.app.db.session_open(&self.token_hash, since).await {
+                        Ok(true) => continue,
+                        Ok(false) => return None,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "event stream: could not check the session");
+                            continue;
+                        }
+                    }
+                }
+            };
+            let patient_id = match change {
                 Change::Missed => return Some(SseEvent::default().event("missed").data("{}")),
                 Change::Patient(id) => id,
             };

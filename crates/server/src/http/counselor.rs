@@ -17,7 +17,7 @@ use super::auth::Staff;
 use super::caseload::own_patient;
 use super::device::SHAREABLE_KINDS;
 use super::error::{ApiError, ErrorBody};
-use crate::db::{Audit, AuditEntry, Caseload, Records, Role};
+use crate::db::{Audit, AuditEntry, AuditFilter, Caseload, Records, Role};
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -116,6 +116,12 @@ pub async fn patient_records(
 pub struct AuditQuery {
     pub patient_id: Option<String>,
     pub actor_id: Option<String>,
+    /// The exact action, e.g. `read records`.
+    pub action: Option<String>,
+    /// Entries at or after this instant (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Entries before this instant (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
     /// 1 to 1000; 200 by default.
     pub limit: Option<i64>,
 }
@@ -146,14 +152,26 @@ pub async fn audit_log(
             "Ask for 1 to 1000 entries.",
         ));
     }
+    if let (Some(from), Some(to)) = (query.from, query.to)
+        && from >= to
+    {
+        return Err(ApiError::unprocessable(
+            "to",
+            "Ask for a time range whose end comes after its start.",
+        ));
+    }
+    let blank = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+    let filter = AuditFilter {
+        patient_id: blank(query.patient_id),
+        actor_id: blank(query.actor_id),
+        action: blank(query.action),
+        from_ms: query.from.map(|t| t.timestamp_millis()),
+        to_ms: query.to.map(|t| t.timestamp_millis()),
+        limit,
+    };
     Ok(Json(
         app.db
-            .audit_log(
-                &staff.session.user.clinic_id,
-                query.patient_id.as_deref(),
-                query.actor_id.as_deref(),
-                limit,
-            )
+            .audit_log(&staff.session.user.clinic_id, &filter)
             .await?,
     ))
 }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod care;
 pub mod caseload;
 pub mod counselor;
+pub mod dashboard;
 pub mod device;
 pub mod error;
 pub mod insight;
@@ -70,7 +71,7 @@ struct ApiDoc;
 pub fn router(state: AppState) -> (axum::Router, OpenApiDoc) {
     let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health))
-        .routes(routes!(auth::login, auth::logout))
+        .routes(routes!(auth::login, auth::current_session, auth::logout))
         .routes(routes!(auth::me))
         .routes(routes!(caseload::list_patients, caseload::add_patient))
         .routes(routes!(caseload::create_pairing_code))
@@ -86,6 +87,8 @@ pub fn router(state: AppState) -> (axum::Router, OpenApiDoc) {
         .routes(routes!(insight::insights))
         .routes(routes!(counselor::audit_log))
         .routes(routes!(staff::list_staff, staff::add_staff))
+        .routes(routes!(staff::list_devices))
+        .routes(routes!(staff::revoke_device))
         .routes(routes!(care::caseload))
         .routes(routes!(care::caseload_events))
         .routes(routes!(care::assign))
@@ -96,10 +99,16 @@ pub fn router(state: AppState) -> (axum::Router, OpenApiDoc) {
         .routes(routes!(care::comment_worksheet))
         .split_for_parts();
     let document = api.clone();
+    let secure = state.settings.secure_cookies;
+    let files = dashboard::files(state.settings.dashboard_dir.as_deref());
     let router = router
         .route("/v1/openapi.json", get(move || async move { Json(api) }))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(state);
+        .with_state(state)
+        .merge(files)
+        .layer(axum::middleware::from_fn(move |request, next| {
+            dashboard::headers(secure, request, next)
+        }));
     (router, document)
 }
 

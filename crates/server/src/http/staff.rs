@@ -1,9 +1,10 @@
-//! The clinic's staff, for its admins: who has an account, and adding a
-//! counselor or admin (what `steady-server admin add-user` does, from the
-//! dashboard). Passwords are hashed as at the command line and never logged.
+//! The clinic's staff and devices, for its admins: who has an account,
+//! adding a counselor or admin (what `steady-server admin add-user` does,
+//! from the dashboard), and every paired device. Passwords are hashed as at
+//! the command line and never logged.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -11,7 +12,7 @@ use utoipa::ToSchema;
 use super::auth::Staff;
 use super::error::{ApiError, ErrorBody};
 use super::{AppState, JsonBody};
-use crate::db::{Accounts, NewUser, Role, User};
+use crate::db::{Accounts, Audit, Caseload, ClinicDevice, NewUser, Role, User};
 use crate::secret::hash_password;
 
 #[derive(Deserialize, ToSchema)]
@@ -25,12 +26,13 @@ pub struct NewStaff {
     pub password: String,
 }
 
-fn admin_only(staff: &Staff) -> Result<(), ApiError> {
+/// The signed-in admin; anyone else gets a 403.
+fn admin(staff: &Staff) -> Result<&User, ApiError> {
     if staff.session.user.role == Role::Admin {
-        Ok(())
+        Ok(&staff.session.user)
     } else {
         Err(ApiError::forbidden(
-            "Only the clinic's admins manage staff accounts.",
+            "Only the clinic's admins manage staff accounts and devices.",
         ))
     }
 }
@@ -46,7 +48,7 @@ pub async fn list_staff(
     State(app): State<AppState>,
     staff: Staff,
 ) -> Result<Json<Vec<User>>, ApiError> {
-    admin_only(&staff)?;
+    admin(&staff)?;
     Ok(Json(app.db.users_of(&staff.session.user.clinic_id).await?))
 }
 
@@ -65,7 +67,7 @@ pub async fn add_staff(
     staff: Staff,
     body: Result<JsonBody<NewStaff>, ApiError>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
-    admin_only(&staff)?;
+    admin(&staff)?;
     let JsonBody(new) = body?;
     let email = new.email.trim().to_lowercase();
     if !email.contains('@') || email.len() > 254 {
@@ -97,4 +99,60 @@ pub async fn add_staff(
         .await?;
     tracing::info!(admin = %staff.session.user.id, user = %user.id, role = ?user.role, "staff account added");
     Ok((StatusCode::CREATED, Json(user)))
+}
+
+/// Every device paired in the clinic, with whose it is (admins only): for
+/// finding and revoking a lost phone.
+#[utoipa::path(get, path = "/v1/devices", tag = "admin",
+    responses(
+        (status = 200, body = [ClinicDevice]),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    ))]
+pub async fn list_devices(
+    State(app): State<AppState>,
+    staff: Staff,
+) -> Result<Json<Vec<ClinicDevice>>, ApiError> {
+    let user = admin(&staff)?;
+    Ok(Json(app.db.clinic_devices(&user.clinic_id).await?))
+}
+
+/// Revokes any device in the clinic (admins only); its token stops working
+/// at once. Written to the audit log for the device's patient.
+#[utoipa::path(delete, path = "/v1/devices/{device_id}", tag = "admin",
+    params(("device_id" = String, Path), ("X-CSRF-Token" = String, Header, description = "The csrf_token from sign-in")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such device in this clinic, or already revoked", body = ErrorBody),
+    ))]
+pub async fn revoke_device(
+    State(app): State<AppState>,
+    staff: Staff,
+    Path(device_id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let user = admin(&staff)?;
+    let gone = || ApiError::not_found("No such device in this clinic, or it is already revoked.");
+    let device = app
+        .db
+        .clinic_devices(&user.clinic_id)
+        .await?
+        .into_iter()
+        .find(|d| d.device.id == device_id)
+        .ok_or_else(gone)?;
+    if !app.db.revoke_device(&device.patient_id, &device_id).await? {
+        return Err(gone());
+    }
+    app.db
+        .audit(
+            &user.clinic_id,
+            &user.id,
+            &device.patient_id,
+            "revoke device",
+            &device_id,
+        )
+        .await?;
+    tracing::info!(patient = %device.patient_id, device = %device_id, "device revoked by admin");
+    Ok(StatusCode::NO_CONTENT)
 }
