@@ -156,7 +156,15 @@ pub async fn text_until(client: &Client, css: &str, ok: impl Fn(&str) -> bool) -
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("{css}: text never matched; last seen {last:?}");
+    // Show what the page said instead, and keep a picture of it.
+    let page = match client.find(Locator::Css("body")).await {
+        Ok(body) => body.text().await.unwrap_or_default(),
+        Err(e) => e.to_string(),
+    };
+    if let Ok(png) = client.screenshot().await {
+        let _ = std::fs::write(screenshot_dir().join("last-failure.png"), png);
+    }
+    panic!("{css}: text never matched; last seen {last:?}; the page said:\n{page}");
 }
 
 pub async fn history_texts(client: &Client, expected: usize) -> Vec<String> {

@@ -26,7 +26,8 @@ const BUILD_PACKAGES: &[&str] = &[
 /// What driving the real window in tests needs: a virtual display, the
 /// WebDriver for WebKitGTK, a D-Bus session (dbus-run-session, dbus-monitor)
 /// and a notification daemon (not dbus-x11: with it, GTK apps start session
-/// daemons that outlive the test); and PostgreSQL for the server's tests.
+/// daemons that outlive the test); PostgreSQL for the server's tests; and
+/// headless Chromium with its WebDriver for the dashboard's tests.
 const TEST_PACKAGES: &[&str] = &[
     "xvfb",
     "xauth",
@@ -34,7 +35,13 @@ const TEST_PACKAGES: &[&str] = &[
     "dbus",
     "dunst",
     "postgresql",
+    "chromium",
+    "chromium-driver",
 ];
+
+/// The npm packages: the patient app's UI and the counselor dashboard.
+const UI: &str = "ui";
+const DASHBOARD: &str = "dashboard";
 
 const USAGE: &str = "usage: cargo xtask <command>
 
@@ -118,9 +125,12 @@ fn test() -> Result<()> {
     let driver = ensure_tauri_driver()?;
 
     step("cargo fmt --check", cargo(&["fmt", "--all", "--check"]))?;
-    npm_install()?;
-    step("UI type check", npm(&["run", "check"]))?;
+    npm_install(UI)?;
+    step("UI type check", npm(UI, &["run", "check"]))?;
+    npm_install(DASHBOARD)?;
+    step("dashboard type check", npm(DASHBOARD, &["run", "check"]))?;
     build_ui()?;
+    build_dashboard()?;
     step(
         "cargo clippy",
         cargo(&[
@@ -139,7 +149,8 @@ fn test() -> Result<()> {
         "build the app and every test",
         cargo(&["build", "--workspace", "--all-targets"]),
     )?;
-    step("UI unit tests (vitest)", npm(&["test"]))?;
+    step("UI unit tests (vitest)", npm(UI, &["test"]))?;
+    step("dashboard unit tests (vitest)", npm(DASHBOARD, &["test"]))?;
 
     let database = postgres::Postgres::start(is_root())?;
     let display = Xvfb::start()?;
@@ -151,9 +162,10 @@ fn test() -> Result<()> {
         .env("NO_AT_BRIDGE", "1")
         .env("STEADY_APP_BIN", app_binary())
         .env("STEADY_TAURI_DRIVER", &driver)
+        .env("STEADY_DASHBOARD_DIST", root().join(DASHBOARD).join("dist"))
         .env("STEADY_TEST_POSTGRES_URL", &database.url);
     let result = step(
-        "Rust tests, end-to-end in the real window (Xvfb, D-Bus session)",
+        "Rust tests, end-to-end in the real window (Xvfb, D-Bus session) and the dashboard in headless Chromium",
         tests,
     );
     drop(display);
@@ -167,9 +179,14 @@ fn test() -> Result<()> {
 }
 
 /// The clinic's server with its defaults (a SQLite file in the server's
-/// data folder); extra arguments go to `steady-server serve`.
+/// data folder) and the dashboard, built first; extra arguments go to
+/// `steady-server serve`.
 fn server() -> Result<()> {
+    ensure_node()?;
+    build_dashboard()?;
     let mut cmd = cargo(&["run", "--package", "steady-server", "--", "serve"]);
+    cmd.arg("--dashboard-dir")
+        .arg(root().join(DASHBOARD).join("dist"));
     cmd.args(env::args().skip(2));
     let status = cmd.status().context("starting cargo")?;
     if !status.success() {
@@ -204,8 +221,13 @@ fn bindings() -> Result<()> {
 }
 
 fn build_ui() -> Result<()> {
-    npm_install()?;
-    step("build the UI", npm(&["run", "build"]))
+    npm_install(UI)?;
+    step("build the UI", npm(UI, &["run", "build"]))
+}
+
+fn build_dashboard() -> Result<()> {
+    npm_install(DASHBOARD)?;
+    step("build the dashboard", npm(DASHBOARD, &["run", "build"]))
 }
 
 fn cargo(args: &[&str]) -> Command {
@@ -214,9 +236,10 @@ fn cargo(args: &[&str]) -> Command {
     cmd
 }
 
-fn npm(args: &[&str]) -> Command {
+/// npm in one of the npm packages (`ui` or `dashboard`).
+fn npm(package: &str, args: &[&str]) -> Command {
     let mut cmd = Command::new("npm");
-    cmd.args(args).current_dir(root().join("ui"));
+    cmd.args(args).current_dir(root().join(package));
     cmd
 }
 
@@ -235,11 +258,11 @@ fn step(what: &str, mut cmd: Command) -> Result<()> {
 
 /// Installs the packages (and their lock) when node_modules is missing or
 /// older than package-lock.json.
-fn npm_install() -> Result<()> {
-    let ui = root().join("ui");
-    let stamp = ui.join("node_modules/.package-lock.json");
+fn npm_install(package: &str) -> Result<()> {
+    let dir = root().join(package);
+    let stamp = dir.join("node_modules/.package-lock.json");
     let modified = |p: &Path| p.metadata().and_then(|m| m.modified()).ok();
-    let fresh = match (modified(&stamp), modified(&ui.join("package-lock.json"))) {
+    let fresh = match (modified(&stamp), modified(&dir.join("package-lock.json"))) {
         (Some(installed), Some(lock)) => installed >= lock,
         _ => false,
     };
@@ -247,8 +270,8 @@ fn npm_install() -> Result<()> {
         return Ok(());
     }
     step(
-        "install the UI's npm packages",
-        npm(&["ci", "--no-audit", "--no-fund"]),
+        &format!("install the npm packages of {package}/"),
+        npm(package, &["ci", "--no-audit", "--no-fund"]),
     )
 }
 

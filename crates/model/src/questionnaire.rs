@@ -420,6 +420,11 @@ impl Library {
             .and_then(|k| self.templates.get(k))
     }
 
+    /// Every template, each version, in the order they were added.
+    pub fn all(&self) -> impl Iterator<Item = &Questionnaire> {
+        self.order.iter().filter_map(|k| self.templates.get(k))
+    }
+
     /// One entry per template id, in the order they were added, newest version.
     pub fn current(&self) -> Vec<&Questionnaire> {
         let mut seen = BTreeSet::new();

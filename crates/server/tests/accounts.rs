@@ -106,6 +106,7 @@ async fn story(db: TestDb) {
             "GET /v1/session",
             "GET /v1/staff",
             "GET /v1/sync/pull",
+            "GET /v1/worksheet-templates",
             "POST /v1/group-sessions",
             "POST /v1/pair",
             "POST /v1/pair/preview",

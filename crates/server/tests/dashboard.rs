@@ -303,3 +303,134 @@ async fn admins_see_devices_and_filter_the_audit_log_on_sqlite() {
 async fn admins_see_devices_and_filter_the_audit_log_on_postgres() {
     admins_see_devices_and_filter_the_audit_log(TestDb::postgres().await).await;
 }
+
+/// The patient page lists what the care team sent (whatever kinds the
+/// patient shares) and names worksheet questions from the templates.
+#[tokio::test]
+async fn counselors_read_what_they_sent_and_the_worksheet_templates() {
+    let db = TestDb::sqlite().await;
+    let server = start(&db).await;
+    let base = &format!("http://{}", server.addr);
+    let (_token, patient_id, _dana) =
+        paired_device(&db, base, "dana@clinic.example", &["checkin"]).await;
+    let dana = &client();
+    assert_eq!(
+        dana.get(format!("{base}/v1/worksheet-templates"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let csrf = sign_in(dana, base, "dana@clinic.example").await;
+    let templates: Value = dana
+        .get(format!("{base}/v1/worksheet-templates"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let coping = templates
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "coping-card")
+        .expect("the coping card is listed");
+    assert_eq!(coping["item"][0]["linkId"], "situation");
+
+    let post = |path: String, body: Value| {
+        dana.post(format!("{base}{path}"))
+            .header("x-csrf-token", &csrf)
+            .json(&body)
+            .send()
+    };
+    let r = post(
+        format!("/v1/patients/{patient_id}/messages"),
+        serde_json::json!({"text": "How was group?"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = post(
+        format!("/v1/patients/{patient_id}/assignments"),
+        serde_json::json!({"template": "coping-card", "due": "2026-12-04"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let list = |kind: &'static str| {
+        let patient_id = patient_id.clone();
+        async move {
+            let r = dana
+                .get(format!(
+                    "{base}/v1/patients/{patient_id}/records?kind={kind}"
+                ))
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            (status, r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, messages) = list("message").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(messages[0]["fields"]["text"], "How was group?");
+    let (_, assignments) = list("assignment").await;
+    assert_eq!(assignments[0]["fields"]["due"], "2026-12-04");
+    // A kind the patient does not share stays closed; an unknown one is named.
+    assert_eq!(list("worksheet").await.0, StatusCode::NOT_FOUND);
+    let (status, error) = list("tarot").await;
+    assert_eq!(
+        (status, error["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("kind"))
+    );
+    server.stop().await.unwrap();
+}
+
+/// A dashboard page fires several requests at once while apps push: on
+/// SQLite every one of them must still find its session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_hold_while_apps_push() {
+    let db = TestDb::sqlite().await;
+    let server = start(&db).await;
+    let base = format!("http://{}", server.addr);
+    let (token, _patient, _dana) =
+        paired_device(&db, &base, "dana@clinic.example", &["checkin"]).await;
+    let dana = client();
+    sign_in(&dana, &base, "dana@clinic.example").await;
+    let ms = chrono::Utc::now().timestamp_millis() as u64;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..30u64 {
+        let (url, token) = (base.clone(), token.clone());
+        tasks.spawn(async move {
+            let id = format!("0190a000-0000-7000-8000-{i:012}");
+            let record = common::wire_checkin(&id, "2026-11-20T23:05:00-07:00", 3, "", ms, i + 1);
+            Client::new()
+                .post(format!("{url}/v1/sync/push"))
+                .bearer_auth(&token)
+                .json(&serde_json::json!({ "records": [record] }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
+        let (url, dana) = (base.clone(), dana.clone());
+        tasks.spawn(async move {
+            dana.get(format!("{url}/v1/session"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(status) = tasks.join_next().await {
+        statuses.push(status.unwrap());
+    }
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+    server.stop().await.unwrap();
+}

@@ -113,29 +113,32 @@ macro_rules! accounts_for {
                 idle_since_ms: i64,
                 now_ms: i64,
             ) -> Result<Option<$crate::db::Session>, $crate::db::DbError> {
-                let mut tx = self.pool.begin().await?;
-                let Some(row) = sqlx::query($crate::db::sql::SESSION)
-                    .bind(token_hash)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                else {
-                    return Ok(None);
-                };
-                let last_seen_ms: i64 = row.get("last_seen_ms");
-                if last_seen_ms < idle_since_ms {
-                    sqlx::query($crate::db::sql::DELETE_SESSION)
-                        .bind(token_hash)
-                        .execute(&mut *tx)
-                        .await?;
-                    tx.commit().await?;
-                    return Ok(None);
-                }
-                sqlx::query($crate::db::sql::TOUCH_SESSION)
+                // Touch first, in one statement: a read that later writes
+                // would fail on SQLite (WAL) whenever another connection
+                // wrote in between, as a sync push does all the time.
+                let touched = sqlx::query($crate::db::sql::TOUCH_OPEN_SESSION)
                     .bind(token_hash)
                     .bind(now_ms)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
+                    .bind(idle_since_ms)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                if touched == 0 {
+                    // Idle too long, or gone: an idle one is ended for good.
+                    sqlx::query($crate::db::sql::DELETE_SESSION)
+                        .bind(token_hash)
+                        .execute(&self.pool)
+                        .await?;
+                    return Ok(None);
+                }
+                let Some(row) = sqlx::query($crate::db::sql::SESSION)
+                    .bind(token_hash)
+                    .fetch_optional(&self.pool)
+                    .await?
+                else {
+                    // Signed out in between.
+                    return Ok(None);
+                };
                 Ok(Some($crate::db::Session {
                     user: user_of(&row)?,
                     csrf_token: row.get("csrf_token"),

@@ -427,7 +427,8 @@ pub(crate) mod sql {
     pub const SESSION: &str =
         "SELECT u.id, u.clinic_id, u.email, u.name, u.role, s.csrf_token, s.last_seen_ms
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1";
-    pub const TOUCH_SESSION: &str = "UPDATE sessions SET last_seen_ms = $2 WHERE token_hash = $1";
+    pub const TOUCH_OPEN_SESSION: &str =
+        "UPDATE sessions SET last_seen_ms = $2 WHERE token_hash = $1 AND last_seen_ms >= $3";
     pub const DELETE_SESSION: &str = "DELETE FROM sessions WHERE token_hash = $1";
     pub const SESSION_OPEN: &str =
         "SELECT CAST(1 AS BIGINT) FROM sessions WHERE token_hash = $1 AND last_seen_ms >= $2";

@@ -10,6 +10,7 @@ use axum::extract::{Path, Query, State};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use steady_model::{Library, Questionnaire};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
@@ -39,7 +40,13 @@ pub struct PatientRecord {
     pub fields: BTreeMap<String, Value>,
 }
 
+/// What the care team itself writes to a patient: readable by the counselor
+/// whenever the patient shares anything, whatever kinds they chose.
+const CARE_TEAM_KINDS: &[&str] = &["message", "assignment"];
+
 /// One patient's shared records of one kind, optionally in a time range.
+/// The care team's own messages and assignments are listed too, with
+/// whether the patient has read them.
 #[utoipa::path(get, path = "/v1/patients/{patient_id}/records", tag = "counselor",
     params(("patient_id" = String, Path), RecordsQuery),
     responses(
@@ -55,10 +62,15 @@ pub async fn patient_records(
     query: Result<Query<RecordsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<PatientRecord>>, ApiError> {
     let Query(query) = query.map_err(super::error::unusable_query)?;
-    if !SHAREABLE_KINDS.contains(&query.kind.as_str()) {
+    let care_team_kind = CARE_TEAM_KINDS.contains(&query.kind.as_str());
+    if !SHAREABLE_KINDS.contains(&query.kind.as_str()) && !care_team_kind {
         return Err(ApiError::unprocessable(
             "kind",
-            format!("kind must be one of {}.", SHAREABLE_KINDS.join(", ")),
+            format!(
+                "kind must be one of {}, {}.",
+                SHAREABLE_KINDS.join(", "),
+                CARE_TEAM_KINDS.join(", ")
+            ),
         ));
     }
     let patient = own_patient(&app, &staff, &patient_id).await?;
@@ -66,7 +78,7 @@ pub async fn patient_records(
         .db
         .active_consent(&patient.id)
         .await?
-        .filter(|c| c.kinds.contains(&query.kind))
+        .filter(|c| care_team_kind || c.kinds.contains(&query.kind))
         .ok_or_else(|| ApiError::not_found("No such patient on your caseload."))?;
     let user = &staff.session.user;
     app.db
@@ -174,4 +186,12 @@ pub async fn audit_log(
             .audit_log(&staff.session.user.clinic_id, &filter)
             .await?,
     ))
+}
+
+/// The worksheet templates the app knows, every version: what a counselor
+/// can assign, and the questions to show a filled worksheet's answers under.
+#[utoipa::path(get, path = "/v1/worksheet-templates", tag = "counselor",
+    responses((status = 200, body = [Object]), (status = 401, body = ErrorBody)))]
+pub async fn worksheet_templates(_staff: Staff) -> Json<Vec<&'static Questionnaire>> {
+    Json(Library::builtin().all().collect())
 }

@@ -86,6 +86,7 @@ pub fn router(state: AppState) -> (axum::Router, OpenApiDoc) {
         .routes(routes!(counselor::patient_records))
         .routes(routes!(insight::insights))
         .routes(routes!(counselor::audit_log))
+        .routes(routes!(counselor::worksheet_templates))
         .routes(routes!(staff::list_staff, staff::add_staff))
         .routes(routes!(staff::list_devices))
         .routes(routes!(staff::revoke_device))

@@ -1,0 +1,300 @@
+// The only module that talks to the server: every request goes through
+// `call`, which sends the session's CSRF token with changes and turns the
+// server's JSON errors into `ApiError`s that name the field at fault.
+
+export type Role = "counselor" | "admin";
+
+export interface User {
+  id: string;
+  clinic_id: string;
+  email: string;
+  name: string;
+  role: Role;
+}
+
+export interface CurrentSession {
+  user: User;
+  csrf_token: string;
+  idle_seconds: number;
+}
+
+export interface Patient {
+  id: string;
+  counselor_id: string;
+  display_name: string;
+  created_ms: number;
+}
+
+export interface CaseloadEntry {
+  patient: Patient;
+  sharing: boolean;
+  flags: string[];
+  flag_labels: string[];
+  last_checkin: string | null;
+}
+
+export interface PairingCode {
+  code: string;
+  expires_at: string;
+}
+
+export interface Device {
+  id: string;
+  label: string;
+  created_ms: number;
+  revoked_ms: number | null;
+}
+
+export interface ClinicDevice extends Device {
+  patient_id: string;
+  patient_name: string;
+  counselor_name: string;
+}
+
+export interface DayCraving {
+  date: string;
+  checkins: number;
+  mean: number | null;
+  max: number | null;
+}
+
+export interface HeatCell {
+  weekday: string;
+  hour: number;
+  checkins: number;
+  mean_craving: number | null;
+}
+
+export interface TriggerCount {
+  category: string;
+  entries: number;
+  mean_intensity: number;
+}
+
+export interface HaltCounts {
+  checkins: number;
+  hungry: number;
+  angry: number;
+  lonely: number;
+  tired: number;
+}
+
+export interface WeekAttendance {
+  week_start: string;
+  attended_minutes: number;
+  sessions_attended: number;
+  sessions_missed: number;
+  target_hours: number | null;
+  target_met: boolean | null;
+}
+
+export interface Insights {
+  from: string;
+  to: string;
+  days: number;
+  shared_kinds: string[];
+  trend: DayCraving[];
+  heatmap: HeatCell[];
+  top_triggers: TriggerCount[];
+  halt: HaltCounts;
+  weeks: WeekAttendance[];
+}
+
+/// A record as the server holds it: field paths (`answers.moods`) to values.
+export interface PatientRecord {
+  id: string;
+  kind: string;
+  fields: Record<string, unknown>;
+}
+
+export interface TemplateItem {
+  linkId: string;
+  type: string;
+  text: string;
+  item: TemplateItem[];
+}
+
+export interface Template {
+  id: string;
+  version: string;
+  title: string;
+  description: string;
+  item: TemplateItem[];
+}
+
+export interface AuditEntry {
+  id: number;
+  at_ms: number;
+  actor_id: string;
+  actor_name: string;
+  patient_id: string;
+  patient_name: string;
+  action: string;
+  detail: string;
+}
+
+export interface Written {
+  id: string;
+  kind: string;
+  fields: Record<string, unknown>;
+}
+
+export interface AuditFilter {
+  patient_id?: string;
+  actor_id?: string;
+  action?: string;
+  from?: string;
+  to?: string;
+  limit?: number;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly field: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+let csrf = "";
+let onSignedOut: (() => void) | null = null;
+let lastRequest = 0;
+
+/// Called when the server answers 401 to a signed-in page: the session ended.
+export function whenSignedOut(f: () => void) {
+  onSignedOut = f;
+}
+
+/// Milliseconds since the epoch of the last request that reached the server.
+export function lastRequestAt(): number {
+  return lastRequest;
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET") headers["X-CSRF-Token"] = csrf;
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+      cache: "no-store",
+    });
+  } catch {
+    throw new ApiError(0, "The server cannot be reached. Check the connection and try again.");
+  }
+  lastRequest = Date.now();
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  if (!response.ok) {
+    const error = (json as { error?: { message?: string; field?: string } } | null)?.error;
+    if (response.status === 401 && path !== "/v1/session" && onSignedOut) onSignedOut();
+    let message = error?.message ?? `The server answered ${response.status}.`;
+    const retry = response.headers.get("Retry-After");
+    if (response.status === 429 && retry) {
+      message = `Too many attempts. Try again in ${Math.ceil(Number(retry) / 60)} minute(s).`;
+    }
+    throw new ApiError(response.status, message, error?.field ?? null);
+  }
+  return json as T;
+}
+
+export async function signIn(email: string, password: string): Promise<CurrentSession> {
+  const r = await call<{ user: User; csrf_token: string }>("POST", "/v1/session", {
+    email,
+    password,
+  });
+  csrf = r.csrf_token;
+  const s = await currentSession();
+  if (!s) {
+    throw new ApiError(401, "The browser did not keep the sign-in. Allow cookies for this site.");
+  }
+  return s;
+}
+
+/// The session this page runs in, if any (a reload keeps it).
+export async function currentSession(): Promise<CurrentSession | null> {
+  try {
+    const s = await call<CurrentSession>("GET", "/v1/session");
+    csrf = s.csrf_token;
+    return s;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) {
+      // A page that was signed in learns here that its session ended.
+      if (csrf && onSignedOut) onSignedOut();
+      csrf = "";
+      return null;
+    }
+    throw e;
+  }
+}
+
+export async function signOut(): Promise<void> {
+  try {
+    await call<void>("DELETE", "/v1/session");
+  } finally {
+    csrf = "";
+  }
+}
+
+export const caseload = () => call<CaseloadEntry[]>("GET", "/v1/caseload");
+export const addPatient = (display_name: string) =>
+  call<Patient>("POST", "/v1/patients", { display_name });
+export const patients = () => call<Patient[]>("GET", "/v1/patients");
+export const pairingCode = (patient: string) =>
+  call<PairingCode>("POST", `/v1/patients/${enc(patient)}/pairing-codes`);
+export const devices = (patient: string) =>
+  call<Device[]>("GET", `/v1/patients/${enc(patient)}/devices`);
+export const revokeDevice = (patient: string, device: string) =>
+  call<void>("DELETE", `/v1/patients/${enc(patient)}/devices/${enc(device)}`);
+export const insights = (patient: string, days: number) =>
+  call<Insights>("GET", `/v1/patients/${enc(patient)}/insights?days=${days}`);
+export const records = (patient: string, kind: string) =>
+  call<PatientRecord[]>("GET", `/v1/patients/${enc(patient)}/records?kind=${enc(kind)}`);
+export const templates = () => call<Template[]>("GET", "/v1/worksheet-templates");
+export const assign = (patient: string, template: string, due: string | null, note: string) =>
+  call<Written>("POST", `/v1/patients/${enc(patient)}/assignments`, { template, due, note });
+export const sendMessage = (patient: string, text: string) =>
+  call<Written>("POST", `/v1/patients/${enc(patient)}/messages`, { text });
+export const markReviewed = (patient: string, worksheet: string) =>
+  call<Written>("PUT", `/v1/patients/${enc(patient)}/worksheets/${enc(worksheet)}/review`);
+export const comment = (patient: string, worksheet: string, text: string) =>
+  call<Written>("POST", `/v1/patients/${enc(patient)}/worksheets/${enc(worksheet)}/comments`, {
+    text,
+  });
+export const addGroupSessions = (patient_ids: string[], event: unknown) =>
+  call<{ sessions: Written[] }>("POST", "/v1/group-sessions", { patient_ids, event });
+export const staff = () => call<User[]>("GET", "/v1/staff");
+export const addStaff = (email: string, name: string, role: Role, password: string) =>
+  call<User>("POST", "/v1/staff", { email, name, role, password });
+export const clinicDevices = () => call<ClinicDevice[]>("GET", "/v1/devices");
+export const revokeClinicDevice = (device: string) =>
+  call<void>("DELETE", `/v1/devices/${enc(device)}`);
+export function auditLog(filter: AuditFilter): Promise<AuditEntry[]> {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(filter)) {
+    if (v !== undefined && v !== "") q.set(k, String(v));
+  }
+  return call<AuditEntry[]>("GET", `/v1/audit?${q}`);
+}
+
+function enc(s: string): string {
+  return encodeURIComponent(s);
+}
+
+/// The message to show for a failed call.
+export function explain(e: unknown): string {
+  if (e instanceof ApiError) return e.message;
+  return "Something went wrong. Reload the page and try again.";
+}

@@ -1,0 +1,52 @@
+// Words and numbers as a counselor reads them.
+
+const dateTime = new Intl.DateTimeFormat(undefined, {
+  dateStyle: "medium",
+  timeStyle: "short",
+});
+const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+
+export function when(iso: string | number | null | undefined): string {
+  if (iso === null || iso === undefined || iso === "") return "never";
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? String(iso) : dateTime.format(d);
+}
+
+export function day(isoDate: string): string {
+  // A calendar date: read it as local midnight, not UTC.
+  const d = new Date(`${isoDate}T00:00:00`);
+  return Number.isNaN(d.getTime()) ? isoDate : dateOnly.format(d);
+}
+
+/// "3 hours ago", "2 days ago": how long since a contact.
+export function ago(iso: string | null, now = Date.now()): string {
+  if (!iso) return "no check-in yet";
+  const ms = now - new Date(iso).getTime();
+  if (Number.isNaN(ms)) return iso;
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 1) return "just now";
+  if (minutes < 60) return `${minutes} minute${minutes === 1 ? "" : "s"} ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `${hours} hour${hours === 1 ? "" : "s"} ago`;
+  const days = Math.round(hours / 24);
+  return `${days} days ago`;
+}
+
+export function one(n: number | null | undefined): string {
+  return n === null || n === undefined ? "—" : n.toFixed(1);
+}
+
+export const WEEKDAYS = [
+  ["Mon", "Monday"],
+  ["Tue", "Tuesday"],
+  ["Wed", "Wednesday"],
+  ["Thu", "Thursday"],
+  ["Fri", "Friday"],
+  ["Sat", "Saturday"],
+  ["Sun", "Sunday"],
+] as const;
+
+export function humanize(key: string): string {
+  const s = key.replace(/[_-]+/g, " ").trim();
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}

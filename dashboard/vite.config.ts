@@ -1,0 +1,17 @@
+import { defineConfig } from "vitest/config";
+import { svelte } from "@sveltejs/vite-plugin-svelte";
+
+export default defineConfig({
+  plugins: [svelte()],
+  clearScreen: false,
+  build: {
+    target: "es2021",
+    // The server's CSP allows only this origin's files: no inline scripts,
+    // styles or data: fonts; keep every asset a real, content-hashed file.
+    assetsInlineLimit: 0,
+    sourcemap: false,
+  },
+  test: {
+    include: ["src/**/*.test.ts"],
+  },
+});

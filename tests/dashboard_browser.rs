@@ -1,0 +1,711 @@
+//! The counselor dashboard in headless Chromium (Debian's chromium, driven
+//! by chromedriver) against the real server, with a real steady-core client
+//! as the patient's app. The story: an admin creates a counselor; the
+//! counselor signs in by keyboard, adds a patient and creates a pairing
+//! code (with its QR code); the client pairs with it and syncs check-ins
+//! including a craving of 9; the open caseload shows the flag without a
+//! reload; the patient page shows the charts and their text equivalents;
+//! the counselor assigns a worksheet and sends a message, adds a recurring
+//! group session, reviews and comments on a completed worksheet; the
+//! client's next sync has them. Another counselor opening the patient's page
+//! gets "no such patient". The admin reads the audit log, filtered. axe-core
+//! runs on every page: no WCAG 2.2 A/AA violations. An idle page signs
+//! itself out.
+//!
+//! On SQLite with one server, and on PostgreSQL with two server instances:
+//! the browser talks to one, the app syncs through the other, and the live
+//! caseload hears it through LISTEN/NOTIFY.
+//!
+//! Screenshots of the caseload and the patient page go to
+//! `<target>/e2e-screenshots/dashboard-{caseload,patient}-{sqlite,postgres}.png`.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::{TimeDelta, Utc};
+use common::{WAIT, click, fill, free_port, screenshot_dir, text_until, wait_for};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use steady_core::{ConsentTerms, ListQuery, Store, SyncClient};
+use steady_model::{
+    AnswerValue, Assignment, CheckInDraft, Message, Visibility, Worksheet, WorksheetDraft,
+    WorksheetStatus,
+};
+use steady_server::Settings;
+use steady_server::db::{Accounts, AnyDatabase, NewUser, Role};
+use steady_server::testing::{TestDb, staff, start_with};
+
+const PASSWORD: &str = "river stone lantern 42";
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn dashboard_dist() -> PathBuf {
+    let dist = std::env::var_os("STEADY_DASHBOARD_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("dashboard/dist"));
+    assert!(
+        dist.join("index.html").is_file(),
+        "{} is missing: run `cargo xtask test`, which builds the dashboard first",
+        dist.display()
+    );
+    dist
+}
+
+/// chromedriver with Debian's chromium, stopped when dropped.
+struct Chrome {
+    child: Child,
+    port: u16,
+    profile: tempfile::TempDir,
+}
+
+impl Chrome {
+    fn start() -> Self {
+        let program =
+            std::env::var_os("STEADY_CHROMEDRIVER").unwrap_or_else(|| "chromedriver".into());
+        let port = free_port();
+        let child = Command::new(&program)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("starting {program:?}: {e}; `cargo xtask test` installs chromium-driver")
+            });
+        let deadline = Instant::now() + WAIT;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self {
+            child,
+            port,
+            profile: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// A fresh browser window (its own cookies) on `base`.
+    async fn open(&self, base: &str, name: &str) -> Client {
+        let mut caps = serde_json::Map::new();
+        let binary =
+            std::env::var("STEADY_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": binary,
+                "args": [
+                    "--headless=new",
+                    "--no-sandbox",
+                    "--disable-dev-shm-usage",
+                    "--disable-gpu",
+                    "--window-size=1280,1000",
+                    "--lang=en-US",
+                    format!("--user-data-dir={}", self.profile.path().join(name).display()),
+                ],
+            }),
+        );
+        let client = ClientBuilder::native()
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .expect("a chromedriver session");
+        client.goto(&format!("{base}/")).await.unwrap();
+        client
+    }
+}
+
+impl Drop for Chrome {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs axe-core on the page as it is (every <details> opened, so the
+/// charts' tables are checked too) and fails on any WCAG 2.0/2.1/2.2 A or
+/// AA violation.
+async fn axe(client: &Client, page: &str) {
+    let source = std::fs::read_to_string(repo().join("dashboard/node_modules/axe-core/axe.min.js"))
+        .expect("axe-core is installed with the dashboard's npm packages (`cargo xtask test`)");
+    client
+        .execute(
+            &format!("{source}\n;window.axe = axe; return true;"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    let result = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             document.querySelectorAll('details').forEach((d) => (d.open = true));
+             window.axe
+               .run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } })
+               .then((r) => done({ violations: r.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) })), passes: r.passes.length }))
+               .catch((e) => done({ error: String(e) }));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(result["error"].is_null(), "axe on {page}: {result}");
+    let violations = result["violations"].as_array().unwrap();
+    assert!(
+        violations.is_empty(),
+        "axe on {page}: {}",
+        serde_json::to_string_pretty(violations).unwrap()
+    );
+    let passes = result["passes"].as_u64().unwrap();
+    assert!(
+        passes > 5,
+        "axe checked too little on {page}: {passes} rules"
+    );
+    println!("axe on {page}: 0 violations, {passes} rules passed");
+    client
+        .execute(
+            "document.querySelectorAll('details').forEach((d) => (d.open = false));",
+            vec![],
+        )
+        .await
+        .unwrap();
+}
+
+/// A screenshot of the whole page, not just the window.
+async fn shot(client: &Client, name: &str) {
+    let height = client
+        .execute("return document.documentElement.scrollHeight;", vec![])
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap_or(1000)
+        .clamp(600, 6000);
+    client
+        .set_window_size(1280, height as u32 + 140)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let png = client.screenshot().await.unwrap();
+    client.set_window_size(1280, 1000).await.unwrap();
+    let path = screenshot_dir().join(format!("dashboard-{name}.png"));
+    std::fs::write(&path, png).unwrap();
+    println!("screenshot: {}", path.display());
+}
+
+/// Presses keys on whatever has focus.
+async fn keys(client: &Client, text: &str) {
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+const TAB: &str = "\u{E004}";
+const ENTER: &str = "\u{E007}";
+
+/// Tabs forward until the focused element matches `css`, as a keyboard user
+/// would; fails if it is never reached.
+async fn tab_to(client: &Client, css: &str) {
+    for _ in 0..60 {
+        let here = client
+            .execute(
+                "return document.activeElement && document.activeElement.matches(arguments[0]);",
+                vec![json!(css)],
+            )
+            .await
+            .unwrap();
+        if here == json!(true) {
+            return;
+        }
+        keys(client, TAB).await;
+    }
+    panic!("{css} cannot be reached with the Tab key");
+}
+
+async fn sign_in_with_mouse(client: &Client, email: &str) {
+    fill(client, "#email", email).await;
+    fill(client, "#password", PASSWORD).await;
+    click(client, "form button[type=submit]").await;
+    wait_for(client, "nav[aria-label=Main]").await;
+}
+
+async fn sign_out(client: &Client) {
+    click(client, ".who button").await;
+    wait_for(client, "#email").await;
+}
+
+/// Runs `fetch` in the page and returns the status.
+async fn page_fetch_status(client: &Client, path: &str) -> u64 {
+    client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch(arguments[0], { credentials: 'same-origin' }).then((r) => done(r.status), () => done(0));",
+            vec![json!(path)],
+        )
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap()
+}
+
+async fn story(db: TestDb, two_instances: bool) {
+    let backend = if two_instances { "postgres" } else { "sqlite" };
+    let dist = dashboard_dist();
+    let settings = || {
+        let mut s = Settings::new(db.url());
+        s.dashboard_dir = Some(dist.clone());
+        s
+    };
+    let a = start_with(settings()).await;
+    let b = if two_instances {
+        Some(start_with(settings()).await)
+    } else {
+        None
+    };
+    let base = format!("http://{}", a.addr);
+    // The app syncs through the other instance when there are two.
+    let sync_base = format!("http://{}", b.as_ref().map_or(a.addr, |b| b.addr));
+    let admin = staff(&db, "admin@clinic.example", PASSWORD, Role::Admin).await;
+    let any = AnyDatabase::connect(db.url()).await.unwrap();
+    let chrome = Chrome::start();
+
+    // The admin creates a counselor.
+    let browser = chrome.open(&base, "admin").await;
+    wait_for(&browser, "#email").await;
+    axe(&browser, "sign-in").await;
+    sign_in_with_mouse(&browser, "admin@clinic.example").await;
+    text_until(&browser, "#page-title", |t| t == "Staff").await;
+    fill(&browser, "#s-name", "Dana Counselor").await;
+    fill(&browser, "#s-email", "dana@clinic.example").await;
+    fill(&browser, "#s-password", "short").await;
+    // The browser's own check stops a short password; the server's is
+    // tried by clearing minlength, so its message shows beside the form.
+    browser
+        .execute(
+            "document.getElementById('s-password').removeAttribute('minlength');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    click(&browser, "form button[type=submit]").await;
+    text_until(&browser, "form .error", |t| t.contains("12")).await;
+    fill(&browser, "#s-password", PASSWORD).await;
+    click(&browser, "form button[type=submit]").await;
+    text_until(&browser, "form .ok", |t| t.contains("Added Dana Counselor")).await;
+    text_until(&browser, "table", |t| t.contains("dana@clinic.example")).await;
+    axe(&browser, "staff").await;
+    click(&browser, "a[href='#/admin/devices']").await;
+    text_until(&browser, "main", |t| {
+        t.contains("No device has been paired yet")
+    })
+    .await;
+    axe(&browser, "devices (none)").await;
+    sign_out(&browser).await;
+    text_until(&browser, "main", |t| t.contains("You are signed out")).await;
+    browser.close().await.unwrap();
+
+    // The counselor signs in with the keyboard alone.
+    let browser = chrome.open(&base, "dana").await;
+    wait_for(&browser, "#email").await;
+    tab_to(&browser, "#email").await;
+    keys(&browser, "dana@clinic.example").await;
+    keys(&browser, TAB).await;
+    keys(&browser, PASSWORD).await;
+    keys(&browser, ENTER).await;
+    text_until(&browser, "#page-title", |t| t == "Caseload").await;
+    text_until(&browser, "main", |t| t.contains("No patients yet")).await;
+    axe(&browser, "caseload (empty)").await;
+
+    // Adds a patient and opens their page, by keyboard too.
+    tab_to(&browser, "#patient-name").await;
+    keys(&browser, "Ana R.").await;
+    keys(&browser, ENTER).await;
+    wait_for(&browser, "#caseload").await;
+    text_until(&browser, "#added", |t| t.contains("Added Ana R.")).await;
+    tab_to(&browser, "#added a").await;
+    keys(&browser, ENTER).await;
+    text_until(&browser, "#page-title", |t| t == "Ana R.").await;
+    text_until(&browser, "main", |t| t.contains("not sharing with you")).await;
+    tab_to(&browser, "#pairing-title ~ button").await;
+    keys(&browser, ENTER).await;
+    let code = text_until(&browser, "#pairing-code", |t| t.len() == 11).await;
+    let qr = wait_for(&browser, "svg.qr").await;
+    assert!(
+        qr.attr("aria-label")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+            .contains(&code)
+    );
+    axe(&browser, "patient (pairing)").await;
+    let patient_url = browser.current_url().await.unwrap();
+    let patient_id = patient_url
+        .fragment()
+        .unwrap()
+        .trim_start_matches("/patients/")
+        .to_owned();
+
+    // The app pairs with the code and shares.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("app")).await.unwrap();
+    let client = SyncClient::new();
+    client
+        .pair(
+            &store,
+            &sync_base,
+            &code.to_lowercase(),
+            ConsentTerms {
+                recipient: "Riverside IOP".into(),
+                kinds: [
+                    "checkin",
+                    "trigger",
+                    "worksheet",
+                    "plan",
+                    "event",
+                    "attendance",
+                ]
+                .map(String::from)
+                .to_vec(),
+                purpose: "treatment".into(),
+                expires_at: Utc::now() + TimeDelta::days(90),
+            },
+            "Ana's phone",
+        )
+        .await
+        .unwrap();
+    // Three weeks of evening check-ins in Denver, then two today.
+    let denver = chrono::FixedOffset::west_opt(7 * 3600).unwrap();
+    for days_ago in 1..=21i64 {
+        let at = (Utc::now() - TimeDelta::days(days_ago)).with_timezone(&denver);
+        let at = at
+            .date_naive()
+            .and_hms_opt(18 + (days_ago % 5) as u32, 15, 0)
+            .unwrap();
+        store
+            .create::<steady_model::CheckIn>(CheckInDraft {
+                at: Some(at.and_local_timezone(denver).unwrap()),
+                craving: ((days_ago * 3) % 8) as i32,
+                halt: steady_model::Halt {
+                    tired: days_ago % 3 == 0,
+                    lonely: days_ago % 4 == 0,
+                    ..Default::default()
+                },
+                visibility: Visibility::CareTeam,
+                ..CheckInDraft::default()
+            })
+            .await
+            .unwrap();
+    }
+    for craving in [3, 5] {
+        store
+            .create::<steady_model::CheckIn>(CheckInDraft {
+                craving,
+                visibility: Visibility::CareTeam,
+                ..CheckInDraft::default()
+            })
+            .await
+            .unwrap();
+    }
+    client.sync(&store).await.unwrap();
+
+    // The caseload is open; a craving of 9 arrives without a reload.
+    click(&browser, "a[href='#/']").await;
+    let row = format!("tr[data-patient='{patient_id}']");
+    text_until(&browser, &row, |t| t.contains("No flags")).await;
+    text_until(&browser, "#live-state", |t| t.starts_with("Live")).await;
+    browser
+        .execute("window.__sameDocument = 'yes';", vec![])
+        .await
+        .unwrap();
+    store
+        .create::<steady_model::CheckIn>(CheckInDraft {
+            craving: 9,
+            note: "after the argument".into(),
+            visibility: Visibility::CareTeam,
+            ..CheckInDraft::default()
+        })
+        .await
+        .unwrap();
+    client.sync(&store).await.unwrap();
+    let flagged = text_until(&browser, &row, |t| t.contains("Craving")).await;
+    wait_for(&browser, &format!("{row} [data-flag=high_craving]")).await;
+    let same = browser
+        .execute("return window.__sameDocument || 'reloaded';", vec![])
+        .await
+        .unwrap();
+    assert_eq!(same, json!("yes"), "the page was reloaded");
+    println!("caseload row, live: {flagged:?}");
+    axe(&browser, "caseload (flagged)").await;
+    shot(&browser, &format!("caseload-{backend}")).await;
+
+    // The patient page: charts with text equivalents, 30 and 90 days.
+    click(&browser, &format!("{row} a")).await;
+    text_until(&browser, "#page-title", |t| t == "Ana R.").await;
+    let desc = text_until(&browser, "#trend-desc", |t| t.contains("check-ins")).await;
+    assert!(
+        desc.contains("24 check-ins") && desc.contains("highest craving 9"),
+        "{desc}"
+    );
+    let heat = text_until(&browser, "#heatmap-desc", |t| t.contains("Most check-ins")).await;
+    println!("trend: {desc}\nheatmap: {heat}");
+    click(&browser, "button[aria-pressed=false]").await;
+    text_until(&browser, "button[aria-pressed=true]", |t| t.contains("90")).await;
+    text_until(&browser, "#trend-desc", |t| t.contains("of 90 days")).await;
+    axe(&browser, "patient").await;
+    shot(&browser, &format!("patient-{backend}")).await;
+
+    // Assign a worksheet with a due date, and send a check-up message.
+    let due = (Utc::now() + TimeDelta::days(7)).date_naive();
+    browser
+        .find(Locator::Css("#assign-template"))
+        .await
+        .unwrap()
+        .select_by_value("coping-card")
+        .await
+        .unwrap();
+    // A date input takes the date as the browser's locale types it.
+    browser
+        .execute(
+            "const el = document.getElementById('assign-due'); el.value = arguments[0]; el.dispatchEvent(new Event('input', { bubbles: true }));",
+            vec![json!(due.to_string())],
+        )
+        .await
+        .unwrap();
+    fill(&browser, "#assign-note", "Try it before Friday's group.").await;
+    click(&browser, "#assign-title ~ form button[type=submit]").await;
+    text_until(&browser, "#assign-title ~ form .ok", |t| {
+        t.contains("Assigned")
+    })
+    .await;
+    fill(&browser, "#message-text", "How did the weekend go?").await;
+    click(&browser, "#messages-title ~ form button[type=submit]").await;
+    text_until(&browser, "#messages-title ~ form .ok", |t| {
+        t.contains("Message sent")
+    })
+    .await;
+    text_until(&browser, "section:has(#messages-title)", |t| {
+        t.contains("How did the weekend go?") && t.contains("not read yet")
+    })
+    .await;
+
+    // The app's next sync has both.
+    client.sync(&store).await.unwrap();
+    let query = ListQuery {
+        limit: ListQuery::MAX_LIMIT,
+        ..ListQuery::default()
+    };
+    let assignments = store.list::<Assignment>(&query).await.unwrap().items;
+    assert_eq!(assignments.len(), 1);
+    let assignment = &assignments[0];
+    assert_eq!(assignment.data.template, "coping-card");
+    assert_eq!(assignment.data.due, Some(due));
+    assert_eq!(assignment.data.from, "Dana Counselor");
+    let messages = store.list::<Message>(&query).await.unwrap().items;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].data.text, "How did the weekend go?");
+
+    // The patient completes the assigned worksheet; the counselor reads it,
+    // comments and marks it reviewed; the app gets both.
+    let mut answers = steady_model::Answers::default();
+    for (item, text) in [
+        ("situation", "Friday evenings alone"),
+        ("reminders", "The urge passes"),
+        ("actions", "Call Sam"),
+    ] {
+        answers
+            .0
+            .insert(item.into(), vec![AnswerValue::Text(text.into())]);
+    }
+    let sheet = store
+        .create::<Worksheet>(WorksheetDraft {
+            template: "coping-card".into(),
+            version: "1.0.0".into(),
+            status: WorksheetStatus::Complete,
+            answers,
+            visibility: Visibility::CareTeam,
+            assignment: Some(assignment.id),
+            ..WorksheetDraft::default()
+        })
+        .await
+        .unwrap();
+    client.sync(&store).await.unwrap();
+    browser.refresh().await.unwrap();
+    text_until(&browser, "#worksheets-title ~ article", |t| {
+        t.contains("Coping card") || t.contains("Completed")
+    })
+    .await;
+    text_until(&browser, "#assign-title ~ ul", |t| t.contains("completed")).await;
+    click(&browser, "#worksheets-title ~ article summary").await;
+    text_until(&browser, "#worksheets-title ~ article dl", |t| {
+        t.contains("Friday evenings alone") && t.contains("Call Sam")
+    })
+    .await;
+    let comment_box = format!("#comment-{}", sheet.id);
+    fill(&browser, &comment_box, "Good plan for Fridays.").await;
+    click(
+        &browser,
+        "#worksheets-title ~ article form button[type=submit]",
+    )
+    .await;
+    text_until(&browser, "#worksheets-title ~ article", |t| {
+        t.contains("Good plan for Fridays.")
+    })
+    .await;
+    click(&browser, "#worksheets-title ~ article > button").await;
+    text_until(&browser, "#worksheets-title ~ article", |t| {
+        t.contains("Reviewed by Dana Counselor")
+    })
+    .await;
+    axe(&browser, "patient (worksheet reviewed)").await;
+    client.sync(&store).await.unwrap();
+    let reviewed = store.get::<Worksheet>(sheet.id).await.unwrap();
+    assert_eq!(
+        reviewed.data.review.as_ref().map(|r| r.by.as_str()),
+        Some("Dana Counselor")
+    );
+    assert_eq!(
+        reviewed.data.comments.as_ref().map(|c| c[0].text.as_str()),
+        Some("Good plan for Fridays.")
+    );
+
+    // A recurring group session for the patient.
+    click(&browser, "a[href='#/groups']").await;
+    text_until(&browser, "#page-title", |t| t == "Group sessions").await;
+    fill(&browser, "#g-title", "Relapse prevention").await;
+    browser
+        .execute(
+            "const set = (id, v) => { const el = document.getElementById(id); el.value = v; el.dispatchEvent(new Event('input', { bubbles: true })); };
+             set('g-date', arguments[0]); set('g-zone', 'America/Denver');",
+            vec![json!((Utc::now() + TimeDelta::days(3)).date_naive().to_string())],
+        )
+        .await
+        .unwrap();
+    click(&browser, "input[value=TU]").await;
+    click(&browser, "input[value=TH]").await;
+    click(&browser, &format!("input[value='{patient_id}']")).await;
+    axe(&browser, "group sessions").await;
+    click(&browser, "form .actions button").await;
+    text_until(&browser, "form .ok", |t| t.contains("to 1 patients")).await;
+    client.sync(&store).await.unwrap();
+    let events = store
+        .list::<steady_model::Event>(&query)
+        .await
+        .unwrap()
+        .items;
+    let group = events
+        .iter()
+        .find(|e| e.data.title == "Relapse prevention")
+        .expect("the group session reached the app");
+    assert_eq!(
+        group.data.recurrence.as_ref().and_then(|r| r.count),
+        Some(12)
+    );
+    sign_out(&browser).await;
+    browser.close().await.unwrap();
+
+    // Another counselor of the clinic opening Ana's page finds nothing.
+    any.create_user(&NewUser {
+        clinic_id: admin.clinic_id.clone(),
+        email: "yusuf@clinic.example".into(),
+        name: "Yusuf Counselor".into(),
+        role: Role::Counselor,
+        password_hash: steady_server::secret::hash_password(PASSWORD).unwrap(),
+    })
+    .await
+    .unwrap();
+    let browser = chrome.open(&base, "yusuf").await;
+    sign_in_with_mouse(&browser, "yusuf@clinic.example").await;
+    browser
+        .goto(&format!("{base}/#/patients/{patient_id}"))
+        .await
+        .unwrap();
+    text_until(&browser, "#page-title", |t| {
+        t == "No such patient on your caseload"
+    })
+    .await;
+    let status = page_fetch_status(&browser, &format!("/v1/patients/{patient_id}/insights")).await;
+    assert_eq!(status, 404);
+    axe(&browser, "patient (not yours)").await;
+    sign_out(&browser).await;
+    browser.close().await.unwrap();
+
+    // The admin sees the device and every page view in the audit log.
+    let browser = chrome.open(&base, "admin-again").await;
+    sign_in_with_mouse(&browser, "admin@clinic.example").await;
+    click(&browser, "a[href='#/admin/devices']").await;
+    text_until(&browser, "main table", |t| {
+        t.contains("Ana R.") && t.contains("Ana's phone") && t.contains("Active")
+    })
+    .await;
+    axe(&browser, "devices").await;
+    click(&browser, "a[href='#/admin/audit']").await;
+    wait_for(&browser, "#audit").await;
+    browser
+        .find(Locator::Css("#a-action"))
+        .await
+        .unwrap()
+        .select_by_value("read insights")
+        .await
+        .unwrap();
+    click(&browser, "form .actions button").await;
+    let rows = text_until(&browser, "#audit tbody", |t| {
+        !t.is_empty() && !t.contains("read records")
+    })
+    .await;
+    assert!(
+        rows.contains("Dana Counselor") && rows.contains("Ana R."),
+        "{rows}"
+    );
+    let views = rows.matches("read insights").count();
+    // The patient page was opened, switched to 90 days and reloaded.
+    assert!(views >= 3, "{views} insight reads audited: {rows}");
+    axe(&browser, "audit log").await;
+    sign_out(&browser).await;
+    browser.close().await.unwrap();
+
+    store.close().await;
+    a.stop().await.unwrap();
+    if let Some(b) = b {
+        b.stop().await.unwrap();
+    }
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_counselor_works_the_dashboard_on_sqlite() {
+    story(TestDb::sqlite().await, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_counselor_works_the_dashboard_on_two_servers_sharing_postgres() {
+    story(TestDb::postgres().await, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_page_warns_then_signs_itself_out() {
+    let db = TestDb::sqlite().await;
+    let mut settings = Settings::new(db.url());
+    settings.dashboard_dir = Some(dashboard_dist());
+    settings.idle = Duration::from_secs(6);
+    let server = start_with(settings).await;
+    let base = format!("http://{}", server.addr);
+    staff(&db, "dana@clinic.example", PASSWORD, Role::Counselor).await;
+    let chrome = Chrome::start();
+    let browser = chrome.open(&base, "idle").await;
+    sign_in_with_mouse(&browser, "dana@clinic.example").await;
+    // A warning with a way to stay comes first, and is accessible.
+    let warning = text_until(&browser, ".idle-warning", |t| t.contains("signed out in")).await;
+    println!("idle warning: {warning:?}");
+    axe(&browser, "idle warning").await;
+    click(&browser, ".idle-warning button").await;
+    let started = Instant::now();
+    text_until(&browser, "main", |t| t.contains("signed out after")).await;
+    assert!(started.elapsed() >= Duration::from_secs(4));
+    assert_eq!(page_fetch_status(&browser, "/v1/session").await, 401);
+    browser.close().await.unwrap();
+    server.stop().await.unwrap();
+}
