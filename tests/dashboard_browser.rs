@@ -9,8 +9,8 @@
 //! group session, reviews and comments on a completed worksheet; the
 //! client's next sync has them. Another counselor opening the patient's page
 //! gets "no such patient". The admin reads the audit log, filtered. axe-core
-//! runs on every page: no WCAG 2.2 A/AA violations. An idle page signs
-//! itself out.
+//! runs on every page: no WCAG 2.2 A/AA violations, and nothing breaks the
+//! page's Content-Security-Policy. An idle page warns, then signs itself out.
 //!
 //! On SQLite with one server, and on PostgreSQL with two server instances:
 //! the browser talks to one, the app syncs through the other, and the live
@@ -157,6 +157,12 @@ async fn axe(client: &Client, page: &str) {
         "axe on {page}: {}",
         serde_json::to_string_pretty(violations).unwrap()
     );
+    // Nothing the page did broke its Content-Security-Policy.
+    let csp = client
+        .execute("return window.steadyCspViolations || [];", vec![])
+        .await
+        .unwrap();
+    assert_eq!(csp, json!([]), "CSP violations on {page}");
     let passes = result["passes"].as_u64().unwrap();
     assert!(
         passes > 5,
@@ -532,8 +538,26 @@ async fn story(db: TestDb, two_instances: bool) {
         })
         .await
         .unwrap();
+    store
+        .save_plan(steady_model::PlanDraft {
+            reasons: vec!["Being there for my kids".into()],
+            coping_strategies: vec!["Urge surfing for 20 minutes".into()],
+            contacts: vec![steady_model::SupportContact {
+                name: "Sam".into(),
+                relation: "sponsor".into(),
+                phone: "555-0142".into(),
+            }],
+            visibility: Visibility::CareTeam,
+            ..steady_model::PlanDraft::default()
+        })
+        .await
+        .unwrap();
     client.sync(&store).await.unwrap();
     browser.refresh().await.unwrap();
+    text_until(&browser, "section:has(#plan-title)", |t| {
+        t.contains("Being there for my kids") && t.contains("Sam (sponsor): 555-0142")
+    })
+    .await;
     text_until(&browser, "#worksheets-title ~ article", |t| {
         t.contains("Coping card") || t.contains("Completed")
     })
@@ -690,7 +714,9 @@ async fn an_idle_page_warns_then_signs_itself_out() {
     let db = TestDb::sqlite().await;
     let mut settings = Settings::new(db.url());
     settings.dashboard_dir = Some(dashboard_dist());
-    settings.idle = Duration::from_secs(6);
+    // Long enough to run axe on the warning and press its button before
+    // the page signs out (the warning comes a third of the time ahead).
+    settings.idle = Duration::from_secs(15);
     let server = start_with(settings).await;
     let base = format!("http://{}", server.addr);
     staff(&db, "dana@clinic.example", PASSWORD, Role::Counselor).await;
@@ -704,7 +730,8 @@ async fn an_idle_page_warns_then_signs_itself_out() {
     click(&browser, ".idle-warning button").await;
     let started = Instant::now();
     text_until(&browser, "main", |t| t.contains("signed out after")).await;
-    assert!(started.elapsed() >= Duration::from_secs(4));
+    // Staying started the idle time again.
+    assert!(started.elapsed() >= Duration::from_secs(12));
     assert_eq!(page_fetch_status(&browser, "/v1/session").await, 401);
     browser.close().await.unwrap();
     server.stop().await.unwrap();

@@ -48,10 +48,12 @@ macro_rules! accounts_for {
                 &self,
                 new: &$crate::db::NewUser,
             ) -> Result<$crate::db::User, $crate::db::DbError> {
-                let mut tx = self.pool.begin().await?;
+                // No transaction: clinics are never removed, and a read
+                // that then writes fails on SQLite whenever another
+                // connection wrote in between (apps push all the time).
                 let clinic: Option<i64> = sqlx::query_scalar($crate::db::sql::CLINIC_EXISTS)
                     .bind(&new.clinic_id)
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&self.pool)
                     .await?;
                 if clinic.is_none() {
                     return Err($crate::db::DbError::Missing("clinic"));
@@ -71,10 +73,9 @@ macro_rules! accounts_for {
                     .bind(user.role.as_str())
                     .bind(&new.password_hash)
                     .bind($crate::db::now_ms())
-                    .execute(&mut *tx)
+                    .execute(&self.pool)
                     .await
                     .map_err(|e| unique(e, "email"))?;
-                tx.commit().await?;
                 Ok(user)
             }
 
