@@ -21,6 +21,7 @@
 
 mod common;
 
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -68,7 +69,10 @@ impl Chrome {
         let program =
             std::env::var_os("STEADY_CHROMEDRIVER").unwrap_or_else(|| "chromedriver".into());
         let port = free_port();
+        // Its own process group, so the browsers it starts go with it even
+        // when a failed test never closes its session.
         let child = Command::new(&program)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -120,7 +124,9 @@ impl Chrome {
 
 impl Drop for Chrome {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .status();
         let _ = self.child.wait();
     }
 }
@@ -462,7 +468,6 @@ async fn story(db: TestDb, two_instances: bool) {
     text_until(&browser, "button[aria-pressed=true]", |t| t.contains("90")).await;
     text_until(&browser, "#trend-desc", |t| t.contains("of 90 days")).await;
     axe(&browser, "patient").await;
-    shot(&browser, &format!("patient-{backend}")).await;
 
     // Assign a worksheet with a due date, and send a check-up message.
     let due = (Utc::now() + TimeDelta::days(7)).date_naive();
@@ -585,6 +590,7 @@ async fn story(db: TestDb, two_instances: bool) {
     })
     .await;
     axe(&browser, "patient (worksheet reviewed)").await;
+    shot(&browser, &format!("patient-{backend}")).await;
     client.sync(&store).await.unwrap();
     let reviewed = store.get::<Worksheet>(sheet.id).await.unwrap();
     assert_eq!(
