@@ -18,10 +18,6 @@ export function answers(r: PatientRecord): Map<string, unknown> {
   for (const [path, value] of Object.entries(r.fields)) {
     if (path.startsWith("answers.")) out.set(path.slice("answers.".length), value);
   }
-  const whole = r.fields["answers"];
-  if (whole && typeof whole === "object") {
-    for (const [k, v] of Object.entries(whole as Record<string, unknown>)) out.set(k, v);
-  }
   return out;
 }
 

@@ -207,9 +207,11 @@ macro_rules! caseload_for {
             async fn clinic_devices(
                 &self,
                 clinic_id: &str,
+                only: Option<&str>,
             ) -> Result<Vec<$crate::db::ClinicDevice>, $crate::db::DbError> {
                 let rows = sqlx::query($crate::db::sql::CLINIC_DEVICES)
                     .bind(clinic_id)
+                    .bind(only)
                     .fetch_all(&self.pool)
                     .await?;
                 Ok(rows

@@ -211,10 +211,11 @@ pub trait Caseload {
         &self,
         patient_id: &str,
     ) -> impl Future<Output = Result<Vec<Device>, DbError>> + Send;
-    /// Every device paired in the clinic, newest first.
+    /// Every device paired in the clinic, newest first; or just `only`.
     fn clinic_devices(
         &self,
         clinic_id: &str,
+        only: Option<&str>,
     ) -> impl Future<Output = Result<Vec<ClinicDevice>, DbError>> + Send;
     /// Revokes one of the patient's devices; false if it is not theirs or
     /// was already revoked.
@@ -461,7 +462,8 @@ pub(crate) mod sql {
     pub const CLINIC_DEVICES: &str = "SELECT d.id, d.label, d.created_ms, d.revoked_ms,
            p.id AS patient_id, p.display_name AS patient_name, u.name AS counselor_name
          FROM devices d JOIN patients p ON p.id = d.patient_id JOIN users u ON u.id = p.counselor_id
-         WHERE p.clinic_id = $1 ORDER BY d.created_ms DESC, d.id";
+         WHERE p.clinic_id = $1 AND (CAST($2 AS TEXT) IS NULL OR d.id = $2)
+         ORDER BY d.created_ms DESC, d.id";
     pub const REVOKE_DEVICE: &str = "UPDATE devices SET revoked_ms = $3
          WHERE patient_id = $1 AND id = $2 AND revoked_ms IS NULL";
     pub const ACTIVE_CONSENT: &str =
@@ -684,8 +686,12 @@ impl Caseload for AnyDatabase {
         on_backend!(self, db => db.devices_of(patient_id))
     }
 
-    async fn clinic_devices(&self, clinic_id: &str) -> Result<Vec<ClinicDevice>, DbError> {
-        on_backend!(self, db => db.clinic_devices(clinic_id))
+    async fn clinic_devices(
+        &self,
+        clinic_id: &str,
+        only: Option<&str>,
+    ) -> Result<Vec<ClinicDevice>, DbError> {
+        on_backend!(self, db => db.clinic_devices(clinic_id, only))
     }
 
     async fn revoke_device(&self, patient_id: &str, device_id: &str) -> Result<bool, DbError> {

@@ -114,7 +114,7 @@ pub async fn list_devices(
     staff: Staff,
 ) -> Result<Json<Vec<ClinicDevice>>, ApiError> {
     let user = admin(&staff)?;
-    Ok(Json(app.db.clinic_devices(&user.clinic_id).await?))
+    Ok(Json(app.db.clinic_devices(&user.clinic_id, None).await?))
 }
 
 /// Revokes any device in the clinic (admins only); its token stops working
@@ -136,10 +136,10 @@ pub async fn revoke_device(
     let gone = || ApiError::not_found("No such device in this clinic, or it is already revoked.");
     let device = app
         .db
-        .clinic_devices(&user.clinic_id)
+        .clinic_devices(&user.clinic_id, Some(&device_id))
         .await?
         .into_iter()
-        .find(|d| d.device.id == device_id)
+        .next()
         .ok_or_else(gone)?;
     if !app.db.revoke_device(&device.patient_id, &device_id).await? {
         return Err(gone());
