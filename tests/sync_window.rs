@@ -56,7 +56,10 @@ async fn pairing_consent_and_sync_in_the_window() {
     click(&client, "#quick-log").await;
     let mut held = Vec::new();
     for _ in 0..100 {
-        held = any.records_of(&patient.id, "checkin").await.unwrap();
+        held = any
+            .records_of(&patient.id, steady_model::RecordKind::CheckIn)
+            .await
+            .unwrap();
         if !held.is_empty() {
             break;
         }

@@ -6,7 +6,6 @@
 pub mod care;
 pub mod error;
 pub mod planner;
-pub mod runner;
 pub mod schedule;
 pub mod store;
 pub mod sync;
@@ -14,9 +13,9 @@ pub mod worksheets;
 
 pub use error::{ErrorReport, StoreError};
 pub use planner::{PlanInput, QuietHours, Reminder, ReminderKey, ReminderSettings, plan};
-pub use runner::{SyncRunner, Timing};
 pub use schedule::{AttendanceMark, OccurrenceView, WeekHours};
 pub use store::{DB_FILE, ListQuery, Page, PageCursor, Store, connect_options};
+pub use sync::runner::{SyncRunner, Timing};
 pub use sync::{
     ConsentTerms, PairPreview, Pairing, Refusal, SyncClient, SyncError, SyncLog, SyncReport,
     SyncStatus,

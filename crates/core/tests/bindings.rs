@@ -96,6 +96,28 @@ fn generate() -> String {
         out.push_str(&decl);
         out.push('\n');
     }
+    // The groups of kinds, so that no screen lists them by hand.
+    for (name, group, doc) in [
+        (
+            "SHAREABLE_KINDS",
+            &RecordKind::SHAREABLE[..],
+            "The kinds a patient may share, in the order the consent asks about them.",
+        ),
+        (
+            "CARE_TEAM_KINDS",
+            &RecordKind::CARE_TEAM[..],
+            "The kinds only the care team writes.",
+        ),
+    ] {
+        let kinds: Vec<String> = group
+            .iter()
+            .map(|k| format!("\"{}\"", k.as_str()))
+            .collect();
+        out.push_str(&format!(
+            "\n/** {doc} */\nexport const {name}: readonly RecordKind[] = [{}];\n",
+            kinds.join(", ")
+        ));
+    }
     out
 }
 

@@ -181,7 +181,10 @@ async fn story(db: TestDb) {
     assert_eq!(phone.sync_status().await.unwrap().pending, 1);
     let report = client.sync(&phone).await.unwrap();
     assert_eq!((report.pushed, report.refused), (1, 0));
-    let held = any.records_of(&patient.id, "message").await.unwrap();
+    let held = any
+        .records_of(&patient.id, steady_model::RecordKind::Message)
+        .await
+        .unwrap();
     assert!(held[0].fields.0.contains_key("read_at"));
 
     // A second device pairs and gets everything.

@@ -191,7 +191,11 @@ async fn story(db: TestDb) {
     assert!(cut_requests > 20 && cut_responses > 20);
 
     // The server holds each check-in once: one row per id, 240 rows.
-    let held = clinic.any.records_of(&patient.id, "checkin").await.unwrap();
+    let held = clinic
+        .any
+        .records_of(&patient.id, steady_model::RecordKind::CheckIn)
+        .await
+        .unwrap();
     let server_ids: BTreeSet<String> = held.iter().map(|r| r.id.clone()).collect();
     assert_eq!(held.len(), 2 * PER_DEVICE);
     assert_eq!(server_ids.len(), 2 * PER_DEVICE);

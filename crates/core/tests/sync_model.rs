@@ -350,7 +350,7 @@ async fn run_case(w: &World, steps: &[Step], case: usize) {
     let held = w
         .clinic
         .any
-        .records_of(&patient.id, "checkin")
+        .records_of(&patient.id, steady_model::RecordKind::CheckIn)
         .await
         .unwrap();
     let ids: BTreeSet<&str> = held.iter().map(|r| r.id.as_str()).collect();

@@ -101,7 +101,10 @@ async fn syncs_on_start_after_changes_and_backs_off_while_offline() {
     assert_eq!(status.pending, 0);
     assert!(status.log.last_success.is_some());
     assert_eq!(
-        any.records_of(&patient.id, "checkin").await.unwrap().len(),
+        any.records_of(&patient.id, steady_model::RecordKind::CheckIn)
+            .await
+            .unwrap()
+            .len(),
         1
     );
 
@@ -112,7 +115,10 @@ async fn syncs_on_start_after_changes_and_backs_off_while_offline() {
     let status = next_status(&mut rx).await;
     assert_eq!(status.pending, 0);
     assert_eq!(
-        any.records_of(&patient.id, "checkin").await.unwrap().len(),
+        any.records_of(&patient.id, steady_model::RecordKind::CheckIn)
+            .await
+            .unwrap()
+            .len(),
         4
     );
     assert!(
@@ -160,7 +166,10 @@ async fn syncs_on_start_after_changes_and_backs_off_while_offline() {
     };
     assert_eq!(status.pending, 0);
     assert_eq!(
-        any.records_of(&patient.id, "checkin").await.unwrap().len(),
+        any.records_of(&patient.id, steady_model::RecordKind::CheckIn)
+            .await
+            .unwrap()
+            .len(),
         5
     );
     runner.stop();

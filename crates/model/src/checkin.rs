@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::ids::RecordId;
-use crate::record::{Body, RecordKind, Visibility, entry_time};
+use crate::kind::RecordKind;
+use crate::record::{Body, Visibility, entry_time};
 use crate::validation::{Problems, ValidationErrors, note, short_list, short_text};
 
 /// Craving strength, 0 (none) to 10 (the strongest imaginable).

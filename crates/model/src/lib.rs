@@ -8,14 +8,17 @@
 pub mod care;
 pub mod checkin;
 pub mod crisis;
+mod dispatch;
 pub mod fhir;
 pub mod hlc;
 pub mod ics;
 pub mod ids;
 pub mod insight;
+pub mod kind;
 pub mod merge;
 pub mod plan;
 pub mod program;
+pub mod protocol;
 pub mod questionnaire;
 pub mod record;
 pub mod schedule;
@@ -24,19 +27,20 @@ pub mod validation;
 pub mod worksheet;
 
 pub use care::{
-    Assignment, AssignmentDraft, Comment, Message, MessageDraft, RiskFlag, WorksheetReview, Writer,
-    may_write, risk_flags,
+    Assignment, AssignmentDraft, Comment, Message, MessageDraft, WorksheetReview, Writer, may_write,
 };
 pub use checkin::{CheckIn, CheckInDraft, Craving, Halt, Mood, Outcome};
 pub use crisis::{CrisisLine, check_crisis_lines, us_crisis_lines};
 pub use hlc::{Clock, Hlc};
 pub use ids::{NodeId, RecordId};
+pub use insight::{RiskFlag, risk_flags};
+pub use kind::RecordKind;
 pub use plan::{PlanDraft, RelapsePreventionPlan, SupportContact};
 pub use program::{
     Attendance, AttendanceDraft, AttendanceStatus, LevelChange, LevelOfCare, Program, ProgramDraft,
 };
 pub use questionnaire::{AnswerOption, Item, ItemType, Library, Questionnaire, ScoreRule};
-pub use record::{Body, Entry, RecordKind, Visibility};
+pub use record::{Body, Entry, Visibility};
 pub use schedule::{
     Day, Event, EventDraft, EventKind, Exception, Frequency, Occurrence, OccurrenceChange,
     Recurrence,

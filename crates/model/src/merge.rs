@@ -15,7 +15,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::hlc::Hlc;
-use crate::record::RecordKind;
+use crate::kind::RecordKind;
 
 /// The field that marks a record deleted (a tombstone) when it holds `true`.
 pub const DELETED: &str = "deleted";

@@ -7,8 +7,9 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::kind::RecordKind;
 use crate::questionnaire::{Library, Questionnaire, ids};
-use crate::record::{Body, RecordKind, Visibility};
+use crate::record::{Body, Visibility};
 use crate::validation::{MAX_LIST_ITEMS, Problems, ValidationErrors, short_list, short_text};
 use crate::worksheet::{AnswerValue, Answers};
 

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::ids::RecordId;
-use crate::record::{Body, RecordKind, Visibility};
+use crate::kind::RecordKind;
+use crate::record::{Body, Visibility};
 use crate::validation::{Problems, ValidationErrors, short_text};
 
 /// ASAM levels of care an outpatient program moves through.

@@ -1,11 +1,12 @@
-//! What every record shares: its kind, who may see it, and the envelope the
-//! store hands back (id plus value).
+//! What every record shares: who may see it, the trait each kind's body
+//! implements, and the envelope the store hands back (id plus value).
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use ts_rs::TS;
 
 use crate::ids::RecordId;
+use crate::kind::RecordKind;
 use crate::validation::ValidationErrors;
 
 /// Who may see a record.
@@ -25,141 +26,6 @@ impl Visibility {
             Visibility::Private => "private",
             Visibility::CareTeam => "care_team",
         }
-    }
-}
-
-/// Calls the generic function `$f::<B>($args)` with the body type of `$kind`.
-macro_rules! for_kind {
-    ($kind:expr, $f:ident $(, $arg:expr)*) => {
-        match $kind {
-            RecordKind::CheckIn => $f::<crate::checkin::CheckIn>($($arg),*),
-            RecordKind::Trigger => $f::<crate::trigger::TriggerEntry>($($arg),*),
-            RecordKind::Event => $f::<crate::schedule::Event>($($arg),*),
-            RecordKind::Program => $f::<crate::program::Program>($($arg),*),
-            RecordKind::Attendance => $f::<crate::program::Attendance>($($arg),*),
-            RecordKind::Worksheet => $f::<crate::worksheet::Worksheet>($($arg),*),
-            RecordKind::Plan => $f::<crate::plan::RelapsePreventionPlan>($($arg),*),
-            RecordKind::Assignment => $f::<crate::care::Assignment>($($arg),*),
-            RecordKind::Message => $f::<crate::care::Message>($($arg),*),
-        }
-    };
-}
-
-/// The kinds of record. The text form is what the store and the wire use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum RecordKind {
-    #[serde(rename = "checkin")]
-    CheckIn,
-    Trigger,
-    Event,
-    Program,
-    Attendance,
-    Worksheet,
-    Plan,
-    Assignment,
-    Message,
-}
-
-impl RecordKind {
-    pub const ALL: [RecordKind; 9] = [
-        RecordKind::CheckIn,
-        RecordKind::Trigger,
-        RecordKind::Event,
-        RecordKind::Program,
-        RecordKind::Attendance,
-        RecordKind::Worksheet,
-        RecordKind::Plan,
-        RecordKind::Assignment,
-        RecordKind::Message,
-    ];
-
-    /// The kind a text form names, if any.
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == text)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RecordKind::CheckIn => "checkin",
-            RecordKind::Trigger => "trigger",
-            RecordKind::Event => "event",
-            RecordKind::Program => "program",
-            RecordKind::Attendance => "attendance",
-            RecordKind::Worksheet => "worksheet",
-            RecordKind::Plan => "plan",
-            RecordKind::Assignment => "assignment",
-            RecordKind::Message => "message",
-        }
-    }
-
-    /// Fields stamped key by key (see [`Body::SPLIT_FIELDS`]).
-    pub fn split_fields(self) -> &'static [&'static str] {
-        fn split<B: Body>() -> &'static [&'static str] {
-            B::SPLIT_FIELDS
-        }
-        for_kind!(self, split)
-    }
-
-    /// Reads a record's JSON body as this kind, checking every rule a stored
-    /// value must keep (ranges, options, unknown fields); its time and
-    /// visibility, or what is wrong, naming the field.
-    pub fn read(
-        self,
-        body: &serde_json::Value,
-    ) -> Result<(DateTime<FixedOffset>, Visibility), String> {
-        fn read<B: Body>(
-            body: &serde_json::Value,
-        ) -> Result<(DateTime<FixedOffset>, Visibility), String> {
-            // The common case, fast; a failure is read again to name the field.
-            if let Ok(value) = B::deserialize(body) {
-                return Ok((value.at(), value.visibility()));
-            }
-            let value: B = serde_path_to_error::deserialize(body).map_err(named)?;
-            Ok((value.at(), value.visibility()))
-        }
-        for_kind!(self, read, body)
-    }
-
-    /// [`RecordKind::read`] of a body given as JSON text.
-    pub fn read_text(self, body: &str) -> Result<(DateTime<FixedOffset>, Visibility), String> {
-        fn read<B: Body>(body: &str) -> Result<(DateTime<FixedOffset>, Visibility), String> {
-            if let Ok(value) = serde_json::from_str::<B>(body) {
-                return Ok((value.at(), value.visibility()));
-            }
-            let mut deserializer = serde_json::Deserializer::from_str(body);
-            let value: B = serde_path_to_error::deserialize(&mut deserializer).map_err(named)?;
-            Ok((value.at(), value.visibility()))
-        }
-        for_kind!(self, read, body)
-    }
-
-    /// How a person would name one record of this kind.
-    pub fn noun(self) -> &'static str {
-        match self {
-            RecordKind::CheckIn => "check-in",
-            RecordKind::Trigger => "trigger entry",
-            RecordKind::Event => "session",
-            RecordKind::Program => "program",
-            RecordKind::Attendance => "attendance mark",
-            RecordKind::Worksheet => "worksheet",
-            RecordKind::Plan => "relapse-prevention plan",
-            RecordKind::Assignment => "assignment",
-            RecordKind::Message => "message",
-        }
-    }
-}
-
-/// What is wrong with a body, naming the field. A body read from text is
-/// the reader's own text, so its line and column are left out.
-fn named(e: serde_path_to_error::Error<serde_json::Error>) -> String {
-    let path = e.path().to_string();
-    let inner = e.into_inner().to_string();
-    let inner = inner.split(" at line ").next().unwrap_or(&inner);
-    if path == "." {
-        inner.to_owned()
-    } else {
-        format!("field {path}: {inner}")
     }
 }
 

@@ -17,7 +17,8 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::record::{Body, RecordKind, Visibility};
+use crate::kind::RecordKind;
+use crate::record::{Body, Visibility};
 use crate::validation::{Problems, ValidationErrors, short_text};
 
 /// What kind of session an event is.

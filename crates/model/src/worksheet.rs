@@ -10,8 +10,9 @@ use ts_rs::TS;
 
 use crate::care::{Comment, WorksheetReview};
 use crate::ids::RecordId;
+use crate::kind::RecordKind;
 use crate::questionnaire::{Item, ItemType, Library, Questionnaire};
-use crate::record::{Body, RecordKind, Visibility, entry_time};
+use crate::record::{Body, Visibility, entry_time};
 use crate::validation::{
     MAX_LIST_ITEMS, MAX_NOTE_CHARS, MAX_SHORT_CHARS, Problems, ValidationErrors,
 };

@@ -373,13 +373,22 @@ read_at?: string, visibility: Visibility, };
 
 export type ConsentTerms = { 
 /**
- * Who receives the records: the clinic or care team.
+ * Who receives the records (the clinic or care team).
  */
 recipient: string, 
 /**
- * The kinds of record shared (`checkin`, `trigger`, ...).
+ * Which kinds of record are shared (`checkin`, `trigger`, ...: the
+ * kinds a patient may share).
  */
-kinds: Array<string>, purpose: string, expires_at: string, };
+kinds: Array<string>, 
+/**
+ * What they are shared for.
+ */
+purpose: string, 
+/**
+ * When the consent ends unless renewed.
+ */
+expires_at: string, };
 
 export type PairPreview = { clinic: string, counselor: string, };
 
@@ -404,3 +413,9 @@ pending: number,
  * Pulled records this version cannot read, kept aside.
  */
 quarantined: number, log: SyncLog, };
+
+/** The kinds a patient may share, in the order the consent asks about them. */
+export const SHAREABLE_KINDS: readonly RecordKind[] = ["checkin", "trigger", "worksheet", "plan", "event", "attendance", "program"];
+
+/** The kinds only the care team writes. */
+export const CARE_TEAM_KINDS: readonly RecordKind[] = ["message", "assignment"];

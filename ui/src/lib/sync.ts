@@ -1,17 +1,23 @@
 // Words for the sync state, shared by the header and the settings screen.
 
-import type { SyncStatus } from "./bindings";
+import { SHAREABLE_KINDS, type RecordKind, type SyncStatus } from "./bindings";
 
-/** The kinds a patient can share, in the order the consent lists them. */
-export const SHARE_KINDS: { kind: string; label: string }[] = [
-  { kind: "checkin", label: "Check-ins: cravings, moods, HALT, notes" },
-  { kind: "trigger", label: "Trigger log" },
-  { kind: "worksheet", label: "Worksheets" },
-  { kind: "plan", label: "Relapse-prevention plan" },
-  { kind: "event", label: "Schedule: groups, classes, appointments" },
-  { kind: "attendance", label: "Attendance" },
-  { kind: "program", label: "Program: level of care and weekly hours" },
-];
+/** How the consent names each kind a patient can share. */
+const SHARE_LABELS: Partial<Record<RecordKind, string>> = {
+  checkin: "Check-ins: cravings, moods, HALT, notes",
+  trigger: "Trigger log",
+  worksheet: "Worksheets",
+  plan: "Relapse-prevention plan",
+  event: "Schedule: groups, classes, appointments",
+  attendance: "Attendance",
+  program: "Program: level of care and weekly hours",
+};
+
+/** The kinds a patient can share (steady-model's list), in the order the consent lists them. */
+export const SHARE_KINDS: { kind: RecordKind; label: string }[] = SHAREABLE_KINDS.map((kind) => ({
+  kind,
+  label: SHARE_LABELS[kind] ?? kind,
+}));
 
 export function kindLabel(kind: string): string {
   return SHARE_KINDS.find((k) => k.kind === kind)?.label ?? kind;

@@ -135,6 +135,13 @@ pub struct Consent {
     pub signed_ms: i64,
 }
 
+impl Consent {
+    /// Whether the patient shares records of `kind`.
+    pub fn shares(&self, kind: steady_model::RecordKind) -> bool {
+        self.kinds.iter().any(|k| k == kind.as_str())
+    }
+}
+
 /// A device being paired: its token is already hashed.
 #[derive(Clone, Debug)]
 pub struct NewDevice {
@@ -315,7 +322,7 @@ pub trait Records {
     fn records_of(
         &self,
         patient_id: &str,
-        kind: &str,
+        kind: steady_model::RecordKind,
     ) -> impl Future<Output = Result<Vec<StoredRecord>, DbError>> + Send;
 }
 
@@ -734,7 +741,11 @@ impl Records for AnyDatabase {
         on_backend!(self, db => db.pull_raw(patient_id, after, limit))
     }
 
-    async fn records_of(&self, patient_id: &str, kind: &str) -> Result<Vec<StoredRecord>, DbError> {
+    async fn records_of(
+        &self,
+        patient_id: &str,
+        kind: steady_model::RecordKind,
+    ) -> Result<Vec<StoredRecord>, DbError> {
         on_backend!(self, db => db.records_of(patient_id, kind))
     }
 }

@@ -108,11 +108,11 @@ macro_rules! records_for {
             async fn records_of(
                 &self,
                 patient_id: &str,
-                kind: &str,
+                kind: steady_model::RecordKind,
             ) -> Result<Vec<$crate::db::StoredRecord>, $crate::db::DbError> {
                 let rows = sqlx::query($crate::db::sql::RECORDS_OF_KIND)
                     .bind(patient_id)
-                    .bind(kind)
+                    .bind(kind.as_str())
                     .fetch_all(&self.pool)
                     .await?;
                 rows.iter().map(|row| raw_of(row).decode()).collect()

@@ -322,7 +322,7 @@ pub async fn add_group_sessions(
         }
         match consented_patient(&app, &staff, id).await {
             Ok((patient, _)) => patients.push(patient),
-            Err(e) if e.status == StatusCode::NOT_FOUND => {
+            Err(e) if e.status() == StatusCode::NOT_FOUND => {
                 return Err(ApiError::unprocessable(
                     &field,
                     "This patient is not on your caseload, or is not sharing with you.",
@@ -371,7 +371,7 @@ async fn shared_worksheet(
         return Err(gone());
     }
     app.db
-        .records_of(&patient.id, "worksheet")
+        .records_of(&patient.id, RecordKind::Worksheet)
         .await?
         .into_iter()
         .find(|r| r.id == id && !r.fields.is_deleted())
@@ -464,7 +464,7 @@ pub async fn comment_worksheet(
 pub(super) async fn typed<B: Body>(app: &AppState, patient: &Patient) -> Result<Vec<B>, ApiError> {
     Ok(app
         .db
-        .records_of(&patient.id, B::KIND.as_str())
+        .records_of(&patient.id, B::KIND)
         .await?
         .into_iter()
         .filter(|r| !r.fields.is_deleted())
@@ -607,12 +607,12 @@ pub async fn caseload(
                 "",
             )
             .await?;
-        let checkins: Vec<CheckIn> = if consent.kinds.iter().any(|k| k == "checkin") {
+        let checkins: Vec<CheckIn> = if consent.shares(RecordKind::CheckIn) {
             typed(&app, &patient).await?
         } else {
             Vec::new()
         };
-        let attendance: Vec<Attendance> = if consent.kinds.iter().any(|k| k == "attendance") {
+        let attendance: Vec<Attendance> = if consent.shares(RecordKind::Attendance) {
             typed(&app, &patient).await?
         } else {
             Vec::new()

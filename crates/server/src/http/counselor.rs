@@ -10,20 +10,20 @@ use axum::extract::{Path, Query, State};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use steady_model::{Library, Questionnaire};
+use steady_model::{Library, Questionnaire, RecordKind};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::auth::Staff;
 use super::caseload::own_patient;
-use super::device::SHAREABLE_KINDS;
 use super::error::{ApiError, ErrorBody};
 use crate::db::{Audit, AuditEntry, AuditFilter, Caseload, Records, Role};
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct RecordsQuery {
-    /// checkin, trigger, event, attendance, program, worksheet or plan.
+    /// A kind the patient shares (checkin, trigger, worksheet, plan, event,
+    /// attendance, program) or one the care team writes (message, assignment).
     pub kind: String,
     /// Earliest `at` included (RFC 3339).
     pub from: Option<DateTime<Utc>>,
@@ -39,10 +39,6 @@ pub struct PatientRecord {
     #[schema(value_type = Object)]
     pub fields: BTreeMap<String, Value>,
 }
-
-/// What the care team itself writes to a patient: readable by the counselor
-/// whenever the patient shares anything, whatever kinds they chose.
-const CARE_TEAM_KINDS: &[&str] = &["message", "assignment"];
 
 /// One patient's shared records of one kind, optionally in a time range.
 /// The care team's own messages and assignments are listed too, with
@@ -62,23 +58,25 @@ pub async fn patient_records(
     query: Result<Query<RecordsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<PatientRecord>>, ApiError> {
     let Query(query) = query.map_err(super::error::unusable_query)?;
-    let care_team_kind = CARE_TEAM_KINDS.contains(&query.kind.as_str());
-    if !SHAREABLE_KINDS.contains(&query.kind.as_str()) && !care_team_kind {
+    // What the care team itself writes to a patient is readable by the
+    // counselor whenever the patient shares anything, whatever kinds they chose.
+    let Some(kind) = RecordKind::parse(&query.kind) else {
+        let kinds: Vec<&str> = RecordKind::SHAREABLE
+            .iter()
+            .chain(&RecordKind::CARE_TEAM)
+            .map(|k| k.as_str())
+            .collect();
         return Err(ApiError::unprocessable(
             "kind",
-            format!(
-                "kind must be one of {}, {}.",
-                SHAREABLE_KINDS.join(", "),
-                CARE_TEAM_KINDS.join(", ")
-            ),
+            format!("kind must be one of {}.", kinds.join(", ")),
         ));
-    }
+    };
     let patient = own_patient(&app, &staff, &patient_id).await?;
     let consent = app
         .db
         .active_consent(&patient.id)
         .await?
-        .filter(|c| care_team_kind || c.kinds.contains(&query.kind))
+        .filter(|c| kind.is_care_team() || c.shares(kind))
         .ok_or_else(|| ApiError::not_found("No such patient on your caseload."))?;
     let user = &staff.session.user;
     app.db
@@ -103,7 +101,7 @@ pub async fn patient_records(
     };
     let records: Vec<PatientRecord> = app
         .db
-        .records_of(&patient.id, &query.kind)
+        .records_of(&patient.id, kind)
         .await?
         .into_iter()
         .filter(|r| !r.fields.is_deleted())

@@ -8,62 +8,19 @@ use axum::Json;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
-use chrono::{DateTime, TimeDelta, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::Utc;
+use serde::Serialize;
+use steady_model::RecordKind;
+use steady_model::protocol::{
+    ConsentTerms, ErrorBody, MAX_CONSENT, PairPreview, PairRequest, PairResponse, PreviewRequest,
+};
 use utoipa::ToSchema;
 
 use super::caseload::CODE_ALPHABET;
-use super::error::{ApiError, ErrorBody};
+use super::error::ApiError;
 use super::{AppState, JsonBody};
 use crate::db::{Caseload, Consent, DeviceAuth, NewConsent, NewDevice};
 use crate::secret::{new_token, token_hash};
-
-/// Record kinds a patient can share.
-pub const SHAREABLE_KINDS: &[&str] = &[
-    "checkin",
-    "trigger",
-    "event",
-    "attendance",
-    "program",
-    "worksheet",
-    "plan",
-];
-
-/// The longest a consent may last before the patient is asked again.
-pub const MAX_CONSENT: TimeDelta = TimeDelta::days(2 * 365);
-
-/// The consent as the app showed it and the patient accepted it.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ConsentTerms {
-    /// Who receives the records (the clinic or care team).
-    pub recipient: String,
-    /// Which kinds of record are shared.
-    pub kinds: Vec<String>,
-    /// What they are shared for.
-    pub purpose: String,
-    /// When the consent ends unless renewed.
-    pub expires_at: DateTime<Utc>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PairRequest {
-    /// The code from the counselor, with or without its dash.
-    pub code: String,
-    /// How the device is listed for the counselor ("Ana's phone").
-    #[serde(default)]
-    pub device_label: String,
-    pub consent: ConsentTerms,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct PairResponse {
-    pub patient_id: String,
-    pub device_id: String,
-    /// The device's secret, shown once: send it as `Authorization: Bearer …`.
-    pub token: String,
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct DeviceStatus {
@@ -91,12 +48,13 @@ fn terms(t: ConsentTerms, prefix: &str) -> Result<NewConsent, ApiError> {
     }
     let mut kinds: Vec<String> = Vec::new();
     for kind in t.kinds {
-        if !SHAREABLE_KINDS.contains(&kind.as_str()) {
+        if !RecordKind::parse(&kind).is_some_and(RecordKind::is_shareable) {
+            let shareable: Vec<&str> = RecordKind::SHAREABLE.iter().map(|k| k.as_str()).collect();
             return Err(ApiError::invalid(
                 &format!("{prefix}kinds"),
                 format!(
                     "{kind:?} is not a kind of record; use {}.",
-                    SHAREABLE_KINDS.join(", ")
+                    shareable.join(", ")
                 ),
             ));
         }
@@ -131,19 +89,6 @@ fn normalize(code: &str) -> String {
         .filter(|c| !c.is_whitespace() && *c != '-')
         .map(|c| c.to_ascii_uppercase())
         .collect()
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PreviewRequest {
-    pub code: String,
-}
-
-/// Whom a code would pair with, for the consent the app shows first.
-#[derive(Serialize, ToSchema)]
-pub struct PairPreview {
-    pub clinic: String,
-    pub counselor: String,
 }
 
 /// Checks a code without using it: the clinic and counselor it pairs with,

@@ -5,39 +5,25 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-use utoipa::ToSchema;
+
+pub use steady_model::protocol::{ErrorBody, ErrorCode, ErrorDetail};
 
 use crate::db::DbError;
 
+/// A refusal: its status, its code, words for a person, and the field at
+/// fault. Built only through the constructors below, each of which pairs a
+/// status with the code a client acts on.
 #[derive(Debug)]
 pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
-    pub message: String,
-    pub field: Option<String>,
-    pub retry_after_secs: Option<u64>,
-}
-
-/// The JSON every error answers with.
-#[derive(Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// Stable, for programs: invalid, unauthorized, forbidden, not_found, conflict, too_many_requests, unavailable, internal.
-    pub code: String,
-    /// For people.
-    pub message: String,
-    /// The request field at fault, for bad input.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
+    status: StatusCode,
+    code: ErrorCode,
+    message: String,
+    field: Option<String>,
+    retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -47,31 +33,55 @@ impl ApiError {
         }
     }
 
-    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+    fn at(self, field: &str) -> Self {
         Self {
             field: Some(field.to_owned()),
-            ..Self::new(StatusCode::BAD_REQUEST, "invalid", message)
+            ..self
         }
     }
 
+    /// A request that cannot be read at all (400): broken JSON, not UTF-8.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, ErrorCode::Invalid, message).at(field)
+    }
+
+    /// A request that reads but breaks a rule (422), naming the field.
     pub fn unprocessable(field: &str, message: impl Into<String>) -> Self {
-        Self {
-            field: Some(field.to_owned()),
-            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
-        }
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::Invalid,
+            message,
+        )
+        .at(field)
+    }
+
+    /// A body that is not JSON (415).
+    pub fn unsupported_media_type(field: &str, message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::Invalid,
+            message,
+        )
+        .at(field)
+    }
+
+    /// A body that could not be taken whole, with the status the body
+    /// reader gave (413 when it is too large).
+    pub fn unreadable_body(status: StatusCode, field: &str, message: impl Into<String>) -> Self {
+        Self::new(status, ErrorCode::Invalid, message).at(field)
     }
 
     /// A 403 with its own code, for refusals a client acts on (consent_required).
-    pub fn forbidden_code(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn forbidden_code(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, code, message)
     }
 
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+        Self::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+        Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
     }
 
     pub fn too_many(retry_after_secs: u64) -> Self {
@@ -79,7 +89,7 @@ impl ApiError {
             retry_after_secs: Some(retry_after_secs.max(1)),
             ..Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "too_many_requests",
+                ErrorCode::TooManyRequests,
                 format!(
                     "Too many failed attempts; wait {} seconds and try again.",
                     retry_after_secs.max(1)
@@ -89,40 +99,44 @@ impl ApiError {
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+        Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
     }
 
     pub fn gone(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::GONE, "gone", message)
+        Self::new(StatusCode::GONE, ErrorCode::Gone, message)
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, ErrorCode::Conflict, message)
     }
 
     /// A fault of the server's own; nothing was changed.
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ErrorCode::Internal,
             "The server could not complete that; nothing was changed. Try again.",
         )
     }
 
     pub fn unavailable(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable,
+            message,
+        )
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
     }
 }
 
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         match e {
-            DbError::Conflict(what) => Self::new(
-                StatusCode::CONFLICT,
-                "conflict",
-                format!("That {what} is already in use."),
-            ),
-            DbError::Missing(what) => Self::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                format!("That {what} does not exist."),
-            ),
+            DbError::Conflict(what) => Self::conflict(format!("That {what} is already in use.")),
+            DbError::Missing(what) => Self::not_found(format!("That {what} does not exist.")),
             other => {
                 // The cause names tables and constraints, never values.
                 tracing::error!(error = %other, "database error");
@@ -136,7 +150,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {
             error: ErrorDetail {
-                code: self.code.to_owned(),
+                code: self.code,
                 message: self.message,
                 field: self.field,
             },

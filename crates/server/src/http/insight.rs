@@ -12,7 +12,7 @@ use steady_model::insight::{
     DayCraving, HaltCounts, HeatCell, TriggerCount, WeekAttendance, craving_heatmap, craving_trend,
     halt_counts, top_triggers, weekly_hours,
 };
-use steady_model::{Attendance, CheckIn, Program, TriggerEntry};
+use steady_model::{Attendance, CheckIn, Program, RecordKind, TriggerEntry};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
@@ -94,23 +94,22 @@ pub async fn insights(
             &format!("days={days}"),
         )
         .await?;
-    let shares = |kind: &str| consent.kinds.iter().any(|k| k == kind);
-    let checkins: Vec<CheckIn> = if shares("checkin") {
+    let checkins: Vec<CheckIn> = if consent.shares(RecordKind::CheckIn) {
         typed(&app, &patient).await?
     } else {
         Vec::new()
     };
-    let triggers: Vec<TriggerEntry> = if shares("trigger") {
+    let triggers: Vec<TriggerEntry> = if consent.shares(RecordKind::Trigger) {
         typed(&app, &patient).await?
     } else {
         Vec::new()
     };
-    let attendance: Vec<Attendance> = if shares("attendance") {
+    let attendance: Vec<Attendance> = if consent.shares(RecordKind::Attendance) {
         typed(&app, &patient).await?
     } else {
         Vec::new()
     };
-    let target = if shares("program") {
+    let target = if consent.shares(RecordKind::Program) {
         typed::<Program>(&app, &patient)
             .await?
             .first()

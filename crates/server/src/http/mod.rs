@@ -155,20 +155,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                     .is_some_and(|t| t.trim() == "application/json")
             });
         if !is_json {
-            let mut error = ApiError::invalid(
+            return Err(ApiError::unsupported_media_type(
                 "body",
                 "Send the body as JSON with Content-Type: application/json.",
-            );
-            error.status = axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE;
-            return Err(error);
+            ));
         }
         let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|rejection| {
-            let mut error = ApiError::invalid(
+            ApiError::unreadable_body(
+                rejection.status(),
                 "body",
                 format!("The request body is larger than {MAX_BODY_BYTES} bytes; send less at a time."),
-            );
-            error.status = rejection.status();
-            error
+            )
         })?;
         // The common case, fast; a body that fails is read again, tracking
         // the path, to name the field at fault.
@@ -206,15 +203,15 @@ fn json_problem(error: serde_path_to_error::Error<serde_json::Error>) -> ApiErro
         (None, p) => p.to_owned(),
     };
     let detail = message.split(" at line ").next().unwrap_or(&message);
-    let mut api = ApiError::invalid(
-        &field,
-        format!("The request body is not usable at {field}: {detail}."),
-    );
     if inner.is_syntax() || inner.is_eof() {
-        api.field = Some("body".to_owned());
-        api.message = format!("The request body is not valid JSON: {detail}.");
+        ApiError::invalid(
+            "body",
+            format!("The request body is not valid JSON: {detail}."),
+        )
     } else {
-        api.status = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+        ApiError::unprocessable(
+            &field,
+            format!("The request body is not usable at {field}: {detail}."),
+        )
     }
-    api
 }

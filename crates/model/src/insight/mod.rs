@@ -4,6 +4,10 @@
 //! carries the offset it was written at, and that is the clock it is read by.
 //! Windows are whole local days, both ends included.
 
+mod risk;
+
+pub use risk::{HIGH_CRAVING, RiskFlag, risk_flags};
+
 use chrono::{Datelike, NaiveDate, TimeDelta, Timelike, Weekday};
 use serde::Serialize;
 

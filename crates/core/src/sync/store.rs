@@ -1,0 +1,321 @@
+//! The store's side of sync: the pairing, cursor and log kept in
+//! `settings`, the records waiting to be pushed, and a pulled page written
+//! with its cursor in one transaction.
+
+use std::collections::HashMap;
+
+use sqlx::Row;
+use steady_model::merge::FieldMap;
+use steady_model::protocol::{ConsentTerms, WireRecord};
+use steady_model::{Hlc, RecordKind};
+
+use super::merge::{
+    LocalRow, Merged, Pulled, Write, local_fields, merge_pulled, patient_fields, sent_kinds,
+};
+use super::{Pairing, SyncLog, SyncStatus};
+use crate::error::StoreError;
+use crate::store::{Store, wall_ms};
+
+const PAIRING: &str = "sync.pairing";
+const CURSOR: &str = "sync.cursor";
+const LOG: &str = "sync.log";
+
+/// Rows in one multi-row write (9 parameters each, well under SQLite's limit).
+const WRITE_ROWS: usize = 500;
+
+/// A record waiting to be pushed, and the stamp of the change it carries.
+pub(super) struct Outgoing {
+    pub(super) record: WireRecord<FieldMap>,
+    pub(super) updated: String,
+}
+
+impl Store {
+    /// This device's pairing, if it has one.
+    pub async fn pairing(&self) -> Result<Option<Pairing>, StoreError> {
+        self.setting(PAIRING)
+            .await?
+            .map(|text| serde_json::from_str(&text).map_err(|e| StoreError::corrupt("pairing", e)))
+            .transpose()
+    }
+
+    pub(super) async fn set_pairing(&self, pairing: Option<&Pairing>) -> Result<(), StoreError> {
+        match pairing {
+            Some(p) => {
+                let text =
+                    serde_json::to_string(p).map_err(|e| StoreError::corrupt("pairing", e))?;
+                self.put_setting(PAIRING, &text).await
+            }
+            None => {
+                sqlx::query("DELETE FROM settings WHERE name IN (?, ?)")
+                    .bind(PAIRING)
+                    .bind(CURSOR)
+                    .execute(self.writer())
+                    .await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Starts afresh with a new pairing: cursor 0 and every record unsent.
+    pub(super) async fn begin_pairing(&self, pairing: &Pairing) -> Result<(), StoreError> {
+        let text = serde_json::to_string(pairing).map_err(|e| StoreError::corrupt("pairing", e))?;
+        let mut tx = self.writer().begin().await?;
+        sqlx::query("UPDATE records SET pushed = NULL")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM settings WHERE name IN (?, ?)")
+            .bind(CURSOR)
+            .bind(LOG)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+            .bind(PAIRING)
+            .bind(text)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The server's change number this device has stored everything up to.
+    pub async fn sync_cursor(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .setting(CURSOR)
+            .await?
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0))
+    }
+
+    pub async fn sync_log(&self) -> Result<SyncLog, StoreError> {
+        Ok(self
+            .setting(LOG)
+            .await?
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default())
+    }
+
+    pub(super) async fn put_sync_log(&self, log: &SyncLog) -> Result<(), StoreError> {
+        let text = serde_json::to_string(log).map_err(|e| StoreError::corrupt("sync log", e))?;
+        self.put_setting(LOG, &text).await
+    }
+
+    /// Care-team records of the consented kinds with changes the server has
+    /// not acknowledged.
+    pub async fn pending_changes(&self) -> Result<u32, StoreError> {
+        let consent = self.pairing().await?.and_then(|p| p.consent);
+        self.pending_for(consent.as_ref()).await
+    }
+
+    async fn pending_for(&self, consent: Option<&ConsentTerms>) -> Result<u32, StoreError> {
+        let kinds = consent.map(sent_kinds).unwrap_or_default();
+        let kinds = serde_json::to_string(&kinds).map_err(|e| StoreError::corrupt("pairing", e))?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM records
+             WHERE visibility = 'care_team' AND (pushed IS NULL OR pushed <> updated)
+               AND kind IN (SELECT value FROM json_each(?))",
+        )
+        .bind(kinds)
+        .fetch_one(self.reader())
+        .await?;
+        Ok(n as u32)
+    }
+
+    pub async fn sync_status(&self) -> Result<SyncStatus, StoreError> {
+        let pairing = self.pairing().await?;
+        let quarantined: i64 = sqlx::query_scalar("SELECT count(*) FROM sync_quarantine")
+            .fetch_one(self.reader())
+            .await?;
+        let consent = pairing.as_ref().and_then(|p| p.consent.clone());
+        Ok(SyncStatus {
+            paired: pairing.is_some(),
+            server: pairing.map(|p| p.server),
+            pending: self.pending_for(consent.as_ref()).await?,
+            consent,
+            quarantined: quarantined as u32,
+            log: self.sync_log().await?,
+        })
+    }
+
+    /// Up to `limit` records to push, oldest change first.
+    pub(super) async fn outgoing(
+        &self,
+        kinds: &[String],
+        limit: usize,
+    ) -> Result<Vec<Outgoing>, StoreError> {
+        let kinds = serde_json::to_string(kinds).map_err(|e| StoreError::corrupt("pairing", e))?;
+        let rows = sqlx::query(
+            "SELECT id, kind, body, stamps, deleted, updated FROM records
+             WHERE visibility = 'care_team' AND (pushed IS NULL OR pushed <> updated)
+               AND kind IN (SELECT value FROM json_each(?))
+             ORDER BY updated LIMIT ?",
+        )
+        .bind(kinds)
+        .bind(limit as i64)
+        .fetch_all(self.reader())
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id: String = row.get("id");
+            let kind_text: String = row.get("kind");
+            let kind = RecordKind::parse(&kind_text)
+                .ok_or_else(|| StoreError::corrupt("record", "unknown kind"))?;
+            let fields = local_fields(
+                kind,
+                row.get("body"),
+                row.get("stamps"),
+                row.get::<i64, _>("deleted") == 1,
+            )?;
+            out.push(Outgoing {
+                record: WireRecord {
+                    id,
+                    kind: kind_text,
+                    fields: patient_fields(kind, fields),
+                },
+                updated: row.get("updated"),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Marks records as acknowledged at the `updated` stamp that was sent; a
+    /// record edited since stays pending.
+    pub(super) async fn mark_pushed(&self, acked: &[(&str, &str)]) -> Result<(), StoreError> {
+        let mut tx = self.writer().begin().await?;
+        for (id, updated) in acked {
+            sqlx::query("UPDATE records SET pushed = ? WHERE id = ?")
+                .bind(updated)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Merges a pulled page into the store and stores `cursor`, in one
+    /// transaction: one read of the local copies, a merge per record, and
+    /// multi-row writes. Answers how many records changed here.
+    pub(super) async fn apply_page(
+        &self,
+        records: &[Pulled],
+        cursor: i64,
+    ) -> Result<u32, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let ids = serde_json::to_string(&records.iter().map(|r| r.id.as_str()).collect::<Vec<_>>())
+            .map_err(|e| StoreError::corrupt("pulled record", e))?;
+        let mut local: HashMap<String, LocalRow> = HashMap::new();
+        for row in sqlx::query(
+            "SELECT id, kind, body, stamps, deleted, pushed FROM records
+             WHERE id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(ids)
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            local.insert(
+                row.get("id"),
+                LocalRow {
+                    kind: row.get("kind"),
+                    body: row.get("body"),
+                    stamps: row.get("stamps"),
+                    deleted: row.get::<i64, _>("deleted") == 1,
+                    pushed: row.get("pushed"),
+                },
+            );
+        }
+        let mut writes: Vec<Write> = Vec::new();
+        let mut acks: Vec<(String, Option<String>)> = Vec::new();
+        let mut newest: Option<Hlc> = None;
+        for record in records {
+            match merge_pulled(record, local.get(&record.id))? {
+                Merged::Write(write) => {
+                    newest = newest.max(Some(write.stamp));
+                    // A second copy of the id in this page merges onto this one.
+                    local.insert(
+                        write.id.clone(),
+                        LocalRow {
+                            kind: write.kind.as_str().to_owned(),
+                            body: write.body.clone(),
+                            stamps: write.stamps.clone(),
+                            deleted: write.deleted,
+                            pushed: write.pushed.clone(),
+                        },
+                    );
+                    writes.retain(|w| w.id != write.id);
+                    writes.push(write);
+                }
+                Merged::Same { pushed } => acks.push((record.id.clone(), pushed)),
+                Merged::Unreadable(reason) => {
+                    sqlx::query(
+                        "INSERT INTO sync_quarantine (id, kind, fields, reason, received_ms)
+                         VALUES (?, ?, ?, ?, ?)
+                         ON CONFLICT (id) DO UPDATE SET kind = excluded.kind,
+                           fields = excluded.fields, reason = excluded.reason,
+                           received_ms = excluded.received_ms",
+                    )
+                    .bind(&record.id)
+                    .bind(&record.kind)
+                    .bind(
+                        serde_json::to_string(&record.fields)
+                            .map_err(|e| StoreError::corrupt("pulled record", e))?,
+                    )
+                    .bind(reason)
+                    .bind(wall_ms() as i64)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+        }
+        for (id, pushed) in &acks {
+            sqlx::query("UPDATE records SET pushed = ? WHERE id = ?")
+                .bind(pushed)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for chunk in writes.chunks(WRITE_ROWS) {
+            let mut sql = String::from(
+                "INSERT INTO records (id, kind, at_ms, deleted, visibility, body, stamps, updated, pushed) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                sql.push_str(if i == 0 {
+                    "(?,?,?,?,?,?,?,?,?)"
+                } else {
+                    ",(?,?,?,?,?,?,?,?,?)"
+                });
+            }
+            sql.push_str(
+                " ON CONFLICT (id) DO UPDATE SET at_ms = excluded.at_ms, deleted = excluded.deleted,
+                   visibility = excluded.visibility, body = excluded.body, stamps = excluded.stamps,
+                   updated = excluded.updated, pushed = excluded.pushed",
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for w in chunk {
+                query = query
+                    .bind(&w.id)
+                    .bind(w.kind.as_str())
+                    .bind(w.at_ms)
+                    .bind(i64::from(w.deleted))
+                    .bind(w.visibility.as_str())
+                    .bind(&w.body)
+                    .bind(&w.stamps)
+                    .bind(w.stamp.to_string())
+                    .bind(&w.pushed);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        sqlx::query(
+            "INSERT INTO settings (name, value) VALUES (?, ?)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(CURSOR)
+        .bind(cursor.to_string())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        if let Some(stamp) = newest {
+            self.observe(stamp);
+        }
+        Ok(writes.len() as u32)
+    }
+}

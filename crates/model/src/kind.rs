@@ -1,0 +1,115 @@
+//! The kinds of record and the groups the protocol treats alike: which
+//! kinds a patient may share, and which only the care team writes. Code
+//! outside the model and the wire speaks in [`RecordKind`], never in the
+//! text forms.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// The kinds of record. The text form is what the store and the wire use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    #[serde(rename = "checkin")]
+    CheckIn,
+    Trigger,
+    Event,
+    Program,
+    Attendance,
+    Worksheet,
+    Plan,
+    Assignment,
+    Message,
+}
+
+impl RecordKind {
+    pub const ALL: [RecordKind; 9] = [
+        RecordKind::CheckIn,
+        RecordKind::Trigger,
+        RecordKind::Event,
+        RecordKind::Program,
+        RecordKind::Attendance,
+        RecordKind::Worksheet,
+        RecordKind::Plan,
+        RecordKind::Assignment,
+        RecordKind::Message,
+    ];
+
+    /// The kinds a patient may share with their care team: what a consent
+    /// lists (in the order the app asks about them), and what a counselor
+    /// reads once it is given.
+    pub const SHAREABLE: [RecordKind; 7] = [
+        RecordKind::CheckIn,
+        RecordKind::Trigger,
+        RecordKind::Worksheet,
+        RecordKind::Plan,
+        RecordKind::Event,
+        RecordKind::Attendance,
+        RecordKind::Program,
+    ];
+
+    /// The kinds only the care team creates. A patient's device receives
+    /// them whatever it shares, and marks messages read.
+    pub const CARE_TEAM: [RecordKind; 2] = [RecordKind::Message, RecordKind::Assignment];
+
+    /// The kind a text form names, if any.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::CheckIn => "checkin",
+            RecordKind::Trigger => "trigger",
+            RecordKind::Event => "event",
+            RecordKind::Program => "program",
+            RecordKind::Attendance => "attendance",
+            RecordKind::Worksheet => "worksheet",
+            RecordKind::Plan => "plan",
+            RecordKind::Assignment => "assignment",
+            RecordKind::Message => "message",
+        }
+    }
+
+    /// Whether a patient may share this kind (see [`RecordKind::SHAREABLE`]).
+    pub fn is_shareable(self) -> bool {
+        Self::SHAREABLE.contains(&self)
+    }
+
+    /// Whether only the care team creates this kind (see [`RecordKind::CARE_TEAM`]).
+    pub fn is_care_team(self) -> bool {
+        Self::CARE_TEAM.contains(&self)
+    }
+
+    /// How a person would name one record of this kind.
+    pub fn noun(self) -> &'static str {
+        match self {
+            RecordKind::CheckIn => "check-in",
+            RecordKind::Trigger => "trigger entry",
+            RecordKind::Event => "session",
+            RecordKind::Program => "program",
+            RecordKind::Attendance => "attendance mark",
+            RecordKind::Worksheet => "worksheet",
+            RecordKind::Plan => "relapse-prevention plan",
+            RecordKind::Assignment => "assignment",
+            RecordKind::Message => "message",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_is_either_shared_by_the_patient_or_written_by_the_care_team() {
+        for kind in RecordKind::ALL {
+            assert_ne!(kind.is_shareable(), kind.is_care_team(), "{kind:?}");
+            assert_eq!(RecordKind::parse(kind.as_str()), Some(kind));
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                serde_json::Value::String(kind.as_str().into())
+            );
+        }
+    }
+}
