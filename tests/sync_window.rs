@@ -7,26 +7,19 @@
 
 mod common;
 
+use common::clinic::Clinic;
 use common::*;
 use serde_json::{Value, json};
-use steady_server::db::{AnyDatabase, Caseload, Records, Role};
-use steady_server::testing::{TestDb, pairing_code, staff, start};
+use steady_server::db::Records;
+use steady_server::testing::TestDb;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pairing_consent_and_sync_in_the_window() {
-    let db = TestDb::sqlite().await;
-    let server = start(&db).await;
-    let base = format!("http://{}", server.addr);
-    let counselor = staff(
-        &db,
-        "dana@clinic.example",
-        "river stone lantern 42",
-        Role::Counselor,
-    )
-    .await;
-    let any = AnyDatabase::connect(db.url()).await.unwrap();
-    let patient = any.create_patient(&counselor, "Ana R.").await.unwrap();
-    let code = pairing_code(&db, &counselor, &patient.id).await;
+    let clinic = Clinic::open(TestDb::sqlite().await).await;
+    let base = clinic.base.clone();
+    let any = &clinic.any;
+    let patient = clinic.patient("Ana R.").await;
+    let code = clinic.code(&patient.id).await;
 
     let data = tempfile::tempdir().unwrap();
     let shots = screenshot_dir();
@@ -131,5 +124,5 @@ async fn pairing_consent_and_sync_in_the_window() {
     );
 
     let _ = client.close().await;
-    server.stop().await.unwrap();
+    clinic.close().await;
 }

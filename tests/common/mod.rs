@@ -1,7 +1,12 @@
-//! Helpers for the tests that drive the real app window: tauri-driver,
-//! WebDriver sessions, waiting for elements and text.
+//! Helpers for the tests that need both programs: the one "start a
+//! clinic" fixture ([`clinic`]), a relay that cuts connections
+//! ([`proxy`]), and for the tests that drive the real app window,
+//! tauri-driver, WebDriver sessions, waiting for elements and text.
 
 #![allow(dead_code)] // each test binary uses its own subset
+
+pub mod clinic;
+pub mod proxy;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

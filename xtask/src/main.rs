@@ -206,7 +206,7 @@ fn bench() -> Result<()> {
     )?;
     ensure_debian_packages(TEST_PACKAGES)?;
     let database = postgres::Postgres::start(is_root())?;
-    let mut sync = cargo(&["bench", "-p", "steady-core", "--bench", "sync"]);
+    let mut sync = cargo(&["bench", "-p", "steady", "--bench", "sync"]);
     sync.env("STEADY_TEST_POSTGRES_URL", &database.url);
     step(
         "benchmark: sync with the real server (SQLite and PostgreSQL)",

@@ -1,9 +1,6 @@
-//! Helpers shared by the store's and sync's integration tests.
+//! Helpers shared by the store's integration tests.
 
 #![allow(dead_code)] // each test binary uses its own subset
-
-pub mod clinic;
-pub mod proxy;
 
 use serde_json::{Map, Value};
 use steady_core::Store;

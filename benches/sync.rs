@@ -20,8 +20,16 @@ use chrono::{TimeDelta, Utc};
 use serde_json::{Value, json};
 use steady_core::{ConsentTerms, Store, SyncClient};
 use steady_model::{Body, CheckIn, CheckInDraft, Visibility};
-use steady_server::db::{AnyDatabase, Caseload, Role, User};
-use steady_server::testing::{TestDb, pairing_code, staff, start};
+use steady_server::db::Caseload;
+use steady_server::testing::{TestDb, pairing_code};
+
+// The one "start a clinic" fixture the tests use too (the bench needs
+// only part of it).
+#[allow(dead_code)]
+#[path = "../tests/common/clinic.rs"]
+mod clinic;
+
+use clinic::Clinic;
 
 const HEAVY_YEAR: usize = 20_000;
 const BATCH: usize = 500;
@@ -75,34 +83,6 @@ fn pct(mut v: Vec<Duration>, p: f64) -> Duration {
 
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-}
-
-struct Clinic {
-    db: TestDb,
-    base: String,
-    _server: steady_server::Running,
-    counselor: User,
-    any: AnyDatabase,
-}
-
-async fn clinic(db: TestDb) -> Clinic {
-    let server = start(&db).await;
-    let base = format!("http://{}", server.addr);
-    let counselor = staff(
-        &db,
-        "dana@clinic.example",
-        "river stone lantern 42",
-        Role::Counselor,
-    )
-    .await;
-    let any = AnyDatabase::connect(db.url()).await.unwrap();
-    Clinic {
-        db,
-        base,
-        _server: server,
-        counselor,
-        any,
-    }
 }
 
 /// A paired device token for a new patient, straight over the protocol.
@@ -429,14 +409,13 @@ fn main() {
             backends.push(("postgres", TestDb::postgres().await));
         }
         for (name, db) in backends {
-            let c = clinic(db).await;
+            let c = Clinic::open(db).await;
             ingest_and_first_sync(&c, name).await;
             // STEADY_BENCH_DEVICES=0 skips the device levels (for profiling).
             if std::env::var("STEADY_BENCH_DEVICES").as_deref() != Ok("0") {
                 device_load(&c, name).await;
             }
-            let Clinic { db, .. } = c;
-            db.drop_database().await;
+            c.close().await;
         }
     });
 }
