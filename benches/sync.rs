@@ -20,7 +20,6 @@ use chrono::{TimeDelta, Utc};
 use serde_json::{Value, json};
 use steady_core::{ConsentTerms, Store, SyncClient};
 use steady_model::{Body, CheckIn, CheckInDraft, Visibility};
-use steady_server::db::Caseload;
 use steady_server::testing::{TestDb, pairing_code};
 
 // The one "start a clinic" fixture the tests use too (the bench needs

@@ -36,7 +36,7 @@ use steady_model::{
     WorksheetStatus,
 };
 use steady_server::Settings;
-use steady_server::db::{Accounts, AnyDatabase, NewUser, Role};
+use steady_server::db::{NewUser, Role};
 use steady_server::testing::{TestDb, staff, start_with};
 
 const PASSWORD: &str = "river stone lantern 42";
@@ -282,7 +282,7 @@ async fn story(db: TestDb, two_instances: bool) {
     // The app syncs through the other instance when there are two.
     let sync_base = format!("http://{}", b.as_ref().map_or(a.addr, |b| b.addr));
     let admin = staff(&db, "admin@clinic.example", PASSWORD, Role::Admin).await;
-    let any = AnyDatabase::connect(db.url()).await.unwrap();
+    let any = steady_server::db::connect(db.url()).await.unwrap();
     let chrome = Chrome::start();
 
     // The admin creates a counselor.

@@ -12,7 +12,6 @@ use steady_model::{
     AnswerValue, Assignment, CheckIn, CheckInDraft, Message, Visibility, Worksheet, WorksheetDraft,
     WorksheetStatus,
 };
-use steady_server::db::Records;
 use steady_server::testing::TestDb;
 
 mod common;

@@ -14,7 +14,6 @@ use std::time::Duration;
 use chrono::{TimeDelta, Utc};
 use steady_core::{ConsentTerms, ListQuery, Store, SyncClient};
 use steady_model::{CheckIn, CheckInDraft, Visibility};
-use steady_server::db::Records;
 use steady_server::testing::TestDb;
 use tokio::net::TcpListener;
 

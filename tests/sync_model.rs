@@ -20,7 +20,6 @@ use proptest::test_runner::{Config, TestRunner};
 use serde_json::json;
 use steady_core::{ConsentTerms, ListQuery, Store, SyncClient};
 use steady_model::{CheckIn, CheckInDraft, Message, RecordId, Visibility};
-use steady_server::db::Records;
 use steady_server::testing::TestDb;
 use tokio::net::TcpListener;
 

@@ -10,7 +10,6 @@ use std::time::Duration;
 use chrono::{TimeDelta, Utc};
 use steady_core::{ConsentTerms, Store, SyncClient, SyncRunner, SyncStatus, Timing};
 use steady_model::{CheckIn, CheckInDraft, Visibility};
-use steady_server::db::Records;
 use steady_server::testing::TestDb;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};

@@ -10,7 +10,6 @@ mod common;
 use common::clinic::Clinic;
 use common::*;
 use serde_json::{Value, json};
-use steady_server::db::Records;
 use steady_server::testing::TestDb;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

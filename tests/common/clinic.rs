@@ -4,7 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use steady_server::Running;
-use steady_server::db::{AnyDatabase, Caseload, Patient, Role, User};
+use steady_server::db::{Patient, Role, User};
 use steady_server::testing::{TestDb, pairing_code, staff, start};
 
 pub const EMAIL: &str = "dana@clinic.example";
@@ -16,7 +16,7 @@ pub struct Clinic {
     /// `http://127.0.0.1:<port>`
     pub base: String,
     pub counselor: User,
-    pub any: AnyDatabase,
+    pub any: steady_server::db::Db,
 }
 
 impl Clinic {
@@ -24,7 +24,7 @@ impl Clinic {
         let server = start(&db).await;
         let base = format!("http://{}", server.addr);
         let counselor = staff(&db, EMAIL, PASSWORD, Role::Counselor).await;
-        let any = AnyDatabase::connect(db.url()).await.unwrap();
+        let any = steady_server::db::connect(db.url()).await.unwrap();
         Self {
             db,
             server,

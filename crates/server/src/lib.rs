@@ -18,7 +18,6 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use db::AnyDatabase;
 use http::limit::FailureLimiter;
 use http::{AppState, router};
 
@@ -80,8 +79,8 @@ pub async fn launch(
     settings: Settings,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<Running> {
-    let db = AnyDatabase::connect(&settings.database_url).await?;
-    let (live, listening) = live::Live::start(db.clone()).await?;
+    let (db, postgres) = db::open(&settings.database_url).await?;
+    let (live, listening) = live::Live::start(postgres).await?;
     let closing = live.clone();
     let state = AppState {
         db,

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 
-use crate::db::AnyDatabase;
+use sqlx::PgPool;
 
 /// The PostgreSQL channel changes are announced on.
 pub const CHANNEL: &str = "steady_changes";
@@ -30,7 +30,9 @@ pub enum Change {
 /// The live-change hub of one server instance.
 #[derive(Clone)]
 pub struct Live {
-    db: AnyDatabase,
+    /// Where announcements go: PostgreSQL's NOTIFY, which every instance
+    /// hears (this one too), or none on SQLite, where they stay in memory.
+    notify: Option<PgPool>,
     tx: broadcast::Sender<String>,
     /// Set when the server stops, which ends every subscription (an open
     /// event stream would otherwise hold a graceful shutdown forever).
@@ -38,13 +40,18 @@ pub struct Live {
 }
 
 impl Live {
-    /// The hub, and on PostgreSQL the task that listens for every
-    /// instance's announcements (stop it with the server).
-    pub async fn start(db: AnyDatabase) -> Result<(Self, Option<JoinHandle<()>>), sqlx::Error> {
+    /// The hub: in memory for one instance (SQLite), or, given the
+    /// PostgreSQL database the instances share, through it, with the task
+    /// that listens for every instance's announcements (stop it with the
+    /// server).
+    pub async fn start(
+        postgres: Option<PgPool>,
+    ) -> Result<(Self, Option<JoinHandle<()>>), sqlx::Error> {
         let (tx, _) = broadcast::channel(BACKLOG);
-        let listening = match db.listener().await? {
+        let listening = match &postgres {
             None => None,
-            Some(mut listener) => {
+            Some(pool) => {
+                let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
                 listener.listen(CHANNEL).await?;
                 let tx = tx.clone();
                 Some(tokio::spawn(async move {
@@ -64,18 +71,30 @@ impl Live {
             }
         };
         let closed = std::sync::Arc::new(watch::Sender::new(false));
-        Ok((Self { db, tx, closed }, listening))
+        Ok((
+            Self {
+                notify: postgres,
+                tx,
+                closed,
+            },
+            listening,
+        ))
     }
 
     /// Announces that the patient's records changed. Best effort: a lost
     /// announcement costs an open page one refresh, never data.
     pub async fn changed(&self, patient_id: &str) {
-        match self.db.notify(CHANNEL, patient_id).await {
-            Ok(true) => {}
-            Ok(false) => {
-                let _ = self.tx.send(patient_id.to_owned());
-            }
-            Err(e) => tracing::warn!(error = %e, "live changes: could not announce"),
+        let Some(pool) = &self.notify else {
+            let _ = self.tx.send(patient_id.to_owned());
+            return;
+        };
+        let sent = sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(patient_id)
+            .execute(pool)
+            .await;
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, "live changes: could not announce");
         }
     }
 

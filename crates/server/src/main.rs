@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use steady_server::db::{Accounts, AnyDatabase, NewUser, Role};
+use steady_server::db::{NewUser, Role};
 use steady_server::secret::hash_password;
 use steady_server::{Settings, launch};
 
@@ -125,7 +125,7 @@ async fn main() -> anyhow::Result<()> {
             println!("steady-server stopped");
         }
         Command::Admin { action } => {
-            let db = AnyDatabase::connect(&database).await?;
+            let db = steady_server::db::connect(&database).await?;
             match action {
                 Admin::CreateClinic { name } => {
                     let name = name.trim();

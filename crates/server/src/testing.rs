@@ -5,7 +5,7 @@
 
 use tempfile::TempDir;
 
-use crate::db::{Accounts, AnyDatabase, Caseload, NewUser, Role, User};
+use crate::db::{NewUser, Role, User, connect};
 use crate::secret::{hash_password, token_hash};
 use crate::{Running, Settings, launch};
 
@@ -88,7 +88,7 @@ pub async fn start_with(settings: Settings) -> Running {
 
 /// A clinic with one account of `role`, made as `steady-server admin` would.
 pub async fn staff(db: &TestDb, email: &str, password: &str, role: Role) -> User {
-    let any = AnyDatabase::connect(db.url()).await.unwrap();
+    let any = connect(db.url()).await.unwrap();
     let clinic = any.create_clinic("Riverside IOP").await.unwrap();
     any.create_user(&NewUser {
         clinic_id: clinic.id,
@@ -104,12 +104,12 @@ pub async fn staff(db: &TestDb, email: &str, password: &str, role: Role) -> User
 /// A fresh pairing code for `patient_id`, valid for ten minutes.
 pub async fn pairing_code(db: &TestDb, counselor: &User, patient_id: &str) -> String {
     use rand::Rng;
-    let alphabet = crate::http::caseload::CODE_ALPHABET;
+    let alphabet = crate::http::counselor::patients::CODE_ALPHABET;
     let mut rng = rand::rng();
-    let code: String = (0..crate::http::caseload::CODE_LENGTH)
+    let code: String = (0..crate::http::counselor::patients::CODE_LENGTH)
         .map(|_| alphabet[rng.random_range(0..alphabet.len())] as char)
         .collect();
-    let any = AnyDatabase::connect(db.url()).await.unwrap();
+    let any = connect(db.url()).await.unwrap();
     any.create_pairing_code(
         &token_hash(&code),
         patient_id,

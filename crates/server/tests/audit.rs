@@ -7,7 +7,7 @@ mod common;
 use common::{PASSWORD, TestDb, client, paired_device, sign_in, start};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use steady_server::db::{Accounts, AnyDatabase, NewUser, Role};
+use steady_server::db::{NewUser, Role};
 use steady_server::secret::hash_password;
 
 fn record(id: &str, kind: &str, at: &str, craving: i32, ms: u64) -> Value {
@@ -26,7 +26,7 @@ async fn story(db: TestDb) {
     let base = &format!("http://{}", server.addr);
     let (token, patient, counselor) =
         paired_device(&db, base, "dana@clinic.example", &["checkin"]).await;
-    let any = AnyDatabase::connect(db.url()).await.unwrap();
+    let any = steady_server::db::connect(db.url()).await.unwrap();
     any.create_user(&NewUser {
         clinic_id: counselor.clinic_id.clone(),
         email: "admin@clinic.example".into(),
@@ -120,8 +120,8 @@ async fn story(db: TestDb) {
     );
 
     // The log refuses to be changed or emptied, whoever asks.
-    let raw: Result<_, sqlx::Error> = match &any {
-        AnyDatabase::Sqlite(_) => {
+    let raw: Result<_, sqlx::Error> = match any.backend() {
+        "sqlite" => {
             let pool = sqlx::SqlitePool::connect(db.url()).await.unwrap();
             let update = sqlx::query("UPDATE audit_log SET detail = 'nothing'")
                 .execute(&pool)
@@ -129,7 +129,7 @@ async fn story(db: TestDb) {
             let delete = sqlx::query("DELETE FROM audit_log").execute(&pool).await;
             Ok((update.is_err(), delete.is_err()))
         }
-        AnyDatabase::Postgres(_) => {
+        _ => {
             let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
             let update = sqlx::query("UPDATE audit_log SET detail = 'nothing'")
                 .execute(&pool)

@@ -8,7 +8,6 @@ mod common;
 use common::{TestDb, client, paired_device, start};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
-use steady_server::db::Accounts;
 
 const SECRET: &str = "B-SECRET-NOTE";
 
@@ -59,9 +58,7 @@ async fn story(db: TestDb) {
 
     // An admin of X's clinic, for the routes only admins may call: B's
     // device is in another clinic, so it is not there for them either.
-    let any = steady_server::db::AnyDatabase::connect(db.url())
-        .await
-        .unwrap();
+    let any = steady_server::db::connect(db.url()).await.unwrap();
     any.create_user(&steady_server::db::NewUser {
         clinic_id: x_user.clinic_id.clone(),
         email: "x-admin@clinic.example".into(),

@@ -13,7 +13,7 @@ use common::{PASSWORD, TestDb, client, paired_device, sign_in, staff, start};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 use steady_server::Settings;
-use steady_server::db::{Accounts, AnyDatabase, NewUser, Role};
+use steady_server::db::{NewUser, Role};
 use steady_server::testing::start_with;
 
 #[tokio::test]
@@ -180,7 +180,7 @@ async fn admins_see_devices_and_filter_the_audit_log(db: TestDb) {
     let base = &format!("http://{}", server.addr);
     let (token, patient_id, dana) =
         paired_device(&db, base, "dana@clinic.example", &["checkin"]).await;
-    let any = AnyDatabase::connect(db.url()).await.unwrap();
+    let any = steady_server::db::connect(db.url()).await.unwrap();
     any.create_user(&NewUser {
         clinic_id: dana.clinic_id.clone(),
         email: "ana@clinic.example".into(),

@@ -7,7 +7,7 @@ mod common;
 use common::{PASSWORD, TestDb, client, paired_device, pairing_code, sign_in, staff, start};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use steady_server::db::{AnyDatabase, Audit, AuditFilter, Caseload, Role};
+use steady_server::db::{AuditFilter, Role};
 
 async fn add(http: &Client, base: &str, csrf: &str, body: Value) -> (StatusCode, Value) {
     let r = http
@@ -37,7 +37,7 @@ async fn story(db: TestDb) {
     let kinds = ["checkin", "event"];
     let (_, ana, dana) = paired_device(&db, base, "dana@clinic.example", &kinds).await;
     // A second patient of Dana's, paired and sharing.
-    let any = AnyDatabase::connect(db.url()).await.unwrap();
+    let any = steady_server::db::connect(db.url()).await.unwrap();
     let ben = any.create_patient(&dana, "Ben K.").await.unwrap().id;
     let code = pairing_code(&db, &dana, &ben).await;
     let expires = chrono::Utc::now() + chrono::TimeDelta::days(30);

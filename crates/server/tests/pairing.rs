@@ -8,7 +8,7 @@ mod common;
 use common::{PASSWORD, TestDb, client, sign_in, staff, start};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use steady_server::db::{AnyDatabase, Caseload, Role};
+use steady_server::db::Role;
 use steady_server::secret::token_hash;
 
 fn consent() -> Value {
@@ -125,7 +125,7 @@ async fn story(db: TestDb) {
     );
 
     // Only the token's hash is stored.
-    let any = AnyDatabase::connect(db.url()).await.unwrap();
+    let any = steady_server::db::connect(db.url()).await.unwrap();
     assert!(
         any.device_by_token(&token_hash(&token))
             .await

@@ -1,22 +1,25 @@
-//! The server's storage behind one trait, with an implementation per
-//! backend: a SQLite file by default (one command starts a clinic's server)
-//! and PostgreSQL for clinics that run several server instances. The backend
-//! is chosen once, from the database URL.
+//! The server's storage behind one trait: a SQLite file by default (one
+//! command starts a clinic's server) and PostgreSQL for clinics that run
+//! several server instances. Each query is written once, over either
+//! backend ([`backend`]); the backend is chosen once, from the database
+//! URL, by [`connect`], and handlers hold a [`Db`].
 
 mod accounts;
 mod audit;
+mod backend;
 mod caseload;
-pub mod postgres;
+mod postgres;
 mod records;
-pub mod sqlite;
+mod sqlite;
 
-use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
 
+use async_trait::async_trait;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-pub use postgres::PostgresDatabase;
-pub use sqlite::SqliteDatabase;
+pub use backend::{Backend, Bind, Column, Sql};
 
 /// A counselor or an admin of one clinic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
@@ -91,6 +94,12 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("a stored row could not be read: {0}")]
     Corrupt(String),
+    /// The database URL names no backend this server has.
+    #[error("the database URL must start with sqlite: or postgres:, not {0:?}")]
+    UnknownUrl(String),
+    /// The database file's folder could not be made.
+    #[error("cannot create the folder {path}: {reason}")]
+    Folder { path: PathBuf, reason: String },
 }
 
 /// A patient on a counselor's caseload. The server knows them by the name
@@ -171,84 +180,63 @@ pub struct DeviceAuth {
 }
 
 /// Caseloads, pairing, devices and consent. Each method is one transaction.
-pub trait Caseload {
-    fn create_patient(
+#[async_trait]
+pub trait Caseload: Send + Sync {
+    async fn create_patient(
         &self,
         counselor: &User,
         display_name: &str,
-    ) -> impl Future<Output = Result<Patient, DbError>> + Send;
-    fn patients_of(
-        &self,
-        counselor_id: &str,
-    ) -> impl Future<Output = Result<Vec<Patient>, DbError>> + Send;
+    ) -> Result<Patient, DbError>;
+    async fn patients_of(&self, counselor_id: &str) -> Result<Vec<Patient>, DbError>;
     /// The patient if they are on this counselor's caseload; otherwise none,
     /// whether or not they exist.
-    fn patient_of(
+    async fn patient_of(
         &self,
         counselor_id: &str,
         patient_id: &str,
-    ) -> impl Future<Output = Result<Option<Patient>, DbError>> + Send;
-    fn create_pairing_code(
+    ) -> Result<Option<Patient>, DbError>;
+    async fn create_pairing_code(
         &self,
         code_hash: &str,
         patient_id: &str,
         created_by: &str,
         expires_ms: i64,
-    ) -> impl Future<Output = Result<(), DbError>> + Send;
+    ) -> Result<(), DbError>;
     /// Uses the code (once, before it expires) to register the device with
     /// the patient's consent; none if the code is unknown, used or expired.
-    fn redeem(
+    async fn redeem(
         &self,
         code_hash: &str,
         device: &NewDevice,
         consent: &NewConsent,
-    ) -> impl Future<Output = Result<Option<Paired>, DbError>> + Send;
+    ) -> Result<Option<Paired>, DbError>;
     /// Who a code pairs with — the clinic's and the counselor's names —
     /// without using it; none if it is unknown, used or expired.
-    fn code_preview(
-        &self,
-        code_hash: &str,
-    ) -> impl Future<Output = Result<Option<(String, String)>, DbError>> + Send;
+    async fn code_preview(&self, code_hash: &str) -> Result<Option<(String, String)>, DbError>;
     /// The device holding this token, unless it was revoked.
-    fn device_by_token(
-        &self,
-        token_hash: &str,
-    ) -> impl Future<Output = Result<Option<DeviceAuth>, DbError>> + Send;
-    fn devices_of(
-        &self,
-        patient_id: &str,
-    ) -> impl Future<Output = Result<Vec<Device>, DbError>> + Send;
+    async fn device_by_token(&self, token_hash: &str) -> Result<Option<DeviceAuth>, DbError>;
+    async fn devices_of(&self, patient_id: &str) -> Result<Vec<Device>, DbError>;
     /// Every device paired in the clinic, newest first; or just `only`.
-    fn clinic_devices(
+    async fn clinic_devices(
         &self,
         clinic_id: &str,
         only: Option<&str>,
-    ) -> impl Future<Output = Result<Vec<ClinicDevice>, DbError>> + Send;
+    ) -> Result<Vec<ClinicDevice>, DbError>;
     /// Revokes one of the patient's devices; false if it is not theirs or
     /// was already revoked.
-    fn revoke_device(
-        &self,
-        patient_id: &str,
-        device_id: &str,
-    ) -> impl Future<Output = Result<bool, DbError>> + Send;
+    async fn revoke_device(&self, patient_id: &str, device_id: &str) -> Result<bool, DbError>;
     /// The newest consent that is neither revoked nor expired.
-    fn active_consent(
-        &self,
-        patient_id: &str,
-    ) -> impl Future<Output = Result<Option<Consent>, DbError>> + Send;
+    async fn active_consent(&self, patient_id: &str) -> Result<Option<Consent>, DbError>;
     /// Records a new consent given from one of the patient's devices,
     /// replacing any active one.
-    fn give_consent(
+    async fn give_consent(
         &self,
         patient_id: &str,
         device_id: &str,
         consent: &NewConsent,
-    ) -> impl Future<Output = Result<(), DbError>> + Send;
+    ) -> Result<(), DbError>;
     /// Revokes every active consent of the patient.
-    fn revoke_consent(
-        &self,
-        patient_id: &str,
-    ) -> impl Future<Output = Result<bool, DbError>> + Send;
+    async fn revoke_consent(&self, patient_id: &str) -> Result<bool, DbError>;
 }
 
 /// A record a device pushes, already checked. Its values stay the JSON
@@ -302,28 +290,29 @@ impl RawRecord {
 }
 
 /// Shared records, merged and numbered per patient.
-pub trait Records {
+#[async_trait]
+pub trait Records: Send + Sync {
     /// Merges each record into the patient's copy, in one transaction.
-    fn push(
+    async fn push(
         &self,
         patient_id: &str,
         records: Vec<Incoming>,
-    ) -> impl Future<Output = Result<Vec<PushOutcome>, DbError>> + Send;
+    ) -> Result<Vec<PushOutcome>, DbError>;
     /// The patient's records changed after change `after`, oldest change
     /// first, at most `limit`, with their fields as stored JSON text (the
     /// wire's form already; [`RawRecord::decode`] reads them).
-    fn pull_raw(
+    async fn pull_raw(
         &self,
         patient_id: &str,
         after: i64,
         limit: i64,
-    ) -> impl Future<Output = Result<Vec<RawRecord>, DbError>> + Send;
+    ) -> Result<Vec<RawRecord>, DbError>;
     /// The care team's current copy of a patient's records of one kind.
-    fn records_of(
+    async fn records_of(
         &self,
         patient_id: &str,
         kind: steady_model::RecordKind,
-    ) -> impl Future<Output = Result<Vec<StoredRecord>, DbError>> + Send;
+    ) -> Result<Vec<StoredRecord>, DbError>;
 }
 
 /// One audited read or write.
@@ -358,64 +347,117 @@ pub struct AuditFilter {
 }
 
 /// The append-only audit log.
-pub trait Audit {
+#[async_trait]
+pub trait Audit: Send + Sync {
     /// Appends an entry. Called before the data it describes is returned.
-    fn audit(
+    async fn audit(
         &self,
         clinic_id: &str,
         actor_id: &str,
         patient_id: &str,
         action: &str,
         detail: &str,
-    ) -> impl Future<Output = Result<(), DbError>> + Send;
+    ) -> Result<(), DbError>;
     /// The clinic's entries that pass the filter, newest first.
-    fn audit_log(
+    async fn audit_log(
         &self,
         clinic_id: &str,
         filter: &AuditFilter,
-    ) -> impl Future<Output = Result<Vec<AuditEntry>, DbError>> + Send;
+    ) -> Result<Vec<AuditEntry>, DbError>;
 }
 
 /// Everything the server stores, whichever backend holds it.
-pub trait Database: Accounts + Caseload + Records + Audit + Clone + Send + Sync + 'static {
+#[async_trait]
+pub trait Database: Accounts + Caseload + Records + Audit + Send + Sync + 'static {
     /// Answers when the database does.
-    fn health(&self) -> impl Future<Output = Result<(), DbError>> + Send;
+    async fn health(&self) -> Result<(), DbError>;
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+    /// [`Records::pull_raw`], each record's fields read.
+    async fn pull(
+        &self,
+        patient_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredRecord>, DbError> {
+        self.pull_raw(patient_id, after, limit)
+            .await?
+            .into_iter()
+            .map(RawRecord::decode)
+            .collect()
+    }
+}
+
+/// The database a server uses: whichever backend its URL named.
+pub type Db = Arc<dyn Database>;
+
+/// Opens (creating and migrating) the database at `url`: `sqlite:` (a
+/// file) or `postgres:`/`postgresql:`.
+pub async fn connect(url: &str) -> Result<Db, DbError> {
+    Ok(open(url).await?.0)
+}
+
+/// [`connect`], and on PostgreSQL its pool as well, which the instances
+/// sharing it announce live changes through. The one place the backend is
+/// chosen.
+pub async fn open(url: &str) -> Result<(Db, Option<sqlx::PgPool>), DbError> {
+    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        let db = Sql::<sqlx::Postgres>::connect(url).await?;
+        let pool = db.pool().clone();
+        Ok((Arc::new(db), Some(pool)))
+    } else if url.starts_with("sqlite:") {
+        Ok((Arc::new(Sql::<sqlx::Sqlite>::connect(url).await?), None))
+    } else {
+        Err(DbError::UnknownUrl(
+            url.split(':').next().unwrap_or_default().to_owned(),
+        ))
+    }
+}
+
+#[async_trait]
+impl<B: Backend> Database for Sql<B>
+where
+    Self: Accounts + Caseload + Records + Audit,
+    for<'c> &'c mut B::Connection: sqlx::Executor<'c, Database = B>,
+{
+    async fn health(&self) -> Result<(), DbError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    fn backend(&self) -> &'static str {
+        <B as Backend>::NAME
+    }
 }
 
 /// Clinics, staff accounts and browser sessions. Each method is one transaction.
-pub trait Accounts {
-    fn create_clinic(&self, name: &str) -> impl Future<Output = Result<Clinic, DbError>> + Send;
-    fn create_user(&self, user: &NewUser) -> impl Future<Output = Result<User, DbError>> + Send;
+#[async_trait]
+pub trait Accounts: Send + Sync {
+    async fn create_clinic(&self, name: &str) -> Result<Clinic, DbError>;
+    async fn create_user(&self, user: &NewUser) -> Result<User, DbError>;
     /// The account with `email` and its password hash.
-    fn user_by_email(
-        &self,
-        email: &str,
-    ) -> impl Future<Output = Result<Option<(User, String)>, DbError>> + Send;
-    fn create_session(
+    async fn user_by_email(&self, email: &str) -> Result<Option<(User, String)>, DbError>;
+    async fn create_session(
         &self,
         token_hash: &str,
         user_id: &str,
         csrf_token: &str,
         now_ms: i64,
-    ) -> impl Future<Output = Result<(), DbError>> + Send;
+    ) -> Result<(), DbError>;
     /// The session with `token_hash` if it was used since `idle_since_ms`,
     /// marking it used at `now_ms`; an idle one is deleted.
-    fn session(
+    async fn session(
         &self,
         token_hash: &str,
         idle_since_ms: i64,
         now_ms: i64,
-    ) -> impl Future<Output = Result<Option<Session>, DbError>> + Send;
-    fn delete_session(&self, token_hash: &str) -> impl Future<Output = Result<(), DbError>> + Send;
+    ) -> Result<Option<Session>, DbError>;
+    async fn delete_session(&self, token_hash: &str) -> Result<(), DbError>;
     /// Whether a session is still open (seen since `idle_since_ms`), without
     /// counting this as activity: an open event stream asks this.
-    fn session_open(
-        &self,
-        token_hash: &str,
-        idle_since_ms: i64,
-    ) -> impl Future<Output = Result<bool, DbError>> + Send;
+    async fn session_open(&self, token_hash: &str, idle_since_ms: i64) -> Result<bool, DbError>;
     /// The clinic's staff, by name.
-    fn users_of(&self, clinic_id: &str) -> impl Future<Output = Result<Vec<User>, DbError>> + Send;
+    async fn users_of(&self, clinic_id: &str) -> Result<Vec<User>, DbError>;
 }
 
 /// SQL shared by both backends: both accept `$1`-style numbered parameters.
@@ -506,269 +548,6 @@ pub(crate) mod sql {
          ORDER BY a.id DESC LIMIT $7";
     pub const RECORDS_OF_KIND: &str = "SELECT id, kind, fields, change_no FROM records
          WHERE patient_id = $1 AND kind = $2 ORDER BY change_no";
-}
-
-/// The backend chosen from the database URL. Handlers use this one type;
-/// each call goes to the backend's own implementation.
-#[derive(Clone, Debug)]
-pub enum AnyDatabase {
-    Sqlite(SqliteDatabase),
-    Postgres(PostgresDatabase),
-}
-
-impl AnyDatabase {
-    /// [`Records::pull_raw`], each record's fields read.
-    pub async fn pull(
-        &self,
-        patient_id: &str,
-        after: i64,
-        limit: i64,
-    ) -> Result<Vec<StoredRecord>, DbError> {
-        self.pull_raw(patient_id, after, limit)
-            .await?
-            .into_iter()
-            .map(RawRecord::decode)
-            .collect()
-    }
-
-    /// A connection that hears NOTIFY announcements (PostgreSQL only: on
-    /// SQLite there is one instance and nothing to hear).
-    pub async fn listener(&self) -> Result<Option<sqlx::postgres::PgListener>, sqlx::Error> {
-        match self {
-            AnyDatabase::Postgres(db) => Ok(Some(
-                sqlx::postgres::PgListener::connect_with(db.pool()).await?,
-            )),
-            AnyDatabase::Sqlite(_) => Ok(None),
-        }
-    }
-
-    /// Announces `payload` on `channel` to every listening instance;
-    /// false on SQLite, which has no such thing.
-    pub async fn notify(&self, channel: &str, payload: &str) -> Result<bool, sqlx::Error> {
-        match self {
-            AnyDatabase::Postgres(db) => {
-                sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(channel)
-                    .bind(payload)
-                    .execute(db.pool())
-                    .await?;
-                Ok(true)
-            }
-            AnyDatabase::Sqlite(_) => Ok(false),
-        }
-    }
-
-    /// `sqlite:` (a file) or `postgres:`/`postgresql:`.
-    pub async fn connect(url: &str) -> Result<Self, DbError> {
-        if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Ok(AnyDatabase::Postgres(PostgresDatabase::connect(url).await?))
-        } else if url.starts_with("sqlite:") {
-            Ok(AnyDatabase::Sqlite(SqliteDatabase::connect(url).await?))
-        } else {
-            Err(DbError::Corrupt(format!(
-                "the database URL must start with sqlite: or postgres:, not {:?}",
-                url.split(':').next().unwrap_or_default()
-            )))
-        }
-    }
-
-    pub fn backend(&self) -> &'static str {
-        match self {
-            AnyDatabase::Sqlite(_) => "sqlite",
-            AnyDatabase::Postgres(_) => "postgres",
-        }
-    }
-}
-
-/// Forwards a call to whichever backend is in use.
-macro_rules! on_backend {
-    ($self:ident, $db:ident => $call:expr) => {
-        match $self {
-            AnyDatabase::Sqlite($db) => $call.await,
-            AnyDatabase::Postgres($db) => $call.await,
-        }
-    };
-}
-
-impl Database for AnyDatabase {
-    async fn health(&self) -> Result<(), DbError> {
-        on_backend!(self, db => db.health())
-    }
-}
-
-impl Accounts for AnyDatabase {
-    async fn create_clinic(&self, name: &str) -> Result<Clinic, DbError> {
-        on_backend!(self, db => db.create_clinic(name))
-    }
-
-    async fn create_user(&self, user: &NewUser) -> Result<User, DbError> {
-        on_backend!(self, db => db.create_user(user))
-    }
-
-    async fn user_by_email(&self, email: &str) -> Result<Option<(User, String)>, DbError> {
-        on_backend!(self, db => db.user_by_email(email))
-    }
-
-    async fn create_session(
-        &self,
-        token_hash: &str,
-        user_id: &str,
-        csrf_token: &str,
-        now_ms: i64,
-    ) -> Result<(), DbError> {
-        on_backend!(self, db => db.create_session(token_hash, user_id, csrf_token, now_ms))
-    }
-
-    async fn session(
-        &self,
-        token_hash: &str,
-        idle_since_ms: i64,
-        now_ms: i64,
-    ) -> Result<Option<Session>, DbError> {
-        on_backend!(self, db => db.session(token_hash, idle_since_ms, now_ms))
-    }
-
-    async fn delete_session(&self, token_hash: &str) -> Result<(), DbError> {
-        on_backend!(self, db => db.delete_session(token_hash))
-    }
-
-    async fn session_open(&self, token_hash: &str, idle_since_ms: i64) -> Result<bool, DbError> {
-        on_backend!(self, db => db.session_open(token_hash, idle_since_ms))
-    }
-
-    async fn users_of(&self, clinic_id: &str) -> Result<Vec<User>, DbError> {
-        on_backend!(self, db => db.users_of(clinic_id))
-    }
-}
-
-impl Caseload for AnyDatabase {
-    async fn create_patient(
-        &self,
-        counselor: &User,
-        display_name: &str,
-    ) -> Result<Patient, DbError> {
-        on_backend!(self, db => db.create_patient(counselor, display_name))
-    }
-
-    async fn patients_of(&self, counselor_id: &str) -> Result<Vec<Patient>, DbError> {
-        on_backend!(self, db => db.patients_of(counselor_id))
-    }
-
-    async fn patient_of(
-        &self,
-        counselor_id: &str,
-        patient_id: &str,
-    ) -> Result<Option<Patient>, DbError> {
-        on_backend!(self, db => db.patient_of(counselor_id, patient_id))
-    }
-
-    async fn create_pairing_code(
-        &self,
-        code_hash: &str,
-        patient_id: &str,
-        created_by: &str,
-        expires_ms: i64,
-    ) -> Result<(), DbError> {
-        on_backend!(self, db => db.create_pairing_code(code_hash, patient_id, created_by, expires_ms))
-    }
-
-    async fn redeem(
-        &self,
-        code_hash: &str,
-        device: &NewDevice,
-        consent: &NewConsent,
-    ) -> Result<Option<Paired>, DbError> {
-        on_backend!(self, db => db.redeem(code_hash, device, consent))
-    }
-
-    async fn code_preview(&self, code_hash: &str) -> Result<Option<(String, String)>, DbError> {
-        on_backend!(self, db => db.code_preview(code_hash))
-    }
-
-    async fn device_by_token(&self, token_hash: &str) -> Result<Option<DeviceAuth>, DbError> {
-        on_backend!(self, db => db.device_by_token(token_hash))
-    }
-
-    async fn devices_of(&self, patient_id: &str) -> Result<Vec<Device>, DbError> {
-        on_backend!(self, db => db.devices_of(patient_id))
-    }
-
-    async fn clinic_devices(
-        &self,
-        clinic_id: &str,
-        only: Option<&str>,
-    ) -> Result<Vec<ClinicDevice>, DbError> {
-        on_backend!(self, db => db.clinic_devices(clinic_id, only))
-    }
-
-    async fn revoke_device(&self, patient_id: &str, device_id: &str) -> Result<bool, DbError> {
-        on_backend!(self, db => db.revoke_device(patient_id, device_id))
-    }
-
-    async fn active_consent(&self, patient_id: &str) -> Result<Option<Consent>, DbError> {
-        on_backend!(self, db => db.active_consent(patient_id))
-    }
-
-    async fn give_consent(
-        &self,
-        patient_id: &str,
-        device_id: &str,
-        consent: &NewConsent,
-    ) -> Result<(), DbError> {
-        on_backend!(self, db => db.give_consent(patient_id, device_id, consent))
-    }
-
-    async fn revoke_consent(&self, patient_id: &str) -> Result<bool, DbError> {
-        on_backend!(self, db => db.revoke_consent(patient_id))
-    }
-}
-
-impl Records for AnyDatabase {
-    async fn push(
-        &self,
-        patient_id: &str,
-        records: Vec<Incoming>,
-    ) -> Result<Vec<PushOutcome>, DbError> {
-        on_backend!(self, db => db.push(patient_id, records))
-    }
-
-    async fn pull_raw(
-        &self,
-        patient_id: &str,
-        after: i64,
-        limit: i64,
-    ) -> Result<Vec<RawRecord>, DbError> {
-        on_backend!(self, db => db.pull_raw(patient_id, after, limit))
-    }
-
-    async fn records_of(
-        &self,
-        patient_id: &str,
-        kind: steady_model::RecordKind,
-    ) -> Result<Vec<StoredRecord>, DbError> {
-        on_backend!(self, db => db.records_of(patient_id, kind))
-    }
-}
-
-impl Audit for AnyDatabase {
-    async fn audit(
-        &self,
-        clinic_id: &str,
-        actor_id: &str,
-        patient_id: &str,
-        action: &str,
-        detail: &str,
-    ) -> Result<(), DbError> {
-        on_backend!(self, db => db.audit(clinic_id, actor_id, patient_id, action, detail))
-    }
-
-    async fn audit_log(
-        &self,
-        clinic_id: &str,
-        filter: &AuditFilter,
-    ) -> Result<Vec<AuditEntry>, DbError> {
-        on_backend!(self, db => db.audit_log(clinic_id, filter))
-    }
 }
 
 /// Most rows in one INSERT statement (5 parameters each).

@@ -6,129 +6,133 @@
 //! `patient_changes` (an UPDATE, so PostgreSQL locks the row and SQLite takes
 //! its one write lock) and holds it until it commits. Change numbers for one
 //! patient are therefore handed out, and become visible, in order; a reader
-//! who has seen number n has seen every number below it. The SQL is the same
-//! on both backends, so one macro writes the implementation for each.
-
-/// Implements `Records` for a backend struct with a `pool` field whose rows
-/// are `$row`; `$existing` selects a patient's records by a JSON array of
-/// ids ($1 patient, $2 the array), the one query whose SQL differs;
-/// `$numbered` says whether the backend's bulk insert numbers its parameters.
-macro_rules! records_for {
-    ($db:ty, $row:ty, $existing:expr, $numbered:expr) => {
-        fn raw_of(row: &$row) -> $crate::db::RawRecord {
-            $crate::db::RawRecord {
-                id: row.get("id"),
-                kind: row.get("kind"),
-                change: row.get("change_no"),
-                fields: row.get("fields"),
-            }
-        }
-
-        impl $crate::db::Records for $db {
-            async fn push(
-                &self,
-                patient_id: &str,
-                records: Vec<$crate::db::Incoming>,
-            ) -> Result<Vec<$crate::db::PushOutcome>, $crate::db::DbError> {
-                use std::collections::HashMap;
-                let mut tx = self.pool.begin().await?;
-                sqlx::query($crate::db::sql::ENSURE_COUNTER)
-                    .bind(patient_id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query($crate::db::sql::LOCK_PATIENT)
-                    .bind(patient_id)
-                    .execute(&mut *tx)
-                    .await?;
-                // Every stored record the push touches, in one query.
-                let ids = serde_json::to_string(
-                    &records.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
-                )
-                .map_err(|e| $crate::db::DbError::Corrupt(e.to_string()))?;
-                let mut stored: $crate::db::records::Stored = HashMap::new();
-                for row in sqlx::query($existing)
-                    .bind(patient_id)
-                    .bind(ids)
-                    .fetch_all(&mut *tx)
-                    .await?
-                {
-                    let text: String = row.get("fields");
-                    let fields = serde_json::from_str(&text)
-                        .map_err(|e| $crate::db::DbError::Corrupt(format!("record fields: {e}")))?;
-                    stored.insert(row.get("id"), (row.get("kind"), fields));
-                }
-                let (outcomes, changed) = $crate::db::records::settle(stored, records);
-                if !changed.is_empty() {
-                    // Numbers for every change at once: last - n + 1 ..= last.
-                    let last: i64 = sqlx::query_scalar($crate::db::sql::ADVANCE_CHANGES)
-                        .bind(patient_id)
-                        .bind(changed.len() as i64)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    let first = last - changed.len() as i64 + 1;
-                    // Records new to the server are inserted; the patient's
-                    // lock keeps anyone else from adding them meanwhile.
-                    let (fresh, known): (Vec<_>, Vec<_>) =
-                        changed.iter().enumerate().partition(|(_, c)| c.fresh);
-                    for (rows, upsert) in [(fresh, false), (known, true)] {
-                        for chunk in rows.chunks($crate::db::WRITE_ROWS) {
-                            let sql = $crate::db::write_sql(chunk.len(), $numbered, upsert);
-                            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-                            for (at, row) in chunk {
-                                query = query
-                                    .bind(patient_id)
-                                    .bind(row.id.as_str())
-                                    .bind(row.kind.as_str())
-                                    .bind(row.text.as_str())
-                                    .bind(first + *at as i64);
-                            }
-                            query.execute(&mut *tx).await?;
-                        }
-                    }
-                }
-                tx.commit().await?;
-                Ok(outcomes)
-            }
-
-            async fn pull_raw(
-                &self,
-                patient_id: &str,
-                after: i64,
-                limit: i64,
-            ) -> Result<Vec<$crate::db::RawRecord>, $crate::db::DbError> {
-                let rows = sqlx::query($crate::db::sql::PULL)
-                    .bind(patient_id)
-                    .bind(after)
-                    .bind(limit)
-                    .fetch_all(&self.pool)
-                    .await?;
-                Ok(rows.iter().map(raw_of).collect())
-            }
-
-            async fn records_of(
-                &self,
-                patient_id: &str,
-                kind: steady_model::RecordKind,
-            ) -> Result<Vec<$crate::db::StoredRecord>, $crate::db::DbError> {
-                let rows = sqlx::query($crate::db::sql::RECORDS_OF_KIND)
-                    .bind(patient_id)
-                    .bind(kind.as_str())
-                    .fetch_all(&self.pool)
-                    .await?;
-                rows.iter().map(|row| raw_of(row).decode()).collect()
-            }
-        }
-    };
-}
-
-pub(crate) use records_for;
+//! who has seen number n has seen every number below it.
 
 use std::collections::{HashMap, HashSet};
 
+use async_trait::async_trait;
+use sqlx::{ColumnIndex, Executor, Row as _};
 use steady_model::RecordKind;
 use steady_model::merge::{FieldMap, RawJson, merge};
 
-use super::{Incoming, PushOutcome};
+use super::{
+    Backend, Bind, Column, DbError, Incoming, PushOutcome, RawRecord, Records, Sql, StoredRecord,
+    WRITE_ROWS, sql, write_sql,
+};
+
+#[async_trait]
+impl<B: Backend> Records for Sql<B>
+where
+    for<'c> &'c mut B::Connection: Executor<'c, Database = B>,
+    for<'a> &'a str: Bind<B> + ColumnIndex<B::Row>,
+    String: Column<B>,
+    i64: Column<B>,
+    usize: ColumnIndex<B::Row>,
+{
+    async fn push(
+        &self,
+        patient_id: &str,
+        records: Vec<Incoming>,
+    ) -> Result<Vec<PushOutcome>, DbError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(sql::ENSURE_COUNTER)
+            .bind(patient_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(sql::LOCK_PATIENT)
+            .bind(patient_id)
+            .execute(&mut *tx)
+            .await?;
+        // Every stored record the push touches, in one query.
+        let ids = serde_json::to_string(&records.iter().map(|r| r.id.as_str()).collect::<Vec<_>>())
+            .map_err(|e| DbError::Corrupt(e.to_string()))?;
+        let mut stored: Stored = HashMap::new();
+        for row in sqlx::query(B::RECORDS_BY_IDS)
+            .bind(patient_id)
+            .bind(ids)
+            .fetch_all(&mut *tx)
+            .await?
+        {
+            let text: String = row.try_get("fields")?;
+            let fields = serde_json::from_str(&text)
+                .map_err(|e| DbError::Corrupt(format!("record fields: {e}")))?;
+            stored.insert(row.try_get("id")?, (row.try_get("kind")?, fields));
+        }
+        let (outcomes, changed) = settle(stored, records);
+        if !changed.is_empty() {
+            // Numbers for every change at once: last - n + 1 ..= last.
+            let last: i64 = sqlx::query_scalar(sql::ADVANCE_CHANGES)
+                .bind(patient_id)
+                .bind(changed.len() as i64)
+                .fetch_one(&mut *tx)
+                .await?;
+            let first = last - changed.len() as i64 + 1;
+            // Records new to the server are inserted; the patient's lock
+            // keeps anyone else from adding them meanwhile.
+            let (fresh, known): (Vec<_>, Vec<_>) =
+                changed.iter().enumerate().partition(|(_, c)| c.fresh);
+            for (rows, upsert) in [(fresh, false), (known, true)] {
+                for chunk in rows.chunks(WRITE_ROWS) {
+                    let sql = write_sql(chunk.len(), B::NUMBERED_PARAMETERS, upsert);
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for (at, row) in chunk {
+                        query = query
+                            .bind(patient_id)
+                            .bind(row.id.as_str())
+                            .bind(row.kind.as_str())
+                            .bind(row.text.as_str())
+                            .bind(first + *at as i64);
+                    }
+                    query.execute(&mut *tx).await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    async fn pull_raw(
+        &self,
+        patient_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<RawRecord>, DbError> {
+        let rows = sqlx::query(sql::PULL)
+            .bind(patient_id)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(raw_of).collect()
+    }
+
+    async fn records_of(
+        &self,
+        patient_id: &str,
+        kind: RecordKind,
+    ) -> Result<Vec<StoredRecord>, DbError> {
+        let rows = sqlx::query(sql::RECORDS_OF_KIND)
+            .bind(patient_id)
+            .bind(kind.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|row| raw_of(row)?.decode()).collect()
+    }
+}
+
+fn raw_of<R: sqlx::Row>(row: &R) -> Result<RawRecord, DbError>
+where
+    for<'a> &'a str: ColumnIndex<R>,
+    String: Column<R::Database>,
+    i64: Column<R::Database>,
+{
+    Ok(RawRecord {
+        id: row.try_get("id")?,
+        kind: row.try_get("kind")?,
+        change: row.try_get("change_no")?,
+        fields: row.try_get("fields")?,
+    })
+}
 
 /// The stored copies of the records a push touches: id -> (kind, fields).
 pub(crate) type Stored = HashMap<String, (String, FieldMap<RawJson>)>;

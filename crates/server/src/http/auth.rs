@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use super::error::{ApiError, ErrorBody};
 use super::{AppState, JsonBody};
-use crate::db::{Accounts, Session, User, now_ms};
+use crate::db::{Session, User, now_ms};
 use crate::secret::{dummy_hash, new_token, token_hash, verify_password};
 
 pub const SESSION_COOKIE: &str = "steady_session";

@@ -1,19 +1,18 @@
 //! The HTTP API: routes, their OpenAPI document, and the pieces every
 //! handler shares. Routes are registered through utoipa-axum, so the
 //! OpenAPI document and the router are built from the same list and cannot
-//! drift apart.
+//! drift apart. Handlers live by who is asking, each folder matching the
+//! extractor that authorises it: [`device`] ([`device::PairedDevice`]),
+//! [`counselor`] ([`auth::Staff`]) and [`admin`] ([`admin::Admin`]);
+//! signing in and out is [`auth`].
 
+pub mod admin;
 pub mod auth;
-pub mod care;
-pub mod caseload;
 pub mod counselor;
 pub mod dashboard;
 pub mod device;
 pub mod error;
-pub mod insight;
 pub mod limit;
-pub mod staff;
-pub mod sync;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,7 +28,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::Settings;
-use crate::db::{AnyDatabase, Database};
+use crate::db::Db;
 use error::{ApiError, ErrorBody};
 use limit::FailureLimiter;
 
@@ -38,7 +37,7 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub db: AnyDatabase,
+    pub db: Db,
     pub settings: Arc<Settings>,
     pub logins: Arc<FailureLimiter>,
     /// Wrong pairing codes, counted per client address.
@@ -73,31 +72,37 @@ pub fn router(state: AppState) -> (axum::Router, OpenApiDoc) {
         .routes(routes!(health))
         .routes(routes!(auth::login, auth::current_session, auth::logout))
         .routes(routes!(auth::me))
-        .routes(routes!(caseload::list_patients, caseload::add_patient))
-        .routes(routes!(caseload::create_pairing_code))
-        .routes(routes!(caseload::list_devices))
-        .routes(routes!(caseload::revoke_device))
-        .routes(routes!(device::pair))
-        .routes(routes!(device::preview))
+        // A paired device.
+        .routes(routes!(device::pair::pair))
+        .routes(routes!(device::pair::preview))
         .routes(routes!(device::status, device::unpair))
         .routes(routes!(device::give_consent, device::revoke_consent))
-        .routes(routes!(sync::push))
-        .routes(routes!(sync::pull))
-        .routes(routes!(counselor::patient_records))
-        .routes(routes!(insight::insights))
-        .routes(routes!(counselor::audit_log))
-        .routes(routes!(counselor::worksheet_templates))
-        .routes(routes!(staff::list_staff, staff::add_staff))
-        .routes(routes!(staff::list_devices))
-        .routes(routes!(staff::revoke_device))
-        .routes(routes!(care::caseload))
-        .routes(routes!(care::caseload_events))
-        .routes(routes!(care::assign))
-        .routes(routes!(care::send_message))
-        .routes(routes!(care::add_event))
-        .routes(routes!(care::add_group_sessions))
-        .routes(routes!(care::review_worksheet))
-        .routes(routes!(care::comment_worksheet))
+        .routes(routes!(device::sync::push))
+        .routes(routes!(device::sync::pull))
+        // A counselor, for their own caseload.
+        .routes(routes!(
+            counselor::patients::list_patients,
+            counselor::patients::add_patient
+        ))
+        .routes(routes!(counselor::patients::create_pairing_code))
+        .routes(routes!(counselor::patients::list_devices))
+        .routes(routes!(counselor::patients::revoke_device))
+        .routes(routes!(counselor::caseload::caseload))
+        .routes(routes!(counselor::events::caseload_events))
+        .routes(routes!(counselor::records::patient_records))
+        .routes(routes!(counselor::records::worksheet_templates))
+        .routes(routes!(counselor::insight::insights))
+        .routes(routes!(counselor::care::assign))
+        .routes(routes!(counselor::care::send_message))
+        .routes(routes!(counselor::care::add_event))
+        .routes(routes!(counselor::care::add_group_sessions))
+        .routes(routes!(counselor::care::review_worksheet))
+        .routes(routes!(counselor::care::comment_worksheet))
+        // The clinic's admins.
+        .routes(routes!(admin::staff::list_staff, admin::staff::add_staff))
+        .routes(routes!(admin::devices::list_devices))
+        .routes(routes!(admin::devices::revoke_device))
+        .routes(routes!(admin::audit::audit_log))
         .split_for_parts();
     let document = api.clone();
     let secure = state.settings.secure_cookies;

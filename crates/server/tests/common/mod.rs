@@ -4,7 +4,7 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
-use steady_server::db::{AnyDatabase, Caseload, Role, User};
+use steady_server::db::{Role, User};
 
 #[allow(unused_imports)]
 pub use steady_server::testing::{TestDb, pairing_code, staff, start};
@@ -44,7 +44,7 @@ pub async fn paired_device(
     kinds: &[&str],
 ) -> (String, String, User) {
     let counselor = staff(db, email, PASSWORD, Role::Counselor).await;
-    let any = AnyDatabase::connect(db.url()).await.unwrap();
+    let any = steady_server::db::connect(db.url()).await.unwrap();
     let patient = any.create_patient(&counselor, "Ana R.").await.unwrap();
     let code = pairing_code(db, &counselor, &patient.id).await;
     let expires = chrono::Utc::now() + chrono::TimeDelta::days(30);

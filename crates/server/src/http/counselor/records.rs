@@ -1,7 +1,8 @@
-//! The counselor's reads of a patient's shared records, and the admin's view
-//! of the audit log. Every read that returns patient data is written to the
-//! append-only audit log first; without an active consent the patient's
-//! records answer 404, exactly as for a patient who is not on the caseload.
+//! The counselor's reads of a patient's shared records, and the worksheet
+//! templates they are read against. Every read that returns patient data is
+//! written to the append-only audit log first; without an active consent the
+//! patient's records answer 404, exactly as for a patient who is not on the
+//! caseload.
 
 use std::collections::BTreeMap;
 
@@ -13,11 +14,10 @@ use serde_json::Value;
 use steady_model::{Library, Questionnaire, RecordKind};
 use utoipa::{IntoParams, ToSchema};
 
-use super::AppState;
-use super::auth::Staff;
-use super::caseload::own_patient;
-use super::error::{ApiError, ErrorBody};
-use crate::db::{Audit, AuditEntry, AuditFilter, Caseload, Records, Role};
+use super::own_patient;
+use crate::http::AppState;
+use crate::http::auth::Staff;
+use crate::http::error::{ApiError, ErrorBody};
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -57,7 +57,7 @@ pub async fn patient_records(
     Path(patient_id): Path<String>,
     query: Result<Query<RecordsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<PatientRecord>>, ApiError> {
-    let Query(query) = query.map_err(super::error::unusable_query)?;
+    let Query(query) = query.map_err(crate::http::error::unusable_query)?;
     // What the care team itself writes to a patient is readable by the
     // counselor whenever the patient shares anything, whatever kinds they chose.
     let Some(kind) = RecordKind::parse(&query.kind) else {
@@ -119,71 +119,6 @@ pub async fn patient_records(
         .collect();
     tracing::info!(patient = %patient.id, counselor = %user.id, records = records.len(), consent = %consent.id, "records read");
     Ok(Json(records))
-}
-
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct AuditQuery {
-    pub patient_id: Option<String>,
-    pub actor_id: Option<String>,
-    /// The exact action, e.g. `read records`.
-    pub action: Option<String>,
-    /// Entries at or after this instant (RFC 3339).
-    pub from: Option<DateTime<Utc>>,
-    /// Entries before this instant (RFC 3339).
-    pub to: Option<DateTime<Utc>>,
-    /// 1 to 1000; 200 by default.
-    pub limit: Option<i64>,
-}
-
-/// The clinic's audit log, newest first (admins only).
-#[utoipa::path(get, path = "/v1/audit", tag = "admin", params(AuditQuery),
-    responses(
-        (status = 200, body = [AuditEntry]),
-        (status = 401, body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
-        (status = 422, body = ErrorBody),
-    ))]
-pub async fn audit_log(
-    State(app): State<AppState>,
-    staff: Staff,
-    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Vec<AuditEntry>>, ApiError> {
-    if staff.session.user.role != Role::Admin {
-        return Err(ApiError::forbidden(
-            "Only the clinic's admins can read the audit log.",
-        ));
-    }
-    let Query(query) = query.map_err(super::error::unusable_query)?;
-    let limit = query.limit.unwrap_or(200);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::unprocessable(
-            "limit",
-            "Ask for 1 to 1000 entries.",
-        ));
-    }
-    if let (Some(from), Some(to)) = (query.from, query.to)
-        && from >= to
-    {
-        return Err(ApiError::unprocessable(
-            "to",
-            "Ask for a time range whose end comes after its start.",
-        ));
-    }
-    let blank = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
-    let filter = AuditFilter {
-        patient_id: blank(query.patient_id),
-        actor_id: blank(query.actor_id),
-        action: blank(query.action),
-        from_ms: query.from.map(|t| t.timestamp_millis()),
-        to_ms: query.to.map(|t| t.timestamp_millis()),
-        limit,
-    };
-    Ok(Json(
-        app.db
-            .audit_log(&staff.session.user.clinic_id, &filter)
-            .await?,
-    ))
 }
 
 /// The worksheet templates the app knows, every version: what a counselor

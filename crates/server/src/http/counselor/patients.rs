@@ -10,10 +10,11 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::Staff;
-use super::error::{ApiError, ErrorBody};
-use super::{AppState, JsonBody};
-use crate::db::{Caseload, Device, Patient, Role};
+use super::own_patient;
+use crate::db::{Device, Patient, Role};
+use crate::http::auth::Staff;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::{AppState, JsonBody};
 use crate::secret::token_hash;
 
 /// Letters and digits that cannot be mistaken for one another (no 0/O, 1/I/L).
@@ -36,25 +37,6 @@ pub struct PairingCode {
     /// Ten characters, shown as two groups of five.
     pub code: String,
     pub expires_at: DateTime<Utc>,
-}
-
-fn not_found() -> ApiError {
-    ApiError::not_found("No such patient on your caseload.")
-}
-
-/// The patient if they are on this counselor's caseload.
-pub async fn own_patient(
-    app: &AppState,
-    staff: &Staff,
-    patient_id: &str,
-) -> Result<Patient, ApiError> {
-    if staff.session.user.role != Role::Counselor {
-        return Err(not_found());
-    }
-    app.db
-        .patient_of(&staff.session.user.id, patient_id)
-        .await?
-        .ok_or_else(not_found)
 }
 
 /// The signed-in counselor's caseload.

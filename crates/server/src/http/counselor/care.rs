@@ -1,38 +1,29 @@
 //! What counselors write into a patient's records — assignments, check-up
-//! messages, sessions, a worksheet's review and comments — and the caseload
-//! with its risk flags. Writes go through the same merge as a device's push,
+//! messages, sessions, a worksheet's review and comments. Writes go through the same merge as a device's push,
 //! stamped by this server's clock, so they reach the patient's devices on
 //! their next pull. The rule of who may write which field is steady-model's
 //! `may_write`, the one the app follows too.
 
-use std::collections::{BTreeMap, HashSet};
-use std::convert::Infallible;
+use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use chrono::{NaiveDate, Utc};
-use futures_util::Stream;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use steady_model::merge::{FieldMap, RawJson, Stamped};
 use steady_model::{
-    Assignment, AssignmentDraft, Attendance, Body, CheckIn, Comment, Event, EventDraft, Message,
-    MessageDraft, RecordId, RecordKind, RiskFlag, ValidationErrors, WorksheetReview, Writer,
-    may_write, risk_flags,
+    Assignment, AssignmentDraft, Body, Comment, Event, EventDraft, Message, MessageDraft, RecordId,
+    RecordKind, ValidationErrors, WorksheetReview, Writer, may_write,
 };
 use utoipa::ToSchema;
 
-use super::AppState;
-use super::JsonBody;
-use super::auth::Staff;
-use super::caseload::own_patient;
-use super::error::{ApiError, ErrorBody};
-use crate::db::{
-    Accounts, Audit, Caseload, Consent, Incoming, Patient, PushOutcome, Records, StoredRecord,
-};
-use crate::live::Change;
+use super::consented_patient;
+use crate::db::{Consent, Incoming, Patient, PushOutcome, StoredRecord};
+use crate::http::auth::Staff;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::{AppState, JsonBody};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -65,41 +56,10 @@ pub struct Written {
     pub fields: Map<String, Value>,
 }
 
-/// One patient on the caseload, with what calls for attention.
-#[derive(Serialize, ToSchema)]
-pub struct CaseloadEntry {
-    pub patient: Patient,
-    /// Whether the patient's consent to share is in force; without it
-    /// nothing else is shown.
-    pub sharing: bool,
-    /// Most urgent first: lapse, high_craving, missed_group, no_check_in.
-    #[schema(value_type = Vec<String>)]
-    pub flags: Vec<RiskFlag>,
-    /// The flags in words, in the same order.
-    pub flag_labels: Vec<&'static str>,
-    /// When the last check-in was logged (RFC 3339, the patient's offset).
-    pub last_checkin: Option<String>,
-}
-
 /// A validation refusal as a 422 naming the first field at fault.
 fn refused(e: ValidationErrors) -> ApiError {
     let first = &e.fields()[0];
     ApiError::unprocessable(&first.field, e.to_string())
-}
-
-/// The patient, if on this counselor's caseload with consent in force.
-pub(super) async fn consented_patient(
-    app: &AppState,
-    staff: &Staff,
-    patient_id: &str,
-) -> Result<(Patient, Consent), ApiError> {
-    let patient = own_patient(app, staff, patient_id).await?;
-    let consent = app
-        .db
-        .active_consent(&patient.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("No such patient on your caseload."))?;
-    Ok((patient, consent))
 }
 
 fn now_fixed() -> chrono::DateTime<chrono::FixedOffset> {
@@ -367,7 +327,7 @@ async fn shared_worksheet(
     id: &str,
 ) -> Result<StoredRecord, ApiError> {
     let gone = || ApiError::not_found("No such worksheet for this patient.");
-    if !consent.kinds.iter().any(|k| k == "worksheet") {
+    if !consent.shares(RecordKind::Worksheet) {
         return Err(gone());
     }
     app.db
@@ -458,181 +418,4 @@ pub async fn comment_worksheet(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(written)))
-}
-
-/// Live records of one kind, read as that kind; unreadable ones skipped.
-pub(super) async fn typed<B: Body>(app: &AppState, patient: &Patient) -> Result<Vec<B>, ApiError> {
-    Ok(app
-        .db
-        .records_of(&patient.id, B::KIND)
-        .await?
-        .into_iter()
-        .filter(|r| !r.fields.is_deleted())
-        .filter_map(|r| serde_json::from_value(Value::Object(r.fields.body(B::KIND))).ok())
-        .collect())
-}
-
-/// Live: which of this counselor's patients just had records change, as
-/// server-sent events — `changed` with `{"patient_id": ...}`, or `missed`
-/// when some were lost and the page should refresh everything. Ids only:
-/// reading what changed stays an audited request.
-#[utoipa::path(get, path = "/v1/caseload/events", tag = "care",
-    responses(
-        (status = 200, description = "An event stream (text/event-stream)", content_type = "text/event-stream"),
-        (status = 401, body = ErrorBody),
-    ))]
-pub async fn caseload_events(
-    State(app): State<AppState>,
-    staff: Staff,
-) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
-    let counselor = staff.session.user.id.clone();
-    let mine: HashSet<String> = app
-        .db
-        .patients_of(&counselor)
-        .await?
-        .into_iter()
-        .map(|p| p.id)
-        .collect();
-    let mut session_check = tokio::time::interval(SESSION_CHECK);
-    session_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let watch = Watch {
-        subscription: app.live.subscribe(),
-        app,
-        counselor,
-        token_hash: staff.token_hash,
-        session_check,
-        mine,
-        others: HashSet::new(),
-    };
-    let stream = futures_util::stream::unfold(watch, |mut watch| async move {
-        let event = watch.next().await?;
-        Some((Ok(event), watch))
-    });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
-}
-
-/// How often an open event stream checks that its session has not ended
-/// (signed out, or idle on every other page).
-const SESSION_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// One counselor's view of the live changes.
-struct Watch {
-    app: AppState,
-    counselor: String,
-    /// The session that opened the stream; the stream ends with it.
-    token_hash: String,
-    session_check: tokio::time::Interval,
-    subscription: crate::live::Subscription,
-    mine: HashSet<String>,
-    /// Patients seen not to be on this caseload.
-    others: HashSet<String>,
-}
-
-impl Watch {
-    /// The next event for this counselor; none once the server stops or
-    /// the session ends. Checking the session does not count as activity,
-    /// so an open stream never keeps an idle session alive.
-    async fn next(&mut self) -> Option<SseEvent> {
-        loop {
-            let change = tokio::select! {
-                change = self.subscription.next() => change?,
-                _ = self.session_check.tick() => {
-                    let now = crate::db::now_ms();
-                    let since = super::auth::idle_since(&self.app, now);
-                    match self.app.db.session_open(&self.token_hash, since).await {
-                        Ok(true) => continue,
-                        Ok(false) => return None,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "event stream: could not check the session");
-                            continue;
-                        }
-                    }
-                }
-            };
-            let patient_id = match change {
-                Change::Missed => return Some(SseEvent::default().event("missed").data("{}")),
-                Change::Patient(id) => id,
-            };
-            if self.others.contains(&patient_id) {
-                continue;
-            }
-            if !self.mine.contains(&patient_id) {
-                // Perhaps added to the caseload since the page opened.
-                match self.app.db.patient_of(&self.counselor, &patient_id).await {
-                    Ok(Some(_)) => {
-                        self.mine.insert(patient_id.clone());
-                    }
-                    _ => {
-                        self.others.insert(patient_id);
-                        continue;
-                    }
-                }
-            }
-            let data = serde_json::json!({ "patient_id": patient_id }).to_string();
-            return Some(SseEvent::default().event("changed").data(data));
-        }
-    }
-}
-
-/// The caseload, most urgent first: each patient's risk flags and last
-/// check-in. Reading a patient's flags is a read of their records, so each
-/// one shown is written to the audit log.
-#[utoipa::path(get, path = "/v1/caseload", tag = "care",
-    responses((status = 200, body = [CaseloadEntry]), (status = 401, body = ErrorBody)))]
-pub async fn caseload(
-    State(app): State<AppState>,
-    staff: Staff,
-) -> Result<Json<Vec<CaseloadEntry>>, ApiError> {
-    let user = &staff.session.user;
-    let now = Utc::now();
-    let mut entries = Vec::new();
-    for patient in app.db.patients_of(&user.id).await? {
-        let consent = app.db.active_consent(&patient.id).await?;
-        let Some(consent) = consent else {
-            entries.push(CaseloadEntry {
-                patient,
-                sharing: false,
-                flags: Vec::new(),
-                flag_labels: Vec::new(),
-                last_checkin: None,
-            });
-            continue;
-        };
-        app.db
-            .audit(
-                &user.clinic_id,
-                &user.id,
-                &patient.id,
-                "read caseload summary",
-                "",
-            )
-            .await?;
-        let checkins: Vec<CheckIn> = if consent.shares(RecordKind::CheckIn) {
-            typed(&app, &patient).await?
-        } else {
-            Vec::new()
-        };
-        let attendance: Vec<Attendance> = if consent.shares(RecordKind::Attendance) {
-            typed(&app, &patient).await?
-        } else {
-            Vec::new()
-        };
-        let (flags, last) = risk_flags(&checkins, &attendance, now);
-        entries.push(CaseloadEntry {
-            patient,
-            sharing: true,
-            flag_labels: flags.iter().map(|f| f.label()).collect(),
-            flags,
-            last_checkin: last.map(|t| t.to_rfc3339()),
-        });
-    }
-    // Most flags first, the most urgent flag breaking ties; then by name.
-    entries.sort_by(|a, b| {
-        b.flags
-            .len()
-            .cmp(&a.flags.len())
-            .then_with(|| a.flags.first().cmp(&b.flags.first()))
-            .then_with(|| a.patient.display_name.cmp(&b.patient.display_name))
-    });
-    Ok(Json(entries))
 }

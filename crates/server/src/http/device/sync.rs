@@ -17,10 +17,10 @@ use steady_model::protocol::{
 };
 use steady_model::{RecordKind, Writer, may_write};
 
-use super::device::PairedDevice;
-use super::error::ApiError;
-use super::{AppState, JsonBody};
-use crate::db::{Caseload, Consent, Incoming, PushOutcome, Records};
+use super::PairedDevice;
+use crate::db::{Consent, Incoming, PushOutcome};
+use crate::http::error::ApiError;
+use crate::http::{AppState, JsonBody};
 
 /// A pushed record's fields as the server holds them: each value kept as
 /// the JSON text it arrived in, each stamp read (a stamp that is not one
@@ -167,7 +167,7 @@ pub async fn pull(
     device: PairedDevice,
     query: Result<Query<PullQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<PullResponse<Box<RawValue>>>, ApiError> {
-    let Query(query) = query.map_err(super::error::unusable_query)?;
+    let Query(query) = query.map_err(crate::http::error::unusable_query)?;
     let limit = query.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(ApiError::unprocessable(

@@ -15,11 +15,10 @@ use steady_model::insight::{
 use steady_model::{Attendance, CheckIn, Program, RecordKind, TriggerEntry};
 use utoipa::{IntoParams, ToSchema};
 
-use super::AppState;
-use super::auth::Staff;
-use super::care::{consented_patient, typed};
-use super::error::{ApiError, ErrorBody};
-use crate::db::Audit;
+use super::{consented_patient, typed};
+use crate::http::AppState;
+use crate::http::auth::Staff;
+use crate::http::error::{ApiError, ErrorBody};
 
 /// The longest window, in days.
 pub const MAX_DAYS: u32 = 366;
@@ -76,7 +75,7 @@ pub async fn insights(
     query: Result<Query<InsightsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Insights>, ApiError> {
     let (patient, consent) = consented_patient(&app, &staff, &patient_id).await?;
-    let Query(query) = query.map_err(super::error::unusable_query)?;
+    let Query(query) = query.map_err(crate::http::error::unusable_query)?;
     let days = query.days.unwrap_or(30);
     if !(1..=MAX_DAYS).contains(&days) {
         return Err(ApiError::unprocessable(

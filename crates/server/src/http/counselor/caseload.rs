@@ -1,0 +1,94 @@
+//! The caseload, most urgent first: each patient's risk flags (steady-model's
+//! `risk_flags`) and last check-in.
+
+use axum::Json;
+use axum::extract::State;
+use chrono::Utc;
+use serde::Serialize;
+use steady_model::{Attendance, CheckIn, RecordKind, RiskFlag, risk_flags};
+use utoipa::ToSchema;
+
+use super::typed;
+use crate::db::Patient;
+use crate::http::AppState;
+use crate::http::auth::Staff;
+use crate::http::error::{ApiError, ErrorBody};
+
+/// One patient on the caseload, with what calls for attention.
+#[derive(Serialize, ToSchema)]
+pub struct CaseloadEntry {
+    pub patient: Patient,
+    /// Whether the patient's consent to share is in force; without it
+    /// nothing else is shown.
+    pub sharing: bool,
+    /// Most urgent first: lapse, high_craving, missed_group, no_check_in.
+    #[schema(value_type = Vec<String>)]
+    pub flags: Vec<RiskFlag>,
+    /// The flags in words, in the same order.
+    pub flag_labels: Vec<&'static str>,
+    /// When the last check-in was logged (RFC 3339, the patient's offset).
+    pub last_checkin: Option<String>,
+}
+
+/// The caseload, most urgent first: each patient's risk flags and last
+/// check-in. Reading a patient's flags is a read of their records, so each
+/// one shown is written to the audit log.
+#[utoipa::path(get, path = "/v1/caseload", tag = "care",
+    responses((status = 200, body = [CaseloadEntry]), (status = 401, body = ErrorBody)))]
+pub async fn caseload(
+    State(app): State<AppState>,
+    staff: Staff,
+) -> Result<Json<Vec<CaseloadEntry>>, ApiError> {
+    let user = &staff.session.user;
+    let now = Utc::now();
+    let mut entries = Vec::new();
+    for patient in app.db.patients_of(&user.id).await? {
+        let consent = app.db.active_consent(&patient.id).await?;
+        let Some(consent) = consent else {
+            entries.push(CaseloadEntry {
+                patient,
+                sharing: false,
+                flags: Vec::new(),
+                flag_labels: Vec::new(),
+                last_checkin: None,
+            });
+            continue;
+        };
+        app.db
+            .audit(
+                &user.clinic_id,
+                &user.id,
+                &patient.id,
+                "read caseload summary",
+                "",
+            )
+            .await?;
+        let checkins: Vec<CheckIn> = if consent.shares(RecordKind::CheckIn) {
+            typed(&app, &patient).await?
+        } else {
+            Vec::new()
+        };
+        let attendance: Vec<Attendance> = if consent.shares(RecordKind::Attendance) {
+            typed(&app, &patient).await?
+        } else {
+            Vec::new()
+        };
+        let (flags, last) = risk_flags(&checkins, &attendance, now);
+        entries.push(CaseloadEntry {
+            patient,
+            sharing: true,
+            flag_labels: flags.iter().map(|f| f.label()).collect(),
+            flags,
+            last_checkin: last.map(|t| t.to_rfc3339()),
+        });
+    }
+    // Most flags first, the most urgent flag breaking ties; then by name.
+    entries.sort_by(|a, b| {
+        b.flags
+            .len()
+            .cmp(&a.flags.len())
+            .then_with(|| a.flags.first().cmp(&b.flags.first()))
+            .then_with(|| a.patient.display_name.cmp(&b.patient.display_name))
+    });
+    Ok(Json(entries))
+}

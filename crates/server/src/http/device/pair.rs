@@ -1,0 +1,115 @@
+//! Pairing: a patient's device redeems the counselor's code with the
+//! patient's consent for a device token; a code can be checked first, so the
+//! consent can name whom it is given to. Wrong codes are limited per address.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use steady_model::protocol::{ErrorBody, PairPreview, PairRequest, PairResponse, PreviewRequest};
+
+use super::terms;
+use crate::db::NewDevice;
+use crate::http::counselor::patients::{CODE_ALPHABET, CODE_LENGTH};
+use crate::http::error::ApiError;
+use crate::http::{AppState, JsonBody};
+use crate::secret::{new_token, token_hash};
+
+/// A code as typed: upper case, without spaces or dashes.
+fn normalize(code: &str) -> String {
+    code.chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// Checks a code without using it: the clinic and counselor it pairs with,
+/// so the app can name them in the consent. Wrong codes count against the
+/// same limit as redeeming.
+#[utoipa::path(post, path = "/v1/pair/preview", tag = "device", request_body = PreviewRequest,
+    responses(
+        (status = 200, body = PairPreview),
+        (status = 410, description = "The code is unknown, used or expired", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+        (status = 429, description = "Too many wrong codes from this address; see Retry-After", body = ErrorBody),
+    ))]
+pub async fn preview(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    JsonBody(body): JsonBody<PreviewRequest>,
+) -> Result<Json<PairPreview>, ApiError> {
+    if let Some(wait) = app.pairings.check(peer.ip(), None) {
+        return Err(ApiError::too_many(wait));
+    }
+    let code = checked_code(&app, peer, &body.code)?;
+    match app.db.code_preview(&token_hash(&code)).await? {
+        Some((clinic, counselor)) => Ok(Json(PairPreview { clinic, counselor })),
+        None => {
+            app.pairings.record_failure(peer.ip(), None);
+            Err(ApiError::gone(
+                "That code has expired or was already used; ask your counselor for a new one.",
+            ))
+        }
+    }
+}
+
+/// The code as typed, normalized, if it has the shape of one; a
+/// malformed code counts as a wrong one.
+fn checked_code(app: &AppState, peer: SocketAddr, code: &str) -> Result<String, ApiError> {
+    let code = normalize(code);
+    if code.len() != CODE_LENGTH || !code.bytes().all(|b| CODE_ALPHABET.contains(&b)) {
+        app.pairings.record_failure(peer.ip(), None);
+        return Err(ApiError::invalid(
+            "code",
+            "A pairing code is 10 letters and digits, like ABCDE-FGH23.",
+        ));
+    }
+    Ok(code)
+}
+
+/// Redeems a pairing code with the patient's consent; answers the device token.
+#[utoipa::path(post, path = "/v1/pair", tag = "device", request_body = PairRequest,
+    responses(
+        (status = 201, body = PairResponse),
+        (status = 410, description = "The code is unknown, used or expired", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+        (status = 429, description = "Too many wrong codes from this address; see Retry-After", body = ErrorBody),
+    ))]
+pub async fn pair(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    JsonBody(body): JsonBody<PairRequest>,
+) -> Result<(StatusCode, Json<PairResponse>), ApiError> {
+    if let Some(wait) = app.pairings.check(peer.ip(), None) {
+        tracing::warn!(peer = %peer.ip(), "pairing refused: too many wrong codes");
+        return Err(ApiError::too_many(wait));
+    }
+    let consent = terms(body.consent, "consent.")?;
+    let code = checked_code(&app, peer, &body.code)?;
+    let label = match body.device_label.trim() {
+        "" => "Patient's device".to_owned(),
+        l => l.chars().take(100).collect(),
+    };
+    let token = new_token();
+    let device = NewDevice {
+        token_hash: token_hash(&token),
+        label,
+    };
+    let Some(paired) = app.db.redeem(&token_hash(&code), &device, &consent).await? else {
+        app.pairings.record_failure(peer.ip(), None);
+        tracing::info!(peer = %peer.ip(), "pairing code refused");
+        return Err(ApiError::gone(
+            "That code has expired or was already used; ask your counselor for a new one.",
+        ));
+    };
+    tracing::info!(patient = %paired.patient_id, device = %paired.device_id, "device paired");
+    Ok((
+        StatusCode::CREATED,
+        Json(PairResponse {
+            patient_id: paired.patient_id,
+            device_id: paired.device_id,
+            token,
+        }),
+    ))
+}
