@@ -3,7 +3,78 @@
 use async_trait::async_trait;
 use sqlx::{ColumnIndex, Encode, Executor, Row, Type};
 
-use super::{Audit, AuditEntry, AuditFilter, Backend, Bind, Column, DbError, Sql, now_ms, sql};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{Backend, Bind, Column, DbError, Sql, now_ms};
+
+/// One audited read or write.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at_ms: i64,
+    /// The staff account that read.
+    pub actor_id: String,
+    /// Its name, for people reading the log.
+    pub actor_name: String,
+    /// Whose data was read.
+    pub patient_id: String,
+    /// How the counselor knows the patient.
+    pub patient_name: String,
+    pub action: String,
+    pub detail: String,
+}
+
+/// Which audit entries to list; every filter given must hold.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    pub patient_id: Option<String>,
+    pub actor_id: Option<String>,
+    /// The exact action, e.g. `read records`.
+    pub action: Option<String>,
+    /// From this instant (inclusive), in ms since the epoch.
+    pub from_ms: Option<i64>,
+    /// Before this instant, in ms since the epoch.
+    pub to_ms: Option<i64>,
+    pub limit: i64,
+}
+
+/// The append-only audit log.
+#[async_trait]
+pub trait Audit: Send + Sync {
+    /// Appends an entry. Called before the data it describes is returned.
+    async fn audit(
+        &self,
+        clinic_id: &str,
+        actor_id: &str,
+        patient_id: &str,
+        action: &str,
+        detail: &str,
+    ) -> Result<(), DbError>;
+    /// The clinic's entries that pass the filter, newest first.
+    async fn audit_log(
+        &self,
+        clinic_id: &str,
+        filter: &AuditFilter,
+    ) -> Result<Vec<AuditEntry>, DbError>;
+}
+
+const INSERT_AUDIT: &str =
+    "INSERT INTO audit_log (at_ms, clinic_id, actor_id, patient_id, action, detail)
+     VALUES ($1, $2, $3, $4, $5, $6)";
+
+const AUDIT_LOG: &str = "SELECT a.id, a.at_ms, a.actor_id, COALESCE(u.name, '') AS actor_name,
+       a.patient_id, COALESCE(p.display_name, '') AS patient_name, a.action, a.detail
+     FROM audit_log a
+     LEFT JOIN users u ON u.id = a.actor_id
+     LEFT JOIN patients p ON p.id = a.patient_id
+     WHERE a.clinic_id = $1
+       AND (CAST($2 AS TEXT) IS NULL OR a.patient_id = $2)
+       AND (CAST($3 AS TEXT) IS NULL OR a.actor_id = $3)
+       AND (CAST($4 AS TEXT) IS NULL OR a.action = $4)
+       AND (CAST($5 AS BIGINT) IS NULL OR a.at_ms >= $5)
+       AND (CAST($6 AS BIGINT) IS NULL OR a.at_ms < $6)
+     ORDER BY a.id DESC LIMIT $7";
 
 #[async_trait]
 impl<B: Backend> Audit for Sql<B>
@@ -23,7 +94,7 @@ where
         action: &str,
         detail: &str,
     ) -> Result<(), DbError> {
-        sqlx::query(sql::INSERT_AUDIT)
+        sqlx::query(INSERT_AUDIT)
             .bind(now_ms())
             .bind(clinic_id)
             .bind(actor_id)
@@ -40,7 +111,7 @@ where
         clinic_id: &str,
         filter: &AuditFilter,
     ) -> Result<Vec<AuditEntry>, DbError> {
-        let rows = sqlx::query(sql::AUDIT_LOG)
+        let rows = sqlx::query(AUDIT_LOG)
             .bind(clinic_id)
             .bind(filter.patient_id.as_deref())
             .bind(filter.actor_id.as_deref())

@@ -3,11 +3,200 @@
 use async_trait::async_trait;
 use sqlx::{ColumnIndex, Encode, Executor, Row, Type};
 
+use serde::Serialize;
+use utoipa::ToSchema;
+
 use super::accounts::unique;
-use super::{
-    Backend, Bind, Caseload, ClinicDevice, Column, Consent, DbError, Device, DeviceAuth,
-    NewConsent, NewDevice, Paired, Patient, Sql, User, new_id, now_ms, sql,
-};
+use super::{Backend, Bind, Column, DbError, Sql, User, new_id, now_ms};
+
+/// A patient on a counselor's caseload. The server knows them by the name
+/// the counselor gave; nothing else about them is needed to pair.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Patient {
+    pub id: String,
+    pub counselor_id: String,
+    pub display_name: String,
+    pub created_ms: i64,
+}
+
+/// A paired device as the counselor sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Device {
+    pub id: String,
+    pub label: String,
+    pub created_ms: i64,
+    /// Set once the device is revoked; its token no longer works.
+    pub revoked_ms: Option<i64>,
+}
+
+/// A device anywhere in the clinic, with whose it is, for the admins.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ClinicDevice {
+    #[serde(flatten)]
+    pub device: Device,
+    pub patient_id: String,
+    pub patient_name: String,
+    pub counselor_name: String,
+}
+
+/// What the patient agreed to when pairing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Consent {
+    pub id: String,
+    pub device_id: String,
+    pub recipient: String,
+    pub kinds: Vec<String>,
+    pub purpose: String,
+    pub expires_ms: i64,
+    pub signed_ms: i64,
+}
+
+impl Consent {
+    /// Whether the patient shares records of `kind`.
+    pub fn shares(&self, kind: steady_model::RecordKind) -> bool {
+        self.kinds.iter().any(|k| k == kind.as_str())
+    }
+}
+
+/// A device being paired: its token is already hashed.
+#[derive(Clone, Debug)]
+pub struct NewDevice {
+    pub token_hash: String,
+    pub label: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewConsent {
+    pub recipient: String,
+    pub kinds: Vec<String>,
+    pub purpose: String,
+    pub expires_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Paired {
+    pub patient_id: String,
+    pub device_id: String,
+}
+
+/// The device a request's token belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceAuth {
+    pub device_id: String,
+    pub patient_id: String,
+}
+
+/// Caseloads, pairing, devices and consent. Each method is one transaction.
+#[async_trait]
+pub trait Caseload: Send + Sync {
+    async fn create_patient(
+        &self,
+        counselor: &User,
+        display_name: &str,
+    ) -> Result<Patient, DbError>;
+    async fn patients_of(&self, counselor_id: &str) -> Result<Vec<Patient>, DbError>;
+    /// The patient if they are on this counselor's caseload; otherwise none,
+    /// whether or not they exist.
+    async fn patient_of(
+        &self,
+        counselor_id: &str,
+        patient_id: &str,
+    ) -> Result<Option<Patient>, DbError>;
+    async fn create_pairing_code(
+        &self,
+        code_hash: &str,
+        patient_id: &str,
+        created_by: &str,
+        expires_ms: i64,
+    ) -> Result<(), DbError>;
+    /// Uses the code (once, before it expires) to register the device with
+    /// the patient's consent; none if the code is unknown, used or expired.
+    async fn redeem(
+        &self,
+        code_hash: &str,
+        device: &NewDevice,
+        consent: &NewConsent,
+    ) -> Result<Option<Paired>, DbError>;
+    /// Who a code pairs with — the clinic's and the counselor's names —
+    /// without using it; none if it is unknown, used or expired.
+    async fn code_preview(&self, code_hash: &str) -> Result<Option<(String, String)>, DbError>;
+    /// The device holding this token, unless it was revoked.
+    async fn device_by_token(&self, token_hash: &str) -> Result<Option<DeviceAuth>, DbError>;
+    async fn devices_of(&self, patient_id: &str) -> Result<Vec<Device>, DbError>;
+    /// Every device paired in the clinic, newest first; or just `only`.
+    async fn clinic_devices(
+        &self,
+        clinic_id: &str,
+        only: Option<&str>,
+    ) -> Result<Vec<ClinicDevice>, DbError>;
+    /// Revokes one of the patient's devices; false if it is not theirs or
+    /// was already revoked.
+    async fn revoke_device(&self, patient_id: &str, device_id: &str) -> Result<bool, DbError>;
+    /// The newest consent that is neither revoked nor expired.
+    async fn active_consent(&self, patient_id: &str) -> Result<Option<Consent>, DbError>;
+    /// Records a new consent given from one of the patient's devices,
+    /// replacing any active one.
+    async fn give_consent(
+        &self,
+        patient_id: &str,
+        device_id: &str,
+        consent: &NewConsent,
+    ) -> Result<(), DbError>;
+    /// Revokes every active consent of the patient.
+    async fn revoke_consent(&self, patient_id: &str) -> Result<bool, DbError>;
+}
+
+const INSERT_PATIENT: &str =
+    "INSERT INTO patients (id, clinic_id, counselor_id, display_name, created_ms)
+     VALUES ($1, $2, $3, $4, $5)";
+
+const PATIENTS_OF: &str = "SELECT id, counselor_id, display_name, created_ms FROM patients
+     WHERE counselor_id = $1 ORDER BY display_name, id";
+
+const PATIENT_OF: &str = "SELECT id, counselor_id, display_name, created_ms FROM patients
+     WHERE counselor_id = $1 AND id = $2";
+
+const INSERT_PAIRING_CODE: &str =
+    "INSERT INTO pairing_codes (code_hash, patient_id, created_by, created_ms, expires_ms)
+     VALUES ($1, $2, $3, $4, $5)";
+
+const USE_PAIRING_CODE: &str = "UPDATE pairing_codes SET used_ms = $2
+     WHERE code_hash = $1 AND used_ms IS NULL AND expires_ms > $2
+     RETURNING patient_id";
+
+const CODE_PREVIEW: &str = "SELECT c.name AS clinic, u.name AS counselor
+     FROM pairing_codes p JOIN patients pt ON pt.id = p.patient_id
+     JOIN clinics c ON c.id = pt.clinic_id JOIN users u ON u.id = p.created_by
+     WHERE p.code_hash = $1 AND p.used_ms IS NULL AND p.expires_ms > $2";
+
+const INSERT_DEVICE: &str = "INSERT INTO devices (id, patient_id, token_hash, label, created_ms)
+     VALUES ($1, $2, $3, $4, $5)";
+
+const INSERT_CONSENT: &str = "INSERT INTO consents (id, patient_id, device_id, recipient, kinds, purpose, expires_ms, signed_ms)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+const DEVICE_BY_TOKEN: &str =
+    "SELECT id, patient_id FROM devices WHERE token_hash = $1 AND revoked_ms IS NULL";
+
+const DEVICES_OF: &str = "SELECT id, label, created_ms, revoked_ms FROM devices
+     WHERE patient_id = $1 ORDER BY created_ms, id";
+
+const CLINIC_DEVICES: &str = "SELECT d.id, d.label, d.created_ms, d.revoked_ms,
+       p.id AS patient_id, p.display_name AS patient_name, u.name AS counselor_name
+     FROM devices d JOIN patients p ON p.id = d.patient_id JOIN users u ON u.id = p.counselor_id
+     WHERE p.clinic_id = $1 AND (CAST($2 AS TEXT) IS NULL OR d.id = $2)
+     ORDER BY d.created_ms DESC, d.id";
+
+const REVOKE_DEVICE: &str = "UPDATE devices SET revoked_ms = $3
+     WHERE patient_id = $1 AND id = $2 AND revoked_ms IS NULL";
+
+const ACTIVE_CONSENT: &str =
+    "SELECT id, device_id, recipient, kinds, purpose, expires_ms, signed_ms FROM consents
+     WHERE patient_id = $1 AND revoked_ms IS NULL AND expires_ms > $2
+     ORDER BY signed_ms DESC, id DESC LIMIT 1";
+
+const REVOKE_CONSENT: &str = "UPDATE consents SET revoked_ms = $2
+     WHERE patient_id = $1 AND revoked_ms IS NULL";
 
 fn patient_of_row<R: Row>(row: &R) -> Result<Patient, DbError>
 where
@@ -74,7 +263,7 @@ where
 {
     let kinds =
         serde_json::to_string(&consent.kinds).map_err(|e| DbError::Corrupt(e.to_string()))?;
-    sqlx::query(sql::INSERT_CONSENT)
+    sqlx::query(INSERT_CONSENT)
         .bind(new_id())
         .bind(patient_id)
         .bind(device_id)
@@ -110,7 +299,7 @@ where
             display_name: display_name.to_owned(),
             created_ms: now_ms(),
         };
-        sqlx::query(sql::INSERT_PATIENT)
+        sqlx::query(INSERT_PATIENT)
             .bind(patient.id.as_str())
             .bind(counselor.clinic_id.as_str())
             .bind(patient.counselor_id.as_str())
@@ -122,7 +311,7 @@ where
     }
 
     async fn patients_of(&self, counselor_id: &str) -> Result<Vec<Patient>, DbError> {
-        let rows = sqlx::query(sql::PATIENTS_OF)
+        let rows = sqlx::query(PATIENTS_OF)
             .bind(counselor_id)
             .fetch_all(&self.pool)
             .await?;
@@ -134,7 +323,7 @@ where
         counselor_id: &str,
         patient_id: &str,
     ) -> Result<Option<Patient>, DbError> {
-        let row = sqlx::query(sql::PATIENT_OF)
+        let row = sqlx::query(PATIENT_OF)
             .bind(counselor_id)
             .bind(patient_id)
             .fetch_optional(&self.pool)
@@ -149,7 +338,7 @@ where
         created_by: &str,
         expires_ms: i64,
     ) -> Result<(), DbError> {
-        sqlx::query(sql::INSERT_PAIRING_CODE)
+        sqlx::query(INSERT_PAIRING_CODE)
             .bind(code_hash)
             .bind(patient_id)
             .bind(created_by)
@@ -171,7 +360,7 @@ where
         let mut tx = self.pool.begin().await?;
         // Marking the code used is the step that decides: of two
         // redemptions at once, only one finds it unused.
-        let patient_id: Option<String> = sqlx::query_scalar(sql::USE_PAIRING_CODE)
+        let patient_id: Option<String> = sqlx::query_scalar(USE_PAIRING_CODE)
             .bind(code_hash)
             .bind(now)
             .fetch_optional(&mut *tx)
@@ -180,7 +369,7 @@ where
             return Ok(None);
         };
         let device_id = new_id();
-        sqlx::query(sql::INSERT_DEVICE)
+        sqlx::query(INSERT_DEVICE)
             .bind(device_id.as_str())
             .bind(patient_id.as_str())
             .bind(device.token_hash.as_str())
@@ -197,7 +386,7 @@ where
     }
 
     async fn code_preview(&self, code_hash: &str) -> Result<Option<(String, String)>, DbError> {
-        let row = sqlx::query(sql::CODE_PREVIEW)
+        let row = sqlx::query(CODE_PREVIEW)
             .bind(code_hash)
             .bind(now_ms())
             .fetch_optional(&self.pool)
@@ -207,7 +396,7 @@ where
     }
 
     async fn device_by_token(&self, token_hash: &str) -> Result<Option<DeviceAuth>, DbError> {
-        let row = sqlx::query(sql::DEVICE_BY_TOKEN)
+        let row = sqlx::query(DEVICE_BY_TOKEN)
             .bind(token_hash)
             .fetch_optional(&self.pool)
             .await?;
@@ -221,7 +410,7 @@ where
     }
 
     async fn devices_of(&self, patient_id: &str) -> Result<Vec<Device>, DbError> {
-        let rows = sqlx::query(sql::DEVICES_OF)
+        let rows = sqlx::query(DEVICES_OF)
             .bind(patient_id)
             .fetch_all(&self.pool)
             .await?;
@@ -233,7 +422,7 @@ where
         clinic_id: &str,
         only: Option<&str>,
     ) -> Result<Vec<ClinicDevice>, DbError> {
-        let rows = sqlx::query(sql::CLINIC_DEVICES)
+        let rows = sqlx::query(CLINIC_DEVICES)
             .bind(clinic_id)
             .bind(only)
             .fetch_all(&self.pool)
@@ -251,7 +440,7 @@ where
     }
 
     async fn revoke_device(&self, patient_id: &str, device_id: &str) -> Result<bool, DbError> {
-        let done = sqlx::query(sql::REVOKE_DEVICE)
+        let done = sqlx::query(REVOKE_DEVICE)
             .bind(patient_id)
             .bind(device_id)
             .bind(now_ms())
@@ -261,7 +450,7 @@ where
     }
 
     async fn active_consent(&self, patient_id: &str) -> Result<Option<Consent>, DbError> {
-        let row = sqlx::query(sql::ACTIVE_CONSENT)
+        let row = sqlx::query(ACTIVE_CONSENT)
             .bind(patient_id)
             .bind(now_ms())
             .fetch_optional(&self.pool)
@@ -277,7 +466,7 @@ where
     ) -> Result<(), DbError> {
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
-        sqlx::query(sql::REVOKE_CONSENT)
+        sqlx::query(REVOKE_CONSENT)
             .bind(patient_id)
             .bind(now)
             .execute(&mut *tx)
@@ -288,7 +477,7 @@ where
     }
 
     async fn revoke_consent(&self, patient_id: &str) -> Result<bool, DbError> {
-        let done = sqlx::query(sql::REVOKE_CONSENT)
+        let done = sqlx::query(REVOKE_CONSENT)
             .bind(patient_id)
             .bind(now_ms())
             .execute(&self.pool)

@@ -15,10 +15,135 @@ use sqlx::{ColumnIndex, Executor, Row as _};
 use steady_model::RecordKind;
 use steady_model::merge::{FieldMap, RawJson, merge};
 
-use super::{
-    Backend, Bind, Column, DbError, Incoming, PushOutcome, RawRecord, Records, Sql, StoredRecord,
-    WRITE_ROWS, sql, write_sql,
-};
+use super::{Backend, Bind, Column, DbError, Sql};
+
+/// A record a device pushes, already checked. Its values stay the JSON
+/// text they arrived as: the server stores them without looking inside,
+/// and checks the merged record against its kind from text.
+#[derive(Clone, Debug)]
+pub struct Incoming {
+    pub id: String,
+    pub kind: String,
+    pub fields: steady_model::merge::FieldMap<steady_model::merge::RawJson>,
+}
+
+/// What became of one pushed record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PushOutcome {
+    /// Merged (or already there: a replayed push changes nothing).
+    Applied,
+    Refused(String),
+}
+
+/// A record as stored, with the change number of its last change.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredRecord {
+    pub id: String,
+    pub kind: String,
+    pub change: i64,
+    pub fields: steady_model::merge::FieldMap,
+}
+
+/// A stored record with its fields as the stored JSON text, which is
+/// already the wire's form: a pull hands it on without decoding it.
+#[derive(Clone, Debug)]
+pub struct RawRecord {
+    pub id: String,
+    pub kind: String,
+    pub change: i64,
+    pub fields: String,
+}
+
+impl RawRecord {
+    /// The record with its fields read.
+    pub fn decode(self) -> Result<StoredRecord, DbError> {
+        Ok(StoredRecord {
+            fields: serde_json::from_str(&self.fields)
+                .map_err(|e| DbError::Corrupt(format!("record fields: {e}")))?,
+            id: self.id,
+            kind: self.kind,
+            change: self.change,
+        })
+    }
+}
+
+/// Shared records, merged and numbered per patient.
+#[async_trait]
+pub trait Records: Send + Sync {
+    /// Merges each record into the patient's copy, in one transaction.
+    async fn push(
+        &self,
+        patient_id: &str,
+        records: Vec<Incoming>,
+    ) -> Result<Vec<PushOutcome>, DbError>;
+    /// The patient's records changed after change `after`, oldest change
+    /// first, at most `limit`, with their fields as stored JSON text (the
+    /// wire's form already; [`RawRecord::decode`] reads them).
+    async fn pull_raw(
+        &self,
+        patient_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<RawRecord>, DbError>;
+    /// The care team's current copy of a patient's records of one kind.
+    async fn records_of(
+        &self,
+        patient_id: &str,
+        kind: steady_model::RecordKind,
+    ) -> Result<Vec<StoredRecord>, DbError>;
+}
+
+/// Most rows in one INSERT statement (5 parameters each).
+pub(crate) const WRITE_ROWS: usize = 500;
+
+/// `INSERT` of `rows` records, parameters (patient_id, id, kind, fields,
+/// change_no) per row, `ON CONFLICT DO UPDATE` when `upsert`: numbered
+/// (`$1`) for PostgreSQL, positional (`?`) for SQLite, where looking up
+/// thousands of numbered parameters by name costs more than the insert.
+/// Public so the ingest benchmark's bare baseline runs the same INSERT.
+pub fn write_sql(rows: usize, numbered: bool, upsert: bool) -> String {
+    let mut sql =
+        String::from("INSERT INTO records (patient_id, id, kind, fields, change_no) VALUES ");
+    for row in 0..rows {
+        let b = row * 5;
+        if row > 0 {
+            sql.push(',');
+        }
+        if numbered {
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5
+            ));
+        } else {
+            sql.push_str("(?, ?, ?, ?, ?)");
+        }
+    }
+    if upsert {
+        sql.push_str(
+            " ON CONFLICT (patient_id, id) DO UPDATE SET fields = excluded.fields, change_no = excluded.change_no",
+        );
+    }
+    sql
+}
+
+const ENSURE_COUNTER: &str = "INSERT INTO patient_changes (patient_id, last_change) VALUES ($1, 0)
+     ON CONFLICT (patient_id) DO NOTHING";
+
+const LOCK_PATIENT: &str =
+    "UPDATE patient_changes SET last_change = last_change WHERE patient_id = $1";
+
+const ADVANCE_CHANGES: &str = "UPDATE patient_changes SET last_change = last_change + $2
+     WHERE patient_id = $1 RETURNING last_change";
+
+const PULL: &str = "SELECT id, kind, fields, change_no FROM records
+     WHERE patient_id = $1 AND change_no > $2 ORDER BY change_no LIMIT $3";
+
+const RECORDS_OF_KIND: &str = "SELECT id, kind, fields, change_no FROM records
+     WHERE patient_id = $1 AND kind = $2 ORDER BY change_no";
 
 #[async_trait]
 impl<B: Backend> Records for Sql<B>
@@ -35,11 +160,11 @@ where
         records: Vec<Incoming>,
     ) -> Result<Vec<PushOutcome>, DbError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(sql::ENSURE_COUNTER)
+        sqlx::query(ENSURE_COUNTER)
             .bind(patient_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(sql::LOCK_PATIENT)
+        sqlx::query(LOCK_PATIENT)
             .bind(patient_id)
             .execute(&mut *tx)
             .await?;
@@ -61,7 +186,7 @@ where
         let (outcomes, changed) = settle(stored, records);
         if !changed.is_empty() {
             // Numbers for every change at once: last - n + 1 ..= last.
-            let last: i64 = sqlx::query_scalar(sql::ADVANCE_CHANGES)
+            let last: i64 = sqlx::query_scalar(ADVANCE_CHANGES)
                 .bind(patient_id)
                 .bind(changed.len() as i64)
                 .fetch_one(&mut *tx)
@@ -97,7 +222,7 @@ where
         after: i64,
         limit: i64,
     ) -> Result<Vec<RawRecord>, DbError> {
-        let rows = sqlx::query(sql::PULL)
+        let rows = sqlx::query(PULL)
             .bind(patient_id)
             .bind(after)
             .bind(limit)
@@ -111,7 +236,7 @@ where
         patient_id: &str,
         kind: RecordKind,
     ) -> Result<Vec<StoredRecord>, DbError> {
-        let rows = sqlx::query(sql::RECORDS_OF_KIND)
+        let rows = sqlx::query(RECORDS_OF_KIND)
             .bind(patient_id)
             .bind(kind.as_str())
             .fetch_all(&self.pool)
