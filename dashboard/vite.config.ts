@@ -3,6 +3,12 @@ import { svelte } from "@sveltejs/vite-plugin-svelte";
 
 export default defineConfig({
   plugins: [svelte()],
+  resolve: {
+    alias: {
+      // The words for record values: one source, the app's, for both UIs.
+      "@steady/labels": decodeURIComponent(new URL("../ui/src/lib/labels.ts", import.meta.url).pathname),
+    },
+  },
   clearScreen: false,
   build: {
     target: "es2021",

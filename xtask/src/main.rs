@@ -49,7 +49,7 @@ const USAGE: &str = "usage: cargo xtask <command>
   test       install what is missing and run every check and test
   server     run the clinic's server (steady-server) on 127.0.0.1:8380, SQLite by default
   bench      run the benchmarks (release build)
-  bindings   regenerate ui/src/lib/bindings.ts from the Rust types";
+  bindings   regenerate both UIs' bindings.ts from the Rust types";
 
 fn main() -> ExitCode {
     let task = env::args().nth(1).unwrap_or_default();
@@ -215,9 +215,12 @@ fn bench() -> Result<()> {
 }
 
 fn bindings() -> Result<()> {
-    let mut cmd = cargo(&["test", "-p", "steady-core", "--test", "bindings"]);
+    let mut cmd = cargo(&["test", "-p", "steady", "--test", "bindings"]);
     cmd.env("STEADY_WRITE_BINDINGS", "1");
-    step("write ui/src/lib/bindings.ts", cmd)
+    step(
+        "write ui/src/lib/bindings.ts and dashboard/src/lib/bindings.ts",
+        cmd,
+    )
 }
 
 fn build_ui() -> Result<()> {

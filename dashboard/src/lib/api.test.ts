@@ -88,4 +88,52 @@ describe("api", () => {
     const error = await api.staff().catch((e: unknown) => e);
     expect(api.explain(error)).toContain("cannot be reached");
   });
+  it("hears the live caseload stream through the module, and closes it", () => {
+    class FakeSource extends EventTarget {
+      static CLOSED = 2;
+      static last: FakeSource | null = null;
+      readyState = 1;
+      closed = false;
+      constructor(readonly url: string) {
+        super();
+        FakeSource.last = this;
+      }
+      close() {
+        this.closed = true;
+      }
+      emit(type: string, data?: string) {
+        const e = new Event(type) as Event & { data?: string };
+        e.data = data;
+        this.dispatchEvent(e);
+      }
+    }
+    vi.stubGlobal("EventSource", FakeSource);
+    const heard: string[] = [];
+    const close = api.caseloadEvents({
+      open: () => heard.push("open"),
+      changed: (id) => heard.push(`changed ${id}`),
+      paused: () => heard.push("paused"),
+      closed: () => heard.push("closed"),
+    });
+    const source = FakeSource.last!;
+    expect(source.url).toBe("/v1/caseload/events");
+    source.emit("open");
+    source.emit("changed", JSON.stringify({ patient_id: "p1" }));
+    source.emit("changed", "not json");
+    source.emit("missed", "{}");
+    source.emit("error");
+    source.readyState = FakeSource.CLOSED;
+    source.emit("error");
+    expect(heard).toEqual([
+      "open",
+      "changed p1",
+      "changed null",
+      "changed null",
+      "paused",
+      "paused",
+      "closed",
+    ]);
+    close();
+    expect(source.closed).toBe(true);
+  });
 });

@@ -1,152 +1,51 @@
 // The only module that talks to the server: every request goes through
 // `call`, which sends the session's CSRF token with changes and turns the
-// server's JSON errors into `ApiError`s that name the field at fault.
+// server's JSON errors into `ApiError`s that name the field at fault; the
+// live caseload stream through `caseloadEvents`.
 
-export type Role = "counselor" | "admin";
 
-export interface User {
-  id: string;
-  clinic_id: string;
-  email: string;
-  name: string;
-  role: Role;
-}
+import type {
+  AuditEntry,
+  AuditQuery,
+  CaseloadEntry,
+  ClinicDevice,
+  CurrentSession,
+  Device,
+  GroupSessions,
+  Insights,
+  Item,
+  PairingCode,
+  Patient,
+  PatientRecord,
+  Questionnaire,
+  RecordKind,
+  Role,
+  SignedIn,
+  User,
+  Written,
+} from "./bindings";
 
-export interface CurrentSession {
-  user: User;
-  csrf_token: string;
-  idle_seconds: number;
-}
-
-export interface Patient {
-  id: string;
-  counselor_id: string;
-  display_name: string;
-  created_ms: number;
-}
-
-export interface CaseloadEntry {
-  patient: Patient;
-  sharing: boolean;
-  flags: string[];
-  flag_labels: string[];
-  last_checkin: string | null;
-}
-
-export interface PairingCode {
-  code: string;
-  expires_at: string;
-}
-
-export interface Device {
-  id: string;
-  label: string;
-  created_ms: number;
-  revoked_ms: number | null;
-}
-
-export interface ClinicDevice extends Device {
-  patient_id: string;
-  patient_name: string;
-  counselor_name: string;
-}
-
-export interface DayCraving {
-  date: string;
-  checkins: number;
-  mean: number | null;
-  max: number | null;
-}
-
-export interface HeatCell {
-  weekday: string;
-  hour: number;
-  checkins: number;
-  mean_craving: number | null;
-}
-
-export interface TriggerCount {
-  category: string;
-  entries: number;
-  mean_intensity: number;
-}
-
-export interface HaltCounts {
-  checkins: number;
-  hungry: number;
-  angry: number;
-  lonely: number;
-  tired: number;
-}
-
-export interface WeekAttendance {
-  week_start: string;
-  attended_minutes: number;
-  sessions_attended: number;
-  sessions_missed: number;
-  target_hours: number | null;
-  target_met: boolean | null;
-}
-
-export interface Insights {
-  from: string;
-  to: string;
-  days: number;
-  shared_kinds: string[];
-  trend: DayCraving[];
-  heatmap: HeatCell[];
-  top_triggers: TriggerCount[];
-  halt: HaltCounts;
-  weeks: WeekAttendance[];
-}
-
-/// A record as the server holds it: field paths (`answers.moods`) to values.
-export interface PatientRecord {
-  id: string;
-  kind: string;
-  fields: Record<string, unknown>;
-}
-
-export interface TemplateItem {
-  linkId: string;
-  type: string;
-  text: string;
-  item: TemplateItem[];
-}
-
-export interface Template {
-  id: string;
-  version: string;
-  title: string;
-  description: string;
-  item: TemplateItem[];
-}
-
-export interface AuditEntry {
-  id: number;
-  at_ms: number;
-  actor_id: string;
-  actor_name: string;
-  patient_id: string;
-  patient_name: string;
-  action: string;
-  detail: string;
-}
-
-export interface Written {
-  id: string;
-  kind: string;
-  fields: Record<string, unknown>;
-}
-
-export interface AuditFilter {
-  patient_id?: string;
-  actor_id?: string;
-  action?: string;
-  from?: string;
-  to?: string;
-  limit?: number;
-}
+// The server's types, generated from its Rust types (bindings.ts), under
+// the names the pages use.
+export type {
+  AuditEntry,
+  CaseloadEntry,
+  ClinicDevice,
+  CurrentSession,
+  Device,
+  Insights,
+  PairingCode,
+  Patient,
+  PatientRecord,
+  Role,
+  User,
+  Written,
+};
+export type { DayCraving, HaltCounts, HeatCell, TriggerCount, WeekAttendance } from "./bindings";
+/** A worksheet template (a FHIR-shaped questionnaire). */
+export type Template = Questionnaire;
+export type TemplateItem = Item;
+export type AuditFilter = AuditQuery;
 
 export class ApiError extends Error {
   constructor(
@@ -211,7 +110,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 }
 
 export async function signIn(email: string, password: string): Promise<CurrentSession> {
-  const r = await call<{ user: User; csrf_token: string }>("POST", "/v1/session", {
+  const r = await call<SignedIn>("POST", "/v1/session", {
     email,
     password,
   });
@@ -260,7 +159,7 @@ export const revokeDevice = (patient: string, device: string) =>
   call<void>("DELETE", `/v1/patients/${enc(patient)}/devices/${enc(device)}`);
 export const insights = (patient: string, days: number) =>
   call<Insights>("GET", `/v1/patients/${enc(patient)}/insights?days=${days}`);
-export const records = (patient: string, kind: string) =>
+export const records = (patient: string, kind: RecordKind) =>
   call<PatientRecord[]>("GET", `/v1/patients/${enc(patient)}/records?kind=${enc(kind)}`);
 export const templates = () => call<Template[]>("GET", "/v1/worksheet-templates");
 export const assign = (patient: string, template: string, due: string | null, note: string) =>
@@ -274,7 +173,7 @@ export const comment = (patient: string, worksheet: string, text: string) =>
     text,
   });
 export const addGroupSessions = (patient_ids: string[], event: unknown) =>
-  call<{ sessions: Written[] }>("POST", "/v1/group-sessions", { patient_ids, event });
+  call<GroupSessions>("POST", "/v1/group-sessions", { patient_ids, event });
 export const staff = () => call<User[]>("GET", "/v1/staff");
 export const addStaff = (email: string, name: string, role: Role, password: string) =>
   call<User>("POST", "/v1/staff", { email, name, role, password });
@@ -287,6 +186,41 @@ export function auditLog(filter: AuditFilter): Promise<AuditEntry[]> {
     if (v !== undefined && v !== "") q.set(k, String(v));
   }
   return call<AuditEntry[]>("GET", `/v1/audit?${q}`);
+}
+
+/** What the live caseload stream tells a page. */
+export interface CaseloadEvents {
+  /** The stream is open. */
+  open(): void;
+  /** A patient's records changed; `null` when some changes were missed. */
+  changed(patientId: string | null): void;
+  /** The stream dropped; the browser is reconnecting. */
+  paused(): void;
+  /** The browser gave up on the stream (the server refused it). */
+  closed(): void;
+}
+
+/// Which of the counselor's patients just synced, as they do (ids only;
+/// reading what changed is an audited request). Answers a function that
+/// closes the stream.
+export function caseloadEvents(on: CaseloadEvents): () => void {
+  const source = new EventSource("/v1/caseload/events");
+  source.addEventListener("open", () => on.open());
+  source.addEventListener("changed", (e) => {
+    let patientId: string | null = null;
+    try {
+      patientId = JSON.parse((e as MessageEvent).data).patient_id ?? null;
+    } catch {
+      patientId = null;
+    }
+    on.changed(patientId);
+  });
+  source.addEventListener("missed", () => on.changed(null));
+  source.addEventListener("error", () => {
+    on.paused();
+    if (source.readyState === EventSource.CLOSED) on.closed();
+  });
+  return () => source.close();
 }
 
 function enc(s: string): string {

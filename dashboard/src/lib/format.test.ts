@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ago, humanize, one } from "./format";
+import { categoryLabels } from "@steady/labels";
+import { ago, one } from "./format";
 
 describe("format", () => {
   it("says how long since a contact", () => {
@@ -11,9 +12,13 @@ describe("format", () => {
     expect(ago("2026-11-24T12:00:00Z", now)).toBe("3 days ago");
   });
 
-  it("writes numbers and keys for people", () => {
+  it("writes numbers for people", () => {
     expect(one(null)).toBe("—");
     expect(one(6.25)).toBe("6.3");
-    expect(humanize("high_craving")).toBe("High craving");
+  });
+
+  it("names values in the app's words", () => {
+    expect(categoryLabels.time_date).toBe("Time or date");
+    expect(categoryLabels.physical_state).toBe("Physical state");
   });
 });

@@ -45,8 +45,3 @@ export const WEEKDAYS = [
   ["Sat", "Saturday"],
   ["Sun", "Sunday"],
 ] as const;
-
-export function humanize(key: string): string {
-  const s = key.replace(/[_-]+/g, " ").trim();
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}

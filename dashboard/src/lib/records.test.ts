@@ -1,5 +1,18 @@
 import { describe, expect, it } from "vitest";
+import type { ItemType } from "./bindings";
+import type { TemplateItem } from "./api";
 import { answerText, answers, questions } from "./records";
+
+const item = (linkId: string, type: ItemType, text: string, items: TemplateItem[] = []): TemplateItem => ({
+  linkId,
+  type,
+  text,
+  required: false,
+  repeats: false,
+  item: items,
+  answerOption: [],
+  exclusive: false,
+});
 
 describe("records", () => {
   it("gathers a worksheet's answers from their field paths", () => {
@@ -20,10 +33,8 @@ describe("records", () => {
       version: "1",
       title: "T",
       description: "",
-      item: [
-        { linkId: "g", type: "group", text: "G", item: [{ linkId: "q1", type: "string", text: "Q1", item: [] }] },
-        { linkId: "q2", type: "integer", text: "Q2", item: [] },
-      ],
+      source: "",
+      item: [item("g", "group", "G", [item("q1", "string", "Q1")]), item("q2", "integer", "Q2")],
     };
     expect(questions(t).map((q) => q.linkId)).toEqual(["q1", "q2"]);
   });

@@ -1,4 +1,4 @@
-// Generated from the Rust types by crates/core/tests/bindings.rs.
+// Generated from the Rust types by tests/bindings.rs.
 // Do not edit: run `cargo xtask bindings` after changing those types.
 
 export type RecordId = string;

@@ -10,6 +10,7 @@ pub use risk::{HIGH_CRAVING, RiskFlag, risk_flags};
 
 use chrono::{Datelike, NaiveDate, TimeDelta, Timelike, Weekday};
 use serde::Serialize;
+use ts_rs::TS;
 
 use crate::checkin::CheckIn;
 use crate::program::{Attendance, AttendanceStatus};
@@ -17,7 +18,7 @@ use crate::schedule::week_start;
 use crate::trigger::{TriggerCategory, TriggerEntry};
 
 /// One day of the craving trend.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, TS)]
 pub struct DayCraving {
     pub date: NaiveDate,
     pub checkins: u32,
@@ -60,8 +61,9 @@ pub fn craving_trend(checkins: &[CheckIn], last_day: NaiveDate, days: u32) -> Ve
 }
 
 /// One cell of the weekday-by-hour heatmap.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, TS)]
 pub struct HeatCell {
+    #[ts(type = "string")]
     pub weekday: Weekday,
     /// The hour of the day, 0 to 23.
     pub hour: u8,
@@ -98,7 +100,7 @@ pub fn craving_heatmap(checkins: &[CheckIn], from: NaiveDate, to: NaiveDate) -> 
 }
 
 /// How often one category of trigger was logged.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, TS)]
 pub struct TriggerCount {
     pub category: TriggerCategory,
     pub entries: u32,
@@ -148,7 +150,7 @@ pub fn top_triggers(
 }
 
 /// How many check-ins between two dates named each of HALT.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, TS)]
 pub struct HaltCounts {
     pub checkins: u32,
     pub hungry: u32,
@@ -173,7 +175,7 @@ pub fn halt_counts(checkins: &[CheckIn], from: NaiveDate, to: NaiveDate) -> Halt
 }
 
 /// One week of attendance against the program's weekly target.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, TS)]
 pub struct WeekAttendance {
     /// The Monday the week starts on.
     pub week_start: NaiveDate,

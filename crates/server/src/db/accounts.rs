@@ -4,12 +4,13 @@ use async_trait::async_trait;
 use sqlx::{ColumnIndex, Executor, Row};
 
 use serde::Serialize;
+use ts_rs::TS;
 use utoipa::ToSchema;
 
 use super::{Backend, Bind, Column, DbError, Sql, new_id, now_ms, role_of};
 
 /// A counselor or an admin of one clinic.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Counselor,
@@ -33,14 +34,14 @@ impl Role {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema, TS)]
 pub struct Clinic {
     pub id: String,
     pub name: String,
 }
 
 /// A staff account as the API shows it (never with its password hash).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema, TS)]
 pub struct User {
     pub id: String,
     pub clinic_id: String,

@@ -4,14 +4,17 @@ use async_trait::async_trait;
 use sqlx::{ColumnIndex, Encode, Executor, Row, Type};
 
 use serde::Serialize;
+use ts_rs::TS;
 use utoipa::ToSchema;
 
 use super::{Backend, Bind, Column, DbError, Sql, now_ms};
 
 /// One audited read or write.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema, TS)]
 pub struct AuditEntry {
+    #[ts(type = "number")]
     pub id: i64,
+    #[ts(type = "number")]
     pub at_ms: i64,
     /// The staff account that read.
     pub actor_id: String,

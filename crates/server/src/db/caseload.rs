@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use sqlx::{ColumnIndex, Encode, Executor, Row, Type};
 
 use serde::Serialize;
+use ts_rs::TS;
 use utoipa::ToSchema;
 
 use super::accounts::unique;
@@ -11,26 +12,29 @@ use super::{Backend, Bind, Column, DbError, Sql, User, new_id, now_ms};
 
 /// A patient on a counselor's caseload. The server knows them by the name
 /// the counselor gave; nothing else about them is needed to pair.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema, TS)]
 pub struct Patient {
     pub id: String,
     pub counselor_id: String,
     pub display_name: String,
+    #[ts(type = "number")]
     pub created_ms: i64,
 }
 
 /// A paired device as the counselor sees it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema, TS)]
 pub struct Device {
     pub id: String,
     pub label: String,
+    #[ts(type = "number")]
     pub created_ms: i64,
     /// Set once the device is revoked; its token no longer works.
+    #[ts(type = "number | null")]
     pub revoked_ms: Option<i64>,
 }
 
 /// A device anywhere in the clinic, with whose it is, for the admins.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema, TS)]
 pub struct ClinicDevice {
     #[serde(flatten)]
     pub device: Device,
@@ -40,14 +44,16 @@ pub struct ClinicDevice {
 }
 
 /// What the patient agreed to when pairing.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema, TS)]
 pub struct Consent {
     pub id: String,
     pub device_id: String,
     pub recipient: String,
     pub kinds: Vec<String>,
     pub purpose: String,
+    #[ts(type = "number")]
     pub expires_ms: i64,
+    #[ts(type = "number")]
     pub signed_ms: i64,
 }
 

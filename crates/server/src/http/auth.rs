@@ -10,6 +10,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 use utoipa::ToSchema;
 
 use super::error::{ApiError, ErrorBody};
@@ -28,7 +29,7 @@ pub struct Login {
 }
 
 /// The signed-in account and the token to send back in `X-CSRF-Token`.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, TS)]
 pub struct SignedIn {
     pub user: User,
     pub csrf_token: String,
@@ -118,10 +119,11 @@ pub async fn logout(State(app): State<AppState>, staff: Staff) -> Result<Respons
 /// The page's own session: who is signed in, the CSRF token to send with
 /// changes, and how long without input before the page signs itself out.
 /// A dashboard page opened or reloaded reads its token from here.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, TS)]
 pub struct CurrentSession {
     pub user: User,
     pub csrf_token: String,
+    #[ts(type = "number")]
     pub idle_seconds: u64,
 }
 

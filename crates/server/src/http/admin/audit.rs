@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::{Query, State};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use ts_rs::TS;
 use utoipa::IntoParams;
 
 use super::Admin;
@@ -12,8 +13,10 @@ use crate::db::{AuditEntry, AuditFilter};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
 
-#[derive(Deserialize, IntoParams)]
+/// The audit log's filters, each optional (the dashboard's query string).
+#[derive(Deserialize, IntoParams, TS)]
 #[serde(deny_unknown_fields)]
+#[ts(optional_fields)]
 pub struct AuditQuery {
     pub patient_id: Option<String>,
     pub actor_id: Option<String>,
@@ -24,6 +27,7 @@ pub struct AuditQuery {
     /// Entries before this instant (RFC 3339).
     pub to: Option<DateTime<Utc>>,
     /// 1 to 1000; 200 by default.
+    #[ts(type = "number")]
     pub limit: Option<i64>,
 }
 

@@ -17,6 +17,7 @@ use steady_model::{
     Assignment, AssignmentDraft, Body, Comment, Event, EventDraft, Message, MessageDraft, RecordId,
     RecordKind, ValidationErrors, WorksheetReview, Writer, may_write,
 };
+use ts_rs::TS;
 use utoipa::ToSchema;
 
 use super::consented_patient;
@@ -48,11 +49,12 @@ pub struct NewComment {
 }
 
 /// The record a write created or changed.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, TS)]
 pub struct Written {
     pub id: String,
     pub kind: String,
     #[schema(value_type = Object)]
+    #[ts(type = "Record<string, unknown>")]
     pub fields: Map<String, Value>,
 }
 
@@ -243,7 +245,7 @@ pub struct NewGroupSessions {
     pub event: EventDraft,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, TS)]
 pub struct GroupSessions {
     /// One per patient, in the order asked.
     pub sessions: Vec<Written>,

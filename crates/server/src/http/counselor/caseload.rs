@@ -6,6 +6,7 @@ use axum::extract::State;
 use chrono::Utc;
 use serde::Serialize;
 use steady_model::{Attendance, CheckIn, RecordKind, RiskFlag, risk_flags};
+use ts_rs::TS;
 use utoipa::ToSchema;
 
 use super::typed;
@@ -15,7 +16,7 @@ use crate::http::auth::Staff;
 use crate::http::error::{ApiError, ErrorBody};
 
 /// One patient on the caseload, with what calls for attention.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, TS)]
 pub struct CaseloadEntry {
     pub patient: Patient,
     /// Whether the patient's consent to share is in force; without it

@@ -13,6 +13,7 @@ use steady_model::insight::{
     halt_counts, top_triggers, weekly_hours,
 };
 use steady_model::{Attendance, CheckIn, Program, RecordKind, TriggerEntry};
+use ts_rs::TS;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{consented_patient, typed};
@@ -37,7 +38,7 @@ pub struct InsightsQuery {
 
 /// What a window of a patient's records adds up to. A section built from a
 /// kind the patient does not share is empty.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, TS)]
 pub struct Insights {
     pub from: NaiveDate,
     pub to: NaiveDate,

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, TimeDelta, Utc};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 use utoipa::ToSchema;
 
 use super::own_patient;
@@ -32,7 +33,7 @@ pub struct NewPatient {
 }
 
 /// A code to type into the app, shown once.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, TS)]
 pub struct PairingCode {
     /// Ten characters, shown as two groups of five.
     pub code: String,

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use steady_model::{Library, Questionnaire, RecordKind};
+use ts_rs::TS;
 use utoipa::{IntoParams, ToSchema};
 
 use super::own_patient;
@@ -32,11 +33,12 @@ pub struct RecordsQuery {
 }
 
 /// A record's current values (removed fields left out).
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, TS)]
 pub struct PatientRecord {
     pub id: String,
     pub kind: String,
     #[schema(value_type = Object)]
+    #[ts(type = "Record<string, unknown>")]
     pub fields: BTreeMap<String, Value>,
 }
 
