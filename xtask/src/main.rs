@@ -47,6 +47,8 @@ const USAGE: &str = "usage: cargo xtask <command>
 
   run        install what is missing, build the UI and the app, open Steady
   test       install what is missing and run every check and test
+  check      the fast lane: formatting, lints, type checks and unit tests
+             (no window, browser or PostgreSQL)
   server     run the clinic's server (steady-server) on 127.0.0.1:8380, SQLite by default
   bench      run the benchmarks (release build)
   bindings   regenerate both UIs' bindings.ts from the Rust types";
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
     let result = match task.as_str() {
         "run" => run(),
         "test" => test(),
+        "check" => check(),
         "server" => server(),
         "bench" => bench(),
         "bindings" => bindings(),
@@ -118,19 +121,44 @@ fn data_dir_hint() -> String {
     }
 }
 
-fn test() -> Result<()> {
+/// What `test` checks before it builds anything slow, and the unit tests:
+/// a minute or two on a warm machine, for while you work.
+fn check() -> Result<()> {
     let started = Instant::now();
-    ensure_debian_packages(&[BUILD_PACKAGES, TEST_PACKAGES].concat())?;
+    ensure_debian_packages(BUILD_PACKAGES)?;
     ensure_node()?;
-    let driver = ensure_tauri_driver()?;
+    static_checks()?;
+    step(
+        "unit tests of the model and the server",
+        cargo(&["test", "-p", "steady-model", "-p", "steady-server", "--lib"]),
+    )?;
+    step(
+        "the app engine's tests (real SQLite files)",
+        cargo(&["test", "-p", "steady-core"]),
+    )?;
+    step(
+        "both UIs' bindings are fresh",
+        cargo(&["test", "-p", "steady", "--test", "bindings"]),
+    )?;
+    step("UI unit tests (vitest)", npm(UI, &["test"]))?;
+    step("dashboard unit tests (vitest)", npm(DASHBOARD, &["test"]))?;
+    println!(
+        "\n==> the fast checks passed in {:.0} s (`cargo xtask test` runs everything)",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
 
+/// Formatting, the UIs' type checks and clippy: what needs no build of
+/// the app.
+fn static_checks() -> Result<()> {
     step("cargo fmt --check", cargo(&["fmt", "--all", "--check"]))?;
     npm_install(UI)?;
     step("UI type check", npm(UI, &["run", "check"]))?;
     npm_install(DASHBOARD)?;
     step("dashboard type check", npm(DASHBOARD, &["run", "check"]))?;
+    // The app embeds the built UI, so clippy of the app needs it built.
     build_ui()?;
-    build_dashboard()?;
     step(
         "cargo clippy",
         cargo(&[
@@ -141,7 +169,17 @@ fn test() -> Result<()> {
             "-D",
             "warnings",
         ]),
-    )?;
+    )
+}
+
+fn test() -> Result<()> {
+    let started = Instant::now();
+    ensure_debian_packages(&[BUILD_PACKAGES, TEST_PACKAGES].concat())?;
+    ensure_node()?;
+    let driver = ensure_tauri_driver()?;
+
+    static_checks()?;
+    build_dashboard()?;
     // One build of every target, so the app binary the window test drives
     // is built with the same (dev-dependency-unified) features as the tests
     // and `cargo test` below compiles nothing twice.
