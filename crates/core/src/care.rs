@@ -5,6 +5,7 @@ use serde_json::Value;
 use steady_model::{Entry, Message, RecordId};
 
 use crate::error::StoreError;
+use crate::records;
 use crate::store::{Store, live_row, local_now};
 
 impl Store {
@@ -16,13 +17,14 @@ impl Store {
             let stamp = self.tick().to_string();
             body.insert("read_at".into(), Value::String(local_now().to_rfc3339()));
             stamps.insert("read_at".into(), Value::String(stamp.clone()));
-            sqlx::query("UPDATE records SET body = ?, stamps = ?, updated = ? WHERE id = ?")
-                .bind(Value::Object(body.clone()).to_string())
-                .bind(Value::Object(stamps).to_string())
-                .bind(stamp)
-                .bind(id.to_string())
-                .execute(&mut *tx)
-                .await?;
+            records::set_body(
+                &mut tx,
+                id,
+                &Value::Object(body.clone()).to_string(),
+                &Value::Object(stamps).to_string(),
+                &stamp,
+            )
+            .await?;
             tx.commit().await?;
             self.changed();
         }

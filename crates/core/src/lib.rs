@@ -6,6 +6,7 @@
 pub mod care;
 pub mod error;
 pub mod planner;
+mod records;
 pub mod schedule;
 pub mod store;
 pub mod sync;

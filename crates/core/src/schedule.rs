@@ -8,7 +8,6 @@ use std::str::FromStr;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use steady_model::schedule::{resolve_local, week_start};
 use steady_model::{
     Attendance, AttendanceDraft, AttendanceStatus, Body, Entry, Event, EventKind, Program,
@@ -18,6 +17,7 @@ use ts_rs::TS;
 
 use crate::error::StoreError;
 use crate::planner::{PlanInput, Reminder, ReminderSettings, plan};
+use crate::records;
 use crate::store::Store;
 
 const REMINDER_SETTINGS: &str = "reminders";
@@ -131,13 +131,11 @@ impl Store {
             status: mark.status,
             visibility: event.data.visibility,
         };
-        let existing: Option<String> = sqlx::query_scalar(
-            "SELECT id FROM records WHERE kind = 'attendance' AND deleted = 0
-               AND json_extract(body, '$.event_id') = ? AND json_extract(body, '$.occurrence') = ?",
+        let existing = records::attendance_for(
+            self.reader(),
+            &mark.event_id.to_string(),
+            &json_text(&mark.occurrence),
         )
-        .bind(mark.event_id.to_string())
-        .bind(json_text(&mark.occurrence))
-        .fetch_optional(self.reader())
         .await?;
         match existing.and_then(|id| RecordId::from_str(&id).ok()) {
             Some(id) => self.update::<Attendance>(id, draft).await,
@@ -261,16 +259,10 @@ impl Store {
     }
 
     pub(crate) async fn all_live<B: Body>(&self) -> Result<Vec<(RecordId, B)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, body FROM records WHERE kind = ? AND deleted = 0 ORDER BY at_ms, id",
-        )
-        .bind(B::KIND.as_str())
-        .fetch_all(self.reader())
-        .await?;
-        rows.into_iter()
-            .map(|row| {
-                let id: String = row.get("id");
-                let body: String = row.get("body");
+        records::all_live(self.reader(), B::KIND)
+            .await?
+            .into_iter()
+            .map(|(id, body)| {
                 let id =
                     RecordId::from_str(&id).map_err(|e| StoreError::corrupt(B::KIND.noun(), e))?;
                 let data = serde_json::from_str(&body)

@@ -14,16 +14,17 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use chrono::{DateTime, FixedOffset, Local, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use sqlx::SqliteConnection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Row, SqliteConnection};
 use steady_model::{
     Body, Clock, Entry, Hlc, NodeId, RecordId, RecordKind, ValidationErrors, Writer, may_write,
 };
 use ts_rs::TS;
 
 use crate::error::StoreError;
+use crate::records;
 
 /// The database file's name inside the data folder.
 pub const DB_FILE: &str = "steady.db";
@@ -234,17 +235,15 @@ impl Store {
         for field in changed {
             stamps.insert(field, Value::String(stamp.to_string()));
         }
-        sqlx::query(
-            "UPDATE records SET at_ms = ?, visibility = ?, body = ?, stamps = ?, updated = ?
-             WHERE id = ?",
+        records::update(
+            &mut tx,
+            id,
+            data.at().timestamp_millis(),
+            data.visibility(),
+            &Value::Object(fields).to_string(),
+            &Value::Object(stamps).to_string(),
+            &stamp.to_string(),
         )
-        .bind(data.at().timestamp_millis())
-        .bind(data.visibility().as_str())
-        .bind(Value::Object(fields).to_string())
-        .bind(Value::Object(stamps).to_string())
-        .bind(stamp.to_string())
-        .bind(id.to_string())
-        .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         self.changed();
@@ -255,26 +254,23 @@ impl Store {
     /// deletion can reach other replicas. Deleting it again changes nothing.
     pub async fn delete<B: Body>(&self, id: RecordId) -> Result<(), StoreError> {
         let mut tx = self.writer.begin().await?;
-        let row = sqlx::query("SELECT deleted, stamps FROM records WHERE id = ? AND kind = ?")
-            .bind(id.to_string())
-            .bind(B::KIND.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(row) = row else {
+        let Some((deleted, stamps)) = records::deleted_and_stamps(&mut tx, id, B::KIND).await?
+        else {
             return Err(not_found::<B>(id));
         };
-        if row.get::<i64, _>("deleted") == 1 {
+        if deleted {
             return Ok(());
         }
-        let mut stamps = json_object::<B>(row.get("stamps"))?;
+        let mut stamps = json_object::<B>(&stamps)?;
         let stamp = self.tick();
         stamps.insert("deleted".into(), Value::String(stamp.to_string()));
-        sqlx::query("UPDATE records SET deleted = 1, stamps = ?, updated = ? WHERE id = ?")
-            .bind(Value::Object(stamps).to_string())
-            .bind(stamp.to_string())
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        records::mark_deleted(
+            &mut tx,
+            id,
+            &Value::Object(stamps).to_string(),
+            &stamp.to_string(),
+        )
+        .await?;
         tx.commit().await?;
         self.changed();
         Ok(())
@@ -282,14 +278,9 @@ impl Store {
 
     /// One live record.
     pub async fn get<B: Body>(&self, id: RecordId) -> Result<Entry<B>, StoreError> {
-        let body: Option<String> = sqlx::query_scalar(
-            "SELECT body FROM records WHERE id = ? AND kind = ? AND deleted = 0",
-        )
-        .bind(id.to_string())
-        .bind(B::KIND.as_str())
-        .fetch_optional(&self.reader)
-        .await?;
-        let body = body.ok_or_else(|| not_found::<B>(id))?;
+        let body = records::live_body(&self.reader, id, B::KIND)
+            .await?
+            .ok_or_else(|| not_found::<B>(id))?;
         Ok(Entry {
             id,
             data: decode::<B>(&body)?,
@@ -326,34 +317,27 @@ impl Store {
         };
         // Without a cursor, every row is "before" (i64::MAX, ''): the time
         // test alone decides, since no record is stamped at i64::MAX.
-        let rows = sqlx::query(
-            "SELECT id, at_ms, body FROM records
-             WHERE kind = ? AND deleted = 0 AND at_ms >= ? AND at_ms < ?
-               AND (at_ms < ? OR (at_ms = ? AND id < ?))
-             ORDER BY at_ms DESC, id DESC
-             LIMIT ?",
+        let rows = records::page(
+            &self.reader,
+            B::KIND,
+            (
+                query.from.map_or(i64::MIN, |t| t.timestamp_millis()),
+                query.to.map_or(i64::MAX, |t| t.timestamp_millis()),
+            ),
+            (before_ms, &before_id),
+            i64::from(limit) + 1,
         )
-        .bind(B::KIND.as_str())
-        .bind(query.from.map_or(i64::MIN, |t| t.timestamp_millis()))
-        .bind(query.to.map_or(i64::MAX, |t| t.timestamp_millis()))
-        .bind(before_ms)
-        .bind(before_ms)
-        .bind(&before_id)
-        .bind(i64::from(limit) + 1)
-        .fetch_all(&self.reader)
         .await?;
         let more = rows.len() > limit as usize;
         let mut items = Vec::with_capacity(rows.len().min(limit as usize));
         let mut next = None;
-        for row in rows.into_iter().take(limit as usize) {
-            let id: String = row.get("id");
-            let at_ms: i64 = row.get("at_ms");
+        for (id, at_ms, body) in rows.into_iter().take(limit as usize) {
             if more {
                 next = Some(PageCursor::new(at_ms, &id));
             }
             items.push(Entry {
                 id: RecordId::from_str(&id).map_err(|e| StoreError::corrupt(B::KIND.noun(), e))?,
-                data: decode::<B>(row.get("body"))?,
+                data: decode::<B>(&body)?,
             });
         }
         Ok(Page { items, next })
@@ -492,20 +476,20 @@ async fn insert_row<B: Body>(
     stamps: &Map<String, Value>,
     stamp: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO records (id, kind, at_ms, visibility, body, stamps, updated)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    let corrupt = |e| StoreError::corrupt(B::KIND.noun(), e);
+    records::insert(
+        conn,
+        records::NewRow {
+            id,
+            kind: B::KIND,
+            at_ms: data.at().timestamp_millis(),
+            visibility: data.visibility(),
+            body: &serde_json::to_string(fields).map_err(corrupt)?,
+            stamps: &serde_json::to_string(stamps).map_err(corrupt)?,
+            updated: stamp,
+        },
     )
-    .bind(id.to_string())
-    .bind(B::KIND.as_str())
-    .bind(data.at().timestamp_millis())
-    .bind(data.visibility().as_str())
-    .bind(serde_json::to_string(fields).map_err(|e| StoreError::corrupt(B::KIND.noun(), e))?)
-    .bind(serde_json::to_string(stamps).map_err(|e| StoreError::corrupt(B::KIND.noun(), e))?)
-    .bind(stamp)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    .await
 }
 
 /// The current fields and stamps of a live record, or NotFound.
@@ -513,29 +497,16 @@ pub(crate) async fn live_row<B: Body>(
     conn: &mut SqliteConnection,
     id: RecordId,
 ) -> Result<(Map<String, Value>, Map<String, Value>), StoreError> {
-    let row =
-        sqlx::query("SELECT body, stamps FROM records WHERE id = ? AND kind = ? AND deleted = 0")
-            .bind(id.to_string())
-            .bind(B::KIND.as_str())
-            .fetch_optional(&mut *conn)
-            .await?
-            .ok_or_else(|| not_found::<B>(id))?;
-    Ok((
-        json_object::<B>(row.get("body"))?,
-        json_object::<B>(row.get("stamps"))?,
-    ))
+    let (body, stamps) = records::live_body_and_stamps(conn, id, B::KIND)
+        .await?
+        .ok_or_else(|| not_found::<B>(id))?;
+    Ok((json_object::<B>(&body)?, json_object::<B>(&stamps)?))
 }
 
 /// Refuses a record that points at a record which is not (or no longer) there.
 async fn check_links<B: Body>(conn: &mut SqliteConnection, data: &B) -> Result<(), StoreError> {
     for (field, kind, id) in data.links() {
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM records WHERE id = ? AND kind = ? AND deleted = 0")
-                .bind(id.to_string())
-                .bind(kind.as_str())
-                .fetch_optional(&mut *conn)
-                .await?;
-        if found.is_none() {
+        if !records::is_live(conn, id, kind).await? {
             return Err(ValidationErrors::single(field, link_gone(kind)).into());
         }
     }
@@ -565,9 +536,7 @@ async fn node_id(pool: &SqlitePool) -> Result<NodeId, StoreError> {
 }
 
 async fn last_stamp(pool: &SqlitePool) -> Result<Option<Hlc>, StoreError> {
-    let text: Option<String> = sqlx::query_scalar("SELECT max(updated) FROM records")
-        .fetch_one(pool)
-        .await?;
+    let text = records::last_updated(pool).await?;
     text.map(|t| Hlc::from_str(&t).map_err(|e| StoreError::corrupt("clock stamp", e)))
         .transpose()
 }

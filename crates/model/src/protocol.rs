@@ -11,8 +11,6 @@
 //! the JSON text they arrived in. On the wire they are one JSON object of
 //! `{"value": ..., "stamp": "ms-counter-node"}` per field name.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -60,7 +58,7 @@ pub struct WireRecord<F> {
     /// record of a kind the other side does not keep is refused (or set
     /// aside) on its own.
     pub kind: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, WireField>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, WireField>))]
     pub fields: F,
 }
 
@@ -70,7 +68,7 @@ pub struct WireRecord<F> {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(bound = ""))]
 pub struct PushRequest<F> {
     /// At most [`MAX_PUSH`].
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<WireRecord<BTreeMap<String, WireField>>>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<WireRecord<std::collections::BTreeMap<String, WireField>>>))]
     pub records: Vec<WireRecord<F>>,
 }
 
@@ -139,7 +137,7 @@ pub struct PulledRecord<F> {
     pub id: String,
     pub kind: String,
     /// Each field: `{"value": ..., "stamp": "ms-counter-node"}`.
-    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, WireField>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, WireField>))]
     pub fields: F,
     /// The change number; the last one of a page is the next cursor.
     pub change: i64,
@@ -149,7 +147,7 @@ pub struct PulledRecord<F> {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(bound = ""))]
 pub struct PullResponse<F> {
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<PulledRecord<BTreeMap<String, WireField>>>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<PulledRecord<std::collections::BTreeMap<String, WireField>>>))]
     pub records: Vec<PulledRecord<F>>,
     /// Pass as `after` for the next page; store it only once this page is stored.
     pub cursor: i64,
@@ -260,6 +258,8 @@ pub struct ErrorDetail {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
     use crate::merge::FieldMap;
 

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use sqlx::Row;
 use steady_model::merge::FieldMap;
 use steady_model::protocol::{ConsentTerms, WireRecord};
 use steady_model::{Hlc, RecordKind};
@@ -14,14 +13,12 @@ use super::merge::{
 };
 use super::{Pairing, SyncLog, SyncStatus};
 use crate::error::StoreError;
+use crate::records;
 use crate::store::{Store, wall_ms};
 
 const PAIRING: &str = "sync.pairing";
 const CURSOR: &str = "sync.cursor";
 const LOG: &str = "sync.log";
-
-/// Rows in one multi-row write (9 parameters each, well under SQLite's limit).
-const WRITE_ROWS: usize = 500;
 
 /// A record waiting to be pushed, and the stamp of the change it carries.
 pub(super) struct Outgoing {
@@ -60,9 +57,7 @@ impl Store {
     pub(super) async fn begin_pairing(&self, pairing: &Pairing) -> Result<(), StoreError> {
         let text = serde_json::to_string(pairing).map_err(|e| StoreError::corrupt("pairing", e))?;
         let mut tx = self.writer().begin().await?;
-        sqlx::query("UPDATE records SET pushed = NULL")
-            .execute(&mut *tx)
-            .await?;
+        records::forget_pushed(&mut tx).await?;
         sqlx::query("DELETE FROM settings WHERE name IN (?, ?)")
             .bind(CURSOR)
             .bind(LOG)
@@ -109,15 +104,7 @@ impl Store {
     async fn pending_for(&self, consent: Option<&ConsentTerms>) -> Result<u32, StoreError> {
         let kinds = consent.map(sent_kinds).unwrap_or_default();
         let kinds = serde_json::to_string(&kinds).map_err(|e| StoreError::corrupt("pairing", e))?;
-        let n: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM records
-             WHERE visibility = 'care_team' AND (pushed IS NULL OR pushed <> updated)
-               AND kind IN (SELECT value FROM json_each(?))",
-        )
-        .bind(kinds)
-        .fetch_one(self.reader())
-        .await?;
-        Ok(n as u32)
+        Ok(records::count_pending(self.reader(), &kinds).await? as u32)
     }
 
     pub async fn sync_status(&self) -> Result<SyncStatus, StoreError> {
@@ -143,35 +130,19 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<Outgoing>, StoreError> {
         let kinds = serde_json::to_string(kinds).map_err(|e| StoreError::corrupt("pairing", e))?;
-        let rows = sqlx::query(
-            "SELECT id, kind, body, stamps, deleted, updated FROM records
-             WHERE visibility = 'care_team' AND (pushed IS NULL OR pushed <> updated)
-               AND kind IN (SELECT value FROM json_each(?))
-             ORDER BY updated LIMIT ?",
-        )
-        .bind(kinds)
-        .bind(limit as i64)
-        .fetch_all(self.reader())
-        .await?;
+        let rows = records::pending(self.reader(), &kinds, limit as i64).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            let id: String = row.get("id");
-            let kind_text: String = row.get("kind");
-            let kind = RecordKind::parse(&kind_text)
+            let kind = RecordKind::parse(&row.kind)
                 .ok_or_else(|| StoreError::corrupt("record", "unknown kind"))?;
-            let fields = local_fields(
-                kind,
-                row.get("body"),
-                row.get("stamps"),
-                row.get::<i64, _>("deleted") == 1,
-            )?;
+            let fields = local_fields(kind, &row.body, &row.stamps, row.deleted)?;
             out.push(Outgoing {
                 record: WireRecord {
-                    id,
-                    kind: kind_text,
+                    id: row.id,
+                    kind: row.kind,
                     fields: patient_fields(kind, fields),
                 },
-                updated: row.get("updated"),
+                updated: row.updated,
             });
         }
         Ok(out)
@@ -182,11 +153,7 @@ impl Store {
     pub(super) async fn mark_pushed(&self, acked: &[(&str, &str)]) -> Result<(), StoreError> {
         let mut tx = self.writer().begin().await?;
         for (id, updated) in acked {
-            sqlx::query("UPDATE records SET pushed = ? WHERE id = ?")
-                .bind(updated)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            records::set_pushed(&mut tx, id, Some(updated)).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -195,38 +162,27 @@ impl Store {
     /// Merges a pulled page into the store and stores `cursor`, in one
     /// transaction: one read of the local copies, a merge per record, and
     /// multi-row writes. Answers how many records changed here.
-    pub(super) async fn apply_page(
-        &self,
-        records: &[Pulled],
-        cursor: i64,
-    ) -> Result<u32, StoreError> {
+    pub(super) async fn apply_page(&self, page: &[Pulled], cursor: i64) -> Result<u32, StoreError> {
         let mut tx = self.writer().begin().await?;
-        let ids = serde_json::to_string(&records.iter().map(|r| r.id.as_str()).collect::<Vec<_>>())
+        let ids = serde_json::to_string(&page.iter().map(|r| r.id.as_str()).collect::<Vec<_>>())
             .map_err(|e| StoreError::corrupt("pulled record", e))?;
         let mut local: HashMap<String, LocalRow> = HashMap::new();
-        for row in sqlx::query(
-            "SELECT id, kind, body, stamps, deleted, pushed FROM records
-             WHERE id IN (SELECT value FROM json_each(?))",
-        )
-        .bind(ids)
-        .fetch_all(&mut *tx)
-        .await?
-        {
+        for row in records::by_ids(&mut tx, &ids).await? {
             local.insert(
-                row.get("id"),
+                row.id,
                 LocalRow {
-                    kind: row.get("kind"),
-                    body: row.get("body"),
-                    stamps: row.get("stamps"),
-                    deleted: row.get::<i64, _>("deleted") == 1,
-                    pushed: row.get("pushed"),
+                    kind: row.kind,
+                    body: row.body,
+                    stamps: row.stamps,
+                    deleted: row.deleted,
+                    pushed: row.pushed,
                 },
             );
         }
         let mut writes: Vec<Write> = Vec::new();
         let mut acks: Vec<(String, Option<String>)> = Vec::new();
         let mut newest: Option<Hlc> = None;
-        for record in records {
+        for record in page {
             match merge_pulled(record, local.get(&record.id))? {
                 Merged::Write(write) => {
                     newest = newest.max(Some(write.stamp));
@@ -267,43 +223,24 @@ impl Store {
             }
         }
         for (id, pushed) in &acks {
-            sqlx::query("UPDATE records SET pushed = ? WHERE id = ?")
-                .bind(pushed)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            records::set_pushed(&mut tx, id, pushed.as_deref()).await?;
         }
-        for chunk in writes.chunks(WRITE_ROWS) {
-            let mut sql = String::from(
-                "INSERT INTO records (id, kind, at_ms, deleted, visibility, body, stamps, updated, pushed) VALUES ",
-            );
-            for i in 0..chunk.len() {
-                sql.push_str(if i == 0 {
-                    "(?,?,?,?,?,?,?,?,?)"
-                } else {
-                    ",(?,?,?,?,?,?,?,?,?)"
-                });
-            }
-            sql.push_str(
-                " ON CONFLICT (id) DO UPDATE SET at_ms = excluded.at_ms, deleted = excluded.deleted,
-                   visibility = excluded.visibility, body = excluded.body, stamps = excluded.stamps,
-                   updated = excluded.updated, pushed = excluded.pushed",
-            );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for w in chunk {
-                query = query
-                    .bind(&w.id)
-                    .bind(w.kind.as_str())
-                    .bind(w.at_ms)
-                    .bind(i64::from(w.deleted))
-                    .bind(w.visibility.as_str())
-                    .bind(&w.body)
-                    .bind(&w.stamps)
-                    .bind(w.stamp.to_string())
-                    .bind(&w.pushed);
-            }
-            query.execute(&mut *tx).await?;
-        }
+        let written = writes.len() as u32;
+        let rows: Vec<records::MergedRow> = writes
+            .into_iter()
+            .map(|w| records::MergedRow {
+                id: w.id,
+                kind: w.kind,
+                at_ms: w.at_ms,
+                deleted: w.deleted,
+                visibility: w.visibility,
+                body: w.body,
+                stamps: w.stamps,
+                updated: w.stamp.to_string(),
+                pushed: w.pushed,
+            })
+            .collect();
+        records::upsert_merged(&mut tx, &rows).await?;
         sqlx::query(
             "INSERT INTO settings (name, value) VALUES (?, ?)
              ON CONFLICT (name) DO UPDATE SET value = excluded.value",
@@ -316,6 +253,6 @@ impl Store {
         if let Some(stamp) = newest {
             self.observe(stamp);
         }
-        Ok(writes.len() as u32)
+        Ok(written)
     }
 }
