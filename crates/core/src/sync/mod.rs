@@ -1,4 +1,4 @@
-//! Sync with the clinic's server, protocol v1 (see DESIGN.md, Sync).
+//! Sync with the clinic's server, protocol v1 (docs/ARCHITECTURE.md, "Sync protocol v1").
 //!
 //! Push sends the care-team records that changed since the server last
 //! acknowledged them — only the fields the patient may write, never a
