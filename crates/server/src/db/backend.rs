@@ -5,9 +5,13 @@
 //! lookup, how a bulk insert numbers its parameters). The backend is chosen
 //! once, from the database URL, in [`super::connect`].
 //!
-//! Why not `sqlx::Any`: it has no array or JSON types and copies every
-//! value through its own enum; the push lookup and the ingest path need
-//! neither limit nor copy.
+//! Why not `sqlx::Any`: it reaches each backend through its own value enum,
+//! copying every bound parameter and every column read (text included) into
+//! it, which the ingest path (thousands of parameters a statement) and the
+//! pull (a page of stored JSON passed through) would pay on every request;
+//! and SQLite's pragmas (WAL, `synchronous=FULL`, foreign keys, the busy
+//! timeout) and PostgreSQL's LISTEN would still need the backends' own
+//! types. Generic code over `sqlx::Database` keeps each backend's own types.
 
 use sqlx::{Decode, Encode, IntoArguments, Pool, Type};
 
