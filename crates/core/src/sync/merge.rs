@@ -10,9 +10,10 @@ use std::str::FromStr;
 use serde_json::{Map, Value};
 use steady_model::merge::{DELETED, FieldMap, Stamped, merge};
 use steady_model::protocol::{ConsentTerms, PulledRecord, WireField};
-use steady_model::{Hlc, RecordKind, Visibility, Writer, may_write};
+use steady_model::{Hlc, RecordKind, Writer, may_write};
 
 use crate::error::StoreError;
+use crate::records::{MergeRow, MergedRow};
 
 /// A pulled record's fields as the app reads them: each stamp kept even
 /// when it is not one, so that it sets aside only its own record.
@@ -95,32 +96,11 @@ pub(super) fn patient_fields(kind: RecordKind, fields: FieldMap) -> FieldMap {
     )
 }
 
-/// A record as the store holds it, read for a merge.
-pub(super) struct LocalRow {
-    pub(super) kind: String,
-    pub(super) body: String,
-    pub(super) stamps: String,
-    pub(super) deleted: bool,
-    pub(super) pushed: Option<String>,
-}
-
-/// A merged record to write.
-pub(super) struct Write {
-    pub(super) id: String,
-    pub(super) kind: RecordKind,
-    pub(super) at_ms: i64,
-    pub(super) deleted: bool,
-    pub(super) visibility: Visibility,
-    pub(super) body: String,
-    pub(super) stamps: String,
-    pub(super) stamp: Hlc,
-    pub(super) pushed: Option<String>,
-}
-
 /// What a pulled record does to the local copy.
 pub(super) enum Merged {
-    /// It changes the store.
-    Write(Write),
+    /// It changes the store: the row to write, stamped at `stamp` (its
+    /// newest field).
+    Write { row: MergedRow, stamp: Hlc },
     /// It holds nothing new; `pushed` says whether the server now has all
     /// this device has.
     Same { pushed: Option<String> },
@@ -129,7 +109,7 @@ pub(super) enum Merged {
 }
 
 /// Merges one pulled record with the local copy (if any).
-pub(super) fn merge_pulled(record: &Pulled, row: Option<&LocalRow>) -> Result<Merged, StoreError> {
+pub(super) fn merge_pulled(record: &Pulled, row: Option<&MergeRow>) -> Result<Merged, StoreError> {
     let Some(kind) = RecordKind::parse(&record.kind) else {
         return Ok(Merged::Unreadable(format!(
             "{:?} is not a kind of record this version keeps",
@@ -184,15 +164,18 @@ pub(super) fn merge_pulled(record: &Pulled, row: Option<&LocalRow>) -> Result<Me
         .iter()
         .map(|(path, f)| (path.clone(), Value::String(f.stamp.to_string())))
         .collect();
-    Ok(Merged::Write(Write {
-        id: record.id.clone(),
-        kind,
-        at_ms: at.timestamp_millis(),
-        deleted: merged.is_deleted(),
-        visibility,
-        body: body.to_string(),
-        stamps: Value::Object(stamps).to_string(),
+    Ok(Merged::Write {
+        row: MergedRow {
+            id: record.id.clone(),
+            kind,
+            at_ms: at.timestamp_millis(),
+            deleted: merged.is_deleted(),
+            visibility,
+            body: body.to_string(),
+            stamps: Value::Object(stamps).to_string(),
+            updated: updated.to_string(),
+            pushed,
+        },
         stamp: updated,
-        pushed,
-    }))
+    })
 }

@@ -8,9 +8,7 @@ use steady_model::merge::FieldMap;
 use steady_model::protocol::{ConsentTerms, WireRecord};
 use steady_model::{Hlc, RecordKind};
 
-use super::merge::{
-    LocalRow, Merged, Pulled, Write, local_fields, merge_pulled, patient_fields, sent_kinds,
-};
+use super::merge::{Merged, Pulled, local_fields, merge_pulled, patient_fields, sent_kinds};
 use super::{Pairing, SyncLog, SyncStatus};
 use crate::error::StoreError;
 use crate::records;
@@ -166,39 +164,32 @@ impl Store {
         let mut tx = self.writer().begin().await?;
         let ids = serde_json::to_string(&page.iter().map(|r| r.id.as_str()).collect::<Vec<_>>())
             .map_err(|e| StoreError::corrupt("pulled record", e))?;
-        let mut local: HashMap<String, LocalRow> = HashMap::new();
-        for row in records::by_ids(&mut tx, &ids).await? {
-            local.insert(
-                row.id,
-                LocalRow {
-                    kind: row.kind,
-                    body: row.body,
-                    stamps: row.stamps,
-                    deleted: row.deleted,
-                    pushed: row.pushed,
-                },
-            );
-        }
-        let mut writes: Vec<Write> = Vec::new();
+        let mut local: HashMap<String, records::MergeRow> = records::by_ids(&mut tx, &ids)
+            .await?
+            .into_iter()
+            .map(|row| (row.id.clone(), row))
+            .collect();
+        let mut writes: Vec<records::MergedRow> = Vec::new();
         let mut acks: Vec<(String, Option<String>)> = Vec::new();
         let mut newest: Option<Hlc> = None;
         for record in page {
             match merge_pulled(record, local.get(&record.id))? {
-                Merged::Write(write) => {
-                    newest = newest.max(Some(write.stamp));
+                Merged::Write { row, stamp } => {
+                    newest = newest.max(Some(stamp));
                     // A second copy of the id in this page merges onto this one.
                     local.insert(
-                        write.id.clone(),
-                        LocalRow {
-                            kind: write.kind.as_str().to_owned(),
-                            body: write.body.clone(),
-                            stamps: write.stamps.clone(),
-                            deleted: write.deleted,
-                            pushed: write.pushed.clone(),
+                        row.id.clone(),
+                        records::MergeRow {
+                            id: row.id.clone(),
+                            kind: row.kind.as_str().to_owned(),
+                            body: row.body.clone(),
+                            stamps: row.stamps.clone(),
+                            deleted: row.deleted,
+                            pushed: row.pushed.clone(),
                         },
                     );
-                    writes.retain(|w| w.id != write.id);
-                    writes.push(write);
+                    writes.retain(|w| w.id != row.id);
+                    writes.push(row);
                 }
                 Merged::Same { pushed } => acks.push((record.id.clone(), pushed)),
                 Merged::Unreadable(reason) => {
@@ -225,22 +216,7 @@ impl Store {
         for (id, pushed) in &acks {
             records::set_pushed(&mut tx, id, pushed.as_deref()).await?;
         }
-        let written = writes.len() as u32;
-        let rows: Vec<records::MergedRow> = writes
-            .into_iter()
-            .map(|w| records::MergedRow {
-                id: w.id,
-                kind: w.kind,
-                at_ms: w.at_ms,
-                deleted: w.deleted,
-                visibility: w.visibility,
-                body: w.body,
-                stamps: w.stamps,
-                updated: w.stamp.to_string(),
-                pushed: w.pushed,
-            })
-            .collect();
-        records::upsert_merged(&mut tx, &rows).await?;
+        records::upsert_merged(&mut tx, &writes).await?;
         sqlx::query(
             "INSERT INTO settings (name, value) VALUES (?, ?)
              ON CONFLICT (name) DO UPDATE SET value = excluded.value",
@@ -253,6 +229,6 @@ impl Store {
         if let Some(stamp) = newest {
             self.observe(stamp);
         }
-        Ok(written)
+        Ok(writes.len() as u32)
     }
 }
