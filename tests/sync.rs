@@ -9,8 +9,8 @@ use reqwest::StatusCode;
 use serde_json::json;
 use steady_core::{ConsentTerms, ListQuery, Store, SyncClient, SyncError};
 use steady_model::{
-    AnswerValue, Assignment, CheckIn, CheckInDraft, Message, Visibility, Worksheet, WorksheetDraft,
-    WorksheetStatus,
+    AnswerValue, Assignment, Body, CheckIn, CheckInDraft, Message, Visibility, Worksheet,
+    WorksheetDraft, WorksheetStatus,
 };
 use steady_server::testing::TestDb;
 
@@ -183,7 +183,8 @@ async fn story(db: TestDb) {
     let held = any
         .records_of(&patient.id, steady_model::RecordKind::Message)
         .await
-        .unwrap();
+        .unwrap()
+        .records;
     assert!(held[0].fields.0.contains_key("read_at"));
 
     // A second device pairs and gets everything.

@@ -194,7 +194,8 @@ async fn story(db: TestDb) {
         .any
         .records_of(&patient.id, steady_model::RecordKind::CheckIn)
         .await
-        .unwrap();
+        .unwrap()
+        .records;
     let server_ids: BTreeSet<String> = held.iter().map(|r| r.id.clone()).collect();
     assert_eq!(held.len(), 2 * PER_DEVICE);
     assert_eq!(server_ids.len(), 2 * PER_DEVICE);

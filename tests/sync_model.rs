@@ -19,7 +19,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::json;
 use steady_core::{ConsentTerms, ListQuery, Store, SyncClient};
-use steady_model::{CheckIn, CheckInDraft, Message, RecordId, Visibility};
+use steady_model::{Body, CheckIn, CheckInDraft, Message, RecordId, Visibility};
 use steady_server::testing::TestDb;
 use tokio::net::TcpListener;
 
@@ -351,7 +351,8 @@ async fn run_case(w: &World, steps: &[Step], case: usize) {
         .any
         .records_of(&patient.id, steady_model::RecordKind::CheckIn)
         .await
-        .unwrap();
+        .unwrap()
+        .records;
     let ids: BTreeSet<&str> = held.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids.len(), held.len(), "an id held twice");
     assert_eq!(held.len(), model.checkins.len());

@@ -103,6 +103,7 @@ async fn syncs_on_start_after_changes_and_backs_off_while_offline() {
         any.records_of(&patient.id, steady_model::RecordKind::CheckIn)
             .await
             .unwrap()
+            .records
             .len(),
         1
     );
@@ -117,6 +118,7 @@ async fn syncs_on_start_after_changes_and_backs_off_while_offline() {
         any.records_of(&patient.id, steady_model::RecordKind::CheckIn)
             .await
             .unwrap()
+            .records
             .len(),
         4
     );
@@ -168,6 +170,7 @@ async fn syncs_on_start_after_changes_and_backs_off_while_offline() {
         any.records_of(&patient.id, steady_model::RecordKind::CheckIn)
             .await
             .unwrap()
+            .records
             .len(),
         5
     );

@@ -51,7 +51,8 @@ async fn pairing_consent_and_sync_in_the_window() {
         held = any
             .records_of(&patient.id, steady_model::RecordKind::CheckIn)
             .await
-            .unwrap();
+            .unwrap()
+            .records;
         if !held.is_empty() {
             break;
         }

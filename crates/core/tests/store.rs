@@ -6,7 +6,9 @@ use chrono::{DateTime, Duration, FixedOffset, Local, TimeZone, Utc};
 use common::stamps;
 use sqlx::Row;
 use steady_core::{ListQuery, Store, StoreError};
-use steady_model::{CheckIn, CheckInDraft, Halt, RecordId, TriggerDraft, TriggerEntry, Visibility};
+use steady_model::{
+    Body, CheckIn, CheckInDraft, Halt, RecordId, TriggerDraft, TriggerEntry, Visibility,
+};
 use tempfile::TempDir;
 
 async fn open() -> (TempDir, Store) {

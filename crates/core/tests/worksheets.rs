@@ -7,7 +7,7 @@ use common::stamps;
 use serde_json::{Value, json};
 use steady_core::{Store, StoreError};
 use steady_model::{
-    Answers, CrisisLine, PlanDraft, Questionnaire, SupportContact, Visibility, Worksheet,
+    Answers, Body, CrisisLine, PlanDraft, Questionnaire, SupportContact, Visibility, Worksheet,
     WorksheetDraft, WorksheetStatus, us_crisis_lines,
 };
 use tempfile::TempDir;

@@ -9,7 +9,7 @@ use ts_rs::TS;
 use crate::kind::RecordKind;
 use crate::questionnaire::Library;
 use crate::record::{Body, Visibility};
-use crate::validation::{Problems, ValidationErrors, short_text};
+use crate::validation::{Problems, ValidationErrors, plausible_date, short_text};
 
 /// Longest check-up message or comment, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 2_000;
@@ -82,6 +82,15 @@ impl Body for Assignment {
     const KIND: RecordKind = RecordKind::Assignment;
     type Draft = AssignmentDraft;
 
+    fn to_draft(&self) -> AssignmentDraft {
+        AssignmentDraft {
+            template: self.template.clone(),
+            due: self.due,
+            note: self.note.clone(),
+            from: self.from.clone(),
+        }
+    }
+
     fn from_draft(
         d: AssignmentDraft,
         now: DateTime<FixedOffset>,
@@ -101,6 +110,9 @@ impl Body for Assignment {
                         .join(", ")
                 ),
             );
+        }
+        if let Some(due) = d.due {
+            p.check("due", plausible_date(due));
         }
         if let Some(due) = d.due
             && due < now.date_naive()
@@ -157,6 +169,25 @@ impl Body for Message {
     const KIND: RecordKind = RecordKind::Message;
     type Draft = MessageDraft;
 
+    fn to_draft(&self) -> MessageDraft {
+        MessageDraft {
+            text: self.text.clone(),
+            from: self.from.clone(),
+        }
+    }
+
+    const OUTSIDE_DRAFT: &'static [&'static str] = &["read_at"];
+
+    fn check_outside_draft(&self) -> Result<(), ValidationErrors> {
+        if let Some(read) = self.read_at {
+            // Not compared with `sent`: that is the server's clock, this
+            // the device's, and either may be a little off.
+            plausible_date(read.date_naive())
+                .map_err(|e| ValidationErrors::single("read_at", e))?;
+        }
+        Ok(())
+    }
+
     fn from_draft(d: MessageDraft, now: DateTime<FixedOffset>) -> Result<Self, ValidationErrors> {
         let mut p = Problems::default();
         let text = p.check("text", message_text(&d.text, "message", false));
@@ -199,6 +230,46 @@ pub struct Comment {
 /// Checks a comment's text; the trimmed text.
 pub fn comment_text(text: &str) -> Result<String, ValidationErrors> {
     message_text(text, "comment", false).map_err(|m| ValidationErrors::single("text", m))
+}
+
+/// Most comments one worksheet keeps.
+pub const MAX_COMMENTS: usize = 200;
+
+/// Checks what the care team wrote on a worksheet: its review and comments,
+/// by the rules the counselor's side applies when writing them.
+pub(crate) fn check_review(
+    review: Option<&WorksheetReview>,
+    comments: Option<&[Comment]>,
+) -> Result<(), ValidationErrors> {
+    let mut p = Problems::default();
+    if let Some(review) = review {
+        p.check("review", sender(&review.by).map(|_| ()));
+        p.check("review", plausible_date(review.at.date_naive()));
+    }
+    let comments = comments.unwrap_or_default();
+    if comments.len() > MAX_COMMENTS {
+        p.add(
+            "comments",
+            format!("A worksheet keeps at most {MAX_COMMENTS} comments."),
+        );
+    }
+    for comment in comments.iter().take(MAX_COMMENTS) {
+        let text = message_text(&comment.text, "comment", false).and_then(|t| {
+            if t == comment.text {
+                Ok(())
+            } else {
+                Err("A comment is stored trimmed.".to_owned())
+            }
+        });
+        if p.check("comments", text).is_none()
+            || p.check("comments", sender(&comment.by)).is_none()
+            || p.check("comments", plausible_date(comment.at.date_naive()))
+                .is_none()
+        {
+            break;
+        }
+    }
+    p.finish(|| ())
 }
 
 fn message_text(text: &str, what: &str, blank_ok: bool) -> Result<String, String> {

@@ -164,9 +164,11 @@ pub struct CheckIn {
     pub visibility: Visibility,
 }
 
-impl CheckIn {
-    /// The draft that would produce this check-in again, for editing.
-    pub fn to_draft(&self) -> CheckInDraft {
+impl Body for CheckIn {
+    const KIND: RecordKind = RecordKind::CheckIn;
+    type Draft = CheckInDraft;
+
+    fn to_draft(&self) -> CheckInDraft {
         CheckInDraft {
             at: Some(self.at),
             craving: self.craving.into(),
@@ -183,11 +185,6 @@ impl CheckIn {
             visibility: self.visibility,
         }
     }
-}
-
-impl Body for CheckIn {
-    const KIND: RecordKind = RecordKind::CheckIn;
-    type Draft = CheckInDraft;
 
     fn from_draft(d: CheckInDraft, now: DateTime<FixedOffset>) -> Result<Self, ValidationErrors> {
         let mut p = Problems::default();

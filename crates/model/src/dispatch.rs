@@ -4,8 +4,12 @@
 
 use chrono::{DateTime, FixedOffset};
 
+use serde_json::Value;
+
 use crate::kind::RecordKind;
+use crate::merge::{DELETED, FieldMap, FieldValue};
 use crate::record::{Body, Visibility};
+use crate::validation::{ValidationErrors, plausible_date};
 
 /// Calls the generic function `$f::<B>($args)` with the body type of `$kind`.
 macro_rules! for_kind {
@@ -67,6 +71,77 @@ impl RecordKind {
     }
 }
 
+impl RecordKind {
+    /// Checks a record's stamped fields as this kind, by the rules the app
+    /// applies before it saves a new entry: the body reads (types, ranges,
+    /// no unknown fields), passes the kind's `from_draft` again, and is
+    /// already in the form `from_draft` leaves it (trimmed, without blanks
+    /// or repeats); every field name is one of the kind's, and `deleted`
+    /// is true or false. What is wrong, naming the field.
+    pub fn check_fields<V: FieldValue>(self, fields: &FieldMap<V>) -> Result<(), String> {
+        fn check<B: Body>(body: &str) -> Result<Vec<String>, String> {
+            let value: B = match serde_json::from_str(body) {
+                Ok(value) => value,
+                Err(_) => {
+                    let mut deserializer = serde_json::Deserializer::from_str(body);
+                    serde_path_to_error::deserialize(&mut deserializer).map_err(named)?
+                }
+            };
+            checked(&value)
+        }
+        let names = for_kind!(self, check, &fields.body_text(self))?;
+        for (path, field) in &fields.0 {
+            let name = path.split('.').next().unwrap_or(path);
+            if path == DELETED {
+                let flag = field.value.as_ref().map(|v| v.json_text());
+                if !matches!(flag.as_deref(), None | Some("true" | "false")) {
+                    return Err("field deleted: it is true or false".into());
+                }
+            } else if !names.iter().any(|n| n == name) {
+                return Err(format!("field {name}: a {} has no such field", self.noun()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Checks a value against its kind's rules (see [`RecordKind::check_fields`]);
+/// the names of its fields.
+fn checked<B: Body>(value: &B) -> Result<Vec<String>, String> {
+    let at = value.at();
+    plausible_date(at.date_naive()).map_err(|e| format!("its time: {e}"))?;
+    let again = B::from_draft(value.to_draft(), at).map_err(|e| listed(&e))?;
+    value.check_outside_draft().map_err(|e| listed(&e))?;
+    let (Ok(Value::Object(mine)), Ok(Value::Object(made))) =
+        (serde_json::to_value(value), serde_json::to_value(&again))
+    else {
+        return Err("it is not a JSON object".into());
+    };
+    let outside = |key: &str| B::OUTSIDE_DRAFT.contains(&key);
+    for key in mine.keys().chain(made.keys()) {
+        if !outside(key) && mine.get(key) != made.get(key) {
+            return Err(format!(
+                "field {key}: it is not in the form the app saves (trimmed, in order, without blanks or repeats)"
+            ));
+        }
+    }
+    Ok(mine
+        .into_iter()
+        .map(|(key, _)| key)
+        .chain(B::OUTSIDE_DRAFT.iter().map(|k| (*k).to_owned()))
+        .collect())
+}
+
+/// Every problem of a refused value, each naming its field.
+fn listed(errors: &ValidationErrors) -> String {
+    errors
+        .fields()
+        .iter()
+        .map(|e| format!("field {}: {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// What is wrong with a body, naming the field. A body read from text is
 /// the reader's own text, so its line and column are left out.
 fn named(e: serde_path_to_error::Error<serde_json::Error>) -> String {
@@ -77,5 +152,190 @@ fn named(e: serde_path_to_error::Error<serde_json::Error>) -> String {
         inner.to_owned()
     } else {
         format!("field {path}: {inner}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::DateTime;
+    use serde_json::{Value, json};
+
+    use crate::checkin::{CheckIn, CheckInDraft};
+    use crate::hlc::Hlc;
+    use crate::ids::NodeId;
+    use crate::kind::RecordKind;
+    use crate::merge::{FieldMap, Stamped};
+    use crate::record::Body;
+
+    /// A record's fields, each stamped, as a device would push them.
+    fn stamped(body: Value) -> FieldMap {
+        let stamp = Hlc::new(1_764_000_000_000, 0, NodeId::from_u64(7));
+        let Value::Object(body) = body else {
+            panic!("a body is an object")
+        };
+        FieldMap(
+            body.into_iter()
+                .map(|(k, v)| {
+                    let value = (!v.is_null()).then_some(v);
+                    (k, Stamped { value, stamp })
+                })
+                .collect(),
+        )
+    }
+
+    fn check_in() -> Value {
+        let now = DateTime::parse_from_rfc3339("2026-11-20T21:30:00-07:00").unwrap();
+        let draft = CheckInDraft {
+            craving: 7,
+            emotions: vec!["restless".into()],
+            note: "Payday.".into(),
+            ..Default::default()
+        };
+        serde_json::to_value(CheckIn::from_draft(draft, now).unwrap()).unwrap()
+    }
+
+    fn refusal(change: impl FnOnce(&mut serde_json::Map<String, Value>)) -> String {
+        let mut body = check_in();
+        change(body.as_object_mut().unwrap());
+        RecordKind::CheckIn
+            .check_fields(&stamped(body))
+            .expect_err("refused")
+    }
+
+    #[test]
+    fn what_the_app_saves_passes() {
+        let mut fields = stamped(check_in());
+        RecordKind::CheckIn.check_fields(&fields).unwrap();
+        fields.0.insert(
+            "deleted".into(),
+            Stamped {
+                value: Some(json!(true)),
+                stamp: Hlc::new(1, 0, NodeId::from_u64(1)),
+            },
+        );
+        RecordKind::CheckIn.check_fields(&fields).unwrap();
+    }
+
+    #[test]
+    fn what_the_app_would_refuse_is_refused_naming_the_field() {
+        let cases: Vec<(&str, Box<dyn FnOnce(&mut serde_json::Map<String, Value>)>)> = vec![
+            (
+                "at",
+                Box::new(|b| {
+                    b.insert("at".into(), json!("9999-01-01T00:00:00Z"));
+                }),
+            ),
+            (
+                "at",
+                Box::new(|b| {
+                    b.insert("at".into(), json!("0001-01-01T00:00:00Z"));
+                }),
+            ),
+            (
+                "note",
+                Box::new(|b| {
+                    b.insert("note".into(), json!("x".repeat(100_000)));
+                }),
+            ),
+            (
+                "emotions",
+                Box::new(|b| {
+                    b.insert(
+                        "emotions".into(),
+                        json!((0..10_000).map(|i| i.to_string()).collect::<Vec<_>>()),
+                    );
+                }),
+            ),
+            (
+                "emotions",
+                Box::new(|b| {
+                    b.insert("emotions".into(), json!(["sad", "sad", "sad"]));
+                }),
+            ),
+            (
+                "note",
+                Box::new(|b| {
+                    b.insert("note".into(), json!("trailing   "));
+                }),
+            ),
+            (
+                "colour",
+                Box::new(|b| {
+                    b.insert("colour".into(), json!("red"));
+                }),
+            ),
+            (
+                "craving",
+                Box::new(|b| {
+                    b.insert("craving".into(), json!(11));
+                }),
+            ),
+            (
+                "halt",
+                Box::new(|b| {
+                    b.insert("halt".into(), json!({"hungry": "yes"}));
+                }),
+            ),
+        ];
+        for (field, change) in cases {
+            let reason = refusal(change);
+            assert!(
+                reason.contains(&format!("field {field}"))
+                    || (field == "at" && reason.contains("its time")),
+                "{field}: {reason}"
+            );
+        }
+    }
+
+    #[test]
+    fn deleted_is_a_flag_and_unknown_fields_are_refused_even_when_empty() {
+        let mut fields = stamped(check_in());
+        let stamp = Hlc::new(1, 0, NodeId::from_u64(1));
+        let deep = (0..200).fold(json!(1), |v, _| json!([v]));
+        fields.0.insert(
+            "deleted".into(),
+            Stamped {
+                value: Some(deep),
+                stamp,
+            },
+        );
+        let reason = RecordKind::CheckIn.check_fields(&fields).unwrap_err();
+        assert!(reason.contains("field deleted"), "{reason}");
+        let mut fields = stamped(check_in());
+        fields
+            .0
+            .insert("colour".into(), Stamped { value: None, stamp });
+        let reason = RecordKind::CheckIn.check_fields(&fields).unwrap_err();
+        assert!(reason.contains("field colour"), "{reason}");
+    }
+
+    #[test]
+    fn a_worksheet_answer_must_be_an_item_of_its_template() {
+        let now = DateTime::parse_from_rfc3339("2026-11-20T21:30:00-07:00").unwrap();
+        let draft = crate::worksheet::WorksheetDraft {
+            template: "cbt-thought-record".into(),
+            version: crate::Library::builtin()
+                .latest("cbt-thought-record")
+                .unwrap()
+                .version
+                .clone(),
+            ..Default::default()
+        };
+        let sheet = crate::worksheet::Worksheet::from_draft(draft, now).unwrap();
+        let mut fields = stamped(serde_json::to_value(&sheet).unwrap());
+        fields.0.remove("answers");
+        RecordKind::Worksheet.check_fields(&fields).unwrap();
+        fields.0.insert(
+            "answers.not-an-item".into(),
+            Stamped {
+                value: Some(json!([{"string": "hello"}])),
+                stamp: Hlc::new(1, 0, NodeId::from_u64(1)),
+            },
+        );
+        let reason = RecordKind::Worksheet.check_fields(&fields).unwrap_err();
+        assert!(
+            reason.contains("not-an-item") || reason.contains("field answers"),
+            "{reason}"
+        );
     }
 }

@@ -57,20 +57,6 @@ pub struct RelapsePreventionPlan {
 }
 
 impl RelapsePreventionPlan {
-    pub fn to_draft(&self) -> PlanDraft {
-        PlanDraft {
-            reasons: self.reasons.clone(),
-            external_triggers: self.external_triggers.clone(),
-            internal_triggers: self.internal_triggers.clone(),
-            warning_signs: self.warning_signs.clone(),
-            coping_strategies: self.coping_strategies.clone(),
-            contacts: self.contacts.clone(),
-            lapse_steps: self.lapse_steps.clone(),
-            since: Some(self.since),
-            visibility: self.visibility,
-        }
-    }
-
     /// The built-in template the plan is the answers to.
     pub fn template() -> &'static Questionnaire {
         Library::builtin()
@@ -147,6 +133,20 @@ pub fn dial_string(phone: &str) -> String {
 impl Body for RelapsePreventionPlan {
     const KIND: RecordKind = RecordKind::Plan;
     type Draft = PlanDraft;
+
+    fn to_draft(&self) -> PlanDraft {
+        PlanDraft {
+            reasons: self.reasons.clone(),
+            external_triggers: self.external_triggers.clone(),
+            internal_triggers: self.internal_triggers.clone(),
+            warning_signs: self.warning_signs.clone(),
+            coping_strategies: self.coping_strategies.clone(),
+            contacts: self.contacts.clone(),
+            lapse_steps: self.lapse_steps.clone(),
+            since: Some(self.since),
+            visibility: self.visibility,
+        }
+    }
 
     fn from_draft(d: PlanDraft, now: DateTime<FixedOffset>) -> Result<Self, ValidationErrors> {
         let mut p = Problems::default();

@@ -7,8 +7,8 @@ use ts_rs::TS;
 
 use crate::ids::RecordId;
 use crate::kind::RecordKind;
-use crate::record::{Body, Visibility};
-use crate::validation::{Problems, ValidationErrors, short_text};
+use crate::record::{Body, Visibility, serde_name};
+use crate::validation::{MAX_LIST_ITEMS, Problems, ValidationErrors, plausible_date, short_text};
 
 /// ASAM levels of care an outpatient program moves through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
@@ -98,10 +98,7 @@ impl Program {
             to,
         });
         ProgramDraft {
-            level: serde_json::to_value(to)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            level: serde_name(&to),
             clinic: self.clinic.clone(),
             start: Some(self.start),
             planned_end: self.planned_end,
@@ -117,6 +114,19 @@ impl Body for Program {
     const KIND: RecordKind = RecordKind::Program;
     type Draft = ProgramDraft;
 
+    fn to_draft(&self) -> ProgramDraft {
+        ProgramDraft {
+            level: serde_name(&self.level),
+            clinic: self.clinic.clone(),
+            start: Some(self.start),
+            planned_end: self.planned_end,
+            adolescent: self.adolescent,
+            weekly_hours_target: Some(self.weekly_hours_target),
+            history: self.history.clone(),
+            visibility: self.visibility,
+        }
+    }
+
     fn from_draft(d: ProgramDraft, _now: DateTime<FixedOffset>) -> Result<Self, ValidationErrors> {
         let mut p = Problems::default();
         let level = p.check("level", LevelOfCare::parse(&d.level));
@@ -124,8 +134,18 @@ impl Body for Program {
         let start = p.check(
             "start",
             d.start
-                .ok_or_else(|| "Enter the date the program started.".to_owned()),
+                .ok_or_else(|| "Enter the date the program started.".to_owned())
+                .and_then(|start| plausible_date(start).map(|()| start)),
         );
+        if let Some(end) = d.planned_end {
+            p.check("planned_end", plausible_date(end));
+        }
+        if d.history.len() > MAX_LIST_ITEMS {
+            p.add(
+                "history",
+                format!("A program keeps at most {MAX_LIST_ITEMS} changes of level."),
+            );
+        }
         if let (Some(start), Some(end)) = (d.start, d.planned_end)
             && end < start
         {
@@ -145,6 +165,9 @@ impl Body for Program {
         };
         let mut previous = None;
         for change in &d.history {
+            if p.check("history", plausible_date(change.on)).is_none() {
+                break;
+            }
             if previous.is_some_and(|on| change.on < on) || d.start.is_some_and(|s| change.on < s) {
                 p.add(
                     "history",
@@ -224,6 +247,17 @@ impl Body for Attendance {
     const KIND: RecordKind = RecordKind::Attendance;
     type Draft = AttendanceDraft;
 
+    fn to_draft(&self) -> AttendanceDraft {
+        AttendanceDraft {
+            event_id: self.event_id,
+            occurrence: self.occurrence,
+            at: self.at,
+            status: serde_name(&self.status),
+            minutes: self.minutes.try_into().unwrap_or(i32::MAX),
+            visibility: self.visibility,
+        }
+    }
+
     fn from_draft(
         d: AttendanceDraft,
         _now: DateTime<FixedOffset>,
@@ -234,6 +268,8 @@ impl Body for Attendance {
             serde_json::from_value::<AttendanceStatus>(serde_json::Value::String(d.status.clone()))
                 .map_err(|_| "Mark the session attended, missed or excused.".to_owned()),
         );
+        p.check("at", plausible_date(d.at.date_naive()));
+        p.check("occurrence", plausible_date(d.occurrence.date()));
         let minutes = p.check(
             "minutes",
             match (status, d.minutes) {

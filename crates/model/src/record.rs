@@ -7,7 +7,7 @@ use ts_rs::TS;
 
 use crate::ids::RecordId;
 use crate::kind::RecordKind;
-use crate::validation::ValidationErrors;
+use crate::validation::{ValidationErrors, plausible_date};
 
 /// Who may see a record.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
@@ -53,6 +53,20 @@ pub trait Body: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     fn from_draft(draft: Self::Draft, now: DateTime<FixedOffset>)
     -> Result<Self, ValidationErrors>;
 
+    /// The draft that makes this value again: for editing, and for checking
+    /// a value received from elsewhere (another device, a server's copy)
+    /// against the rules a new entry meets ([`crate::RecordKind::check_text`]).
+    fn to_draft(&self) -> Self::Draft;
+
+    /// Fields, by serialized name, that no draft carries: set later, or by
+    /// the care team. [`Body::check_outside_draft`] checks them instead.
+    const OUTSIDE_DRAFT: &'static [&'static str] = &[];
+
+    /// Checks the fields named in [`Body::OUTSIDE_DRAFT`].
+    fn check_outside_draft(&self) -> Result<(), ValidationErrors> {
+        Ok(())
+    }
+
     /// When it happened; lists and week views are ordered by this.
     fn at(&self) -> DateTime<FixedOffset>;
 
@@ -68,13 +82,15 @@ pub trait Body: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
 /// a slow tap or a clock a few seconds off.
 pub const FUTURE_GRACE: TimeDelta = TimeDelta::minutes(1);
 
-/// The entry's time, defaulting to now; refuses a time more than a minute ahead.
+/// The entry's time, defaulting to now; refuses a time more than a minute
+/// ahead, or one outside the years any record may carry.
 pub(crate) fn entry_time(
     at: Option<DateTime<FixedOffset>>,
     now: DateTime<FixedOffset>,
     noun: &str,
 ) -> Result<DateTime<FixedOffset>, String> {
     let at = at.unwrap_or(now);
+    plausible_date(at.date_naive())?;
     let ahead = at.signed_duration_since(now);
     if ahead > FUTURE_GRACE {
         return Err(format!(
@@ -93,5 +109,14 @@ fn describe(span: TimeDelta) -> String {
         format!("{} hours", minutes / 60)
     } else {
         format!("{} days", minutes / (24 * 60))
+    }
+}
+
+/// The name serde gives a unit variant (`"iop"`, `"attended"`): what a
+/// draft holds where the value holds the enum.
+pub(crate) fn serde_name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
     }
 }

@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::kind::RecordKind;
-use crate::record::{Body, Visibility};
-use crate::validation::{Problems, ValidationErrors, short_text};
+use crate::record::{Body, Visibility, serde_name};
+use crate::validation::{Problems, ValidationErrors, plausible_date, short_text};
 
 /// What kind of session an event is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
@@ -127,6 +127,9 @@ pub struct Exception {
 /// The reminder offsets an event gets unless the patient chooses others.
 pub const DEFAULT_REMINDER_MINUTES: [u32; 2] = [60, 15];
 const MAX_REMINDER_MINUTES: u32 = 7 * 24 * 60;
+/// Most moved or cancelled sessions one series keeps (a series has at most
+/// 1000 sessions when counted).
+pub const MAX_EXCEPTIONS: usize = 1000;
 
 /// A session on the schedule: once, or recurring.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
@@ -358,6 +361,26 @@ impl Body for Event {
     const KIND: RecordKind = RecordKind::Event;
     type Draft = EventDraft;
 
+    fn to_draft(&self) -> EventDraft {
+        EventDraft {
+            title: self.title.clone(),
+            kind: serde_name(&self.kind),
+            place: self.place.clone(),
+            link: self.link.clone(),
+            start: Some(self.start),
+            zone: self.zone.clone(),
+            duration_minutes: self.duration_minutes.try_into().unwrap_or(i32::MAX),
+            recurrence: self.recurrence.clone(),
+            exceptions: self.exceptions.clone(),
+            reminder_minutes: self
+                .reminder_minutes
+                .iter()
+                .map(|&m| m.try_into().unwrap_or(i32::MAX))
+                .collect(),
+            visibility: self.visibility,
+        }
+    }
+
     fn from_draft(d: EventDraft, _now: DateTime<FixedOffset>) -> Result<Self, ValidationErrors> {
         let mut p = Problems::default();
         let title = p.check(
@@ -385,7 +408,8 @@ impl Body for Event {
         let start = p.check(
             "start",
             d.start
-                .ok_or_else(|| "Choose the date and time the session starts.".to_owned()),
+                .ok_or_else(|| "Choose the date and time the session starts.".to_owned())
+                .and_then(|start| plausible_date(start.date()).map(|()| start)),
         );
         let zone = p.check(
             "zone",
@@ -414,6 +438,9 @@ impl Body for Event {
                     "recurrence",
                     "Days of the week can only be chosen for a weekly session.",
                 );
+            }
+            if let Some(until) = rule.until {
+                p.check("recurrence", plausible_date(until));
             }
             if rule.count.is_some() && rule.until.is_some() {
                 p.add(
@@ -472,13 +499,21 @@ impl Body for Event {
             reminder_minutes: reminders,
             visibility: d.visibility,
         };
-        if zone.is_some() && start.is_some() {
+        if built.exceptions.len() > MAX_EXCEPTIONS {
+            p.add(
+                "exceptions",
+                format!("A series keeps at most {MAX_EXCEPTIONS} moved or cancelled sessions."),
+            );
+        } else if zone.is_some() && start.is_some() {
             for e in &built.exceptions {
                 if built.recurrence.is_none() || !built.has_occurrence(e.occurrence) {
                     p.add("exceptions", format!(
                         "{} is not a session of this series, so it cannot be moved or cancelled.",
                         e.occurrence.format("%Y-%m-%d %H:%M")
                     ));
+                }
+                if let OccurrenceChange::Moved { start, .. } = e.change {
+                    p.check("exceptions", plausible_date(start.date()));
                 }
                 if let OccurrenceChange::Moved {
                     duration_minutes, ..

@@ -121,8 +121,11 @@ pub struct TriggerEntry {
     pub visibility: Visibility,
 }
 
-impl TriggerEntry {
-    pub fn to_draft(&self) -> TriggerDraft {
+impl Body for TriggerEntry {
+    const KIND: RecordKind = RecordKind::Trigger;
+    type Draft = TriggerDraft;
+
+    fn to_draft(&self) -> TriggerDraft {
         TriggerDraft {
             at: Some(self.at),
             category: self.category.as_str().to_owned(),
@@ -133,11 +136,6 @@ impl TriggerEntry {
             visibility: self.visibility,
         }
     }
-}
-
-impl Body for TriggerEntry {
-    const KIND: RecordKind = RecordKind::Trigger;
-    type Draft = TriggerDraft;
 
     fn from_draft(d: TriggerDraft, now: DateTime<FixedOffset>) -> Result<Self, ValidationErrors> {
         let mut p = Problems::default();

@@ -140,6 +140,25 @@ pub(crate) fn short_list(items: &[String], what: &str) -> Result<Vec<String>, St
     Ok(out)
 }
 
+/// The first and last years a record's dates may fall in: Steady keeps
+/// treatment records, so a date outside these is a mistake (or a clock
+/// gone wrong), and date arithmetic stays far from chrono's limits.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1970..=2199;
+
+/// Refuses a date outside [`YEARS`].
+pub fn plausible_date(date: chrono::NaiveDate) -> Result<(), String> {
+    use chrono::Datelike;
+    if YEARS.contains(&date.year()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{date} is outside the years {} to {} that Steady keeps records for; check the date.",
+            YEARS.start(),
+            YEARS.end()
+        ))
+    }
+}
+
 fn group_thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();

@@ -135,7 +135,24 @@ pub struct Worksheet {
 }
 
 impl Worksheet {
-    pub fn to_draft(&self) -> WorksheetDraft {
+    /// The template this worksheet answers, among the built-in ones.
+    pub fn template(&self) -> Option<&'static Questionnaire> {
+        Library::builtin().get(&self.template, &self.version)
+    }
+}
+
+impl Body for Worksheet {
+    const KIND: RecordKind = RecordKind::Worksheet;
+    const SPLIT_FIELDS: &'static [&'static str] = &["answers"];
+    type Draft = WorksheetDraft;
+
+    const OUTSIDE_DRAFT: &'static [&'static str] = &["review", "comments"];
+
+    fn check_outside_draft(&self) -> Result<(), ValidationErrors> {
+        crate::care::check_review(self.review.as_ref(), self.comments.as_deref())
+    }
+
+    fn to_draft(&self) -> WorksheetDraft {
         WorksheetDraft {
             template: self.template.clone(),
             version: self.version.clone(),
@@ -147,17 +164,6 @@ impl Worksheet {
             assignment: self.assignment,
         }
     }
-
-    /// The template this worksheet answers, among the built-in ones.
-    pub fn template(&self) -> Option<&'static Questionnaire> {
-        Library::builtin().get(&self.template, &self.version)
-    }
-}
-
-impl Body for Worksheet {
-    const KIND: RecordKind = RecordKind::Worksheet;
-    const SPLIT_FIELDS: &'static [&'static str] = &["answers"];
-    type Draft = WorksheetDraft;
 
     fn from_draft(d: WorksheetDraft, now: DateTime<FixedOffset>) -> Result<Self, ValidationErrors> {
         let Some(template) = Library::builtin().get(&d.template, &d.version) else {

@@ -32,7 +32,12 @@ flag_labels: Array<string>,
 /**
  * When the last check-in was logged (RFC 3339, the patient's offset).
  */
-last_checkin: string | null, };
+last_checkin: string | null, 
+/**
+ * Stored check-ins and attendance marks that could not be read, left
+ * out of the flags.
+ */
+unreadable: number, };
 
 export type PairingCode = { 
 /**
@@ -93,9 +98,18 @@ heatmap: Array<HeatCell>, top_triggers: Array<TriggerCount>, halt: HaltCounts,
  * Each week (Monday start) the window touches: attended minutes and
  * sessions against the program's weekly target.
  */
-weeks: Array<WeekAttendance>, };
+weeks: Array<WeekAttendance>, 
+/**
+ * Stored records that could not be read, left out of every figure.
+ */
+unreadable: number, };
 
-export type PatientRecord = { id: string, kind: string, fields: Record<string, unknown>, };
+export type PatientRecord = { id: string, kind: string, fields: Record<string, unknown>, 
+/**
+ * The stored record could not be read (damaged, or from a version with
+ * other rules); its fields are left out.
+ */
+unreadable: boolean, };
 
 export type ItemType = "group" | "display" | "string" | "text" | "integer" | "boolean" | "choice";
 

@@ -20,6 +20,7 @@ describe("records", () => {
       id: "w",
       kind: "worksheet",
       fields: { template: "coping-card", "answers.situation": "after work", "answers.moods": ["sad", "tense"] },
+      unreadable: false,
     };
     const a = answers(r);
     expect(a.get("situation")).toBe("after work");

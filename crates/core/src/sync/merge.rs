@@ -154,6 +154,10 @@ pub(super) fn merge_pulled(record: &Pulled, row: Option<&MergeRow>) -> Result<Me
     if row.is_some() && merged == local {
         return Ok(Merged::Same { pushed });
     }
+    // The app's own rules, as for an entry made here.
+    if let Err(reason) = kind.check_fields(&merged) {
+        return Ok(Merged::Unreadable(reason));
+    }
     let body = Value::Object(merged.body(kind));
     let (at, visibility) = match kind.read(&body) {
         Ok(read) => read,

@@ -23,7 +23,7 @@ pub use backend::{Backend, Bind, Column, Sql};
 pub use caseload::{
     Caseload, ClinicDevice, Consent, Device, DeviceAuth, NewConsent, NewDevice, Paired, Patient,
 };
-pub use records::{Incoming, PushOutcome, RawRecord, Records, StoredRecord, write_sql};
+pub use records::{Incoming, Listing, PushOutcome, RawRecord, Records, StoredRecord, write_sql};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {

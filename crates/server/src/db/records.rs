@@ -44,6 +44,16 @@ pub struct StoredRecord {
     pub fields: steady_model::merge::FieldMap,
 }
 
+/// A patient's stored records of one kind, and those that no longer read
+/// (damaged, or written by a version with other rules): listed by id so
+/// that a page can say one entry could not be read, never failing for it.
+#[derive(Clone, Debug, Default)]
+pub struct Listing {
+    pub records: Vec<StoredRecord>,
+    /// Ids of the records whose stored fields do not read.
+    pub unreadable: Vec<String>,
+}
+
 /// A stored record with its fields as the stored JSON text, which is
 /// already the wire's form: a pull hands it on without decoding it.
 #[derive(Clone, Debug)]
@@ -85,12 +95,14 @@ pub trait Records: Send + Sync {
         after: i64,
         limit: i64,
     ) -> Result<Vec<RawRecord>, DbError>;
-    /// The care team's current copy of a patient's records of one kind.
+    /// The care team's current copy of a patient's records of one kind;
+    /// a record whose stored fields do not read is listed apart (and
+    /// logged by id, never by content).
     async fn records_of(
         &self,
         patient_id: &str,
         kind: steady_model::RecordKind,
-    ) -> Result<Vec<StoredRecord>, DbError>;
+    ) -> Result<Listing, DbError>;
 }
 
 /// Most rows in one INSERT statement (5 parameters each).
@@ -231,17 +243,25 @@ where
         rows.iter().map(raw_of).collect()
     }
 
-    async fn records_of(
-        &self,
-        patient_id: &str,
-        kind: RecordKind,
-    ) -> Result<Vec<StoredRecord>, DbError> {
+    async fn records_of(&self, patient_id: &str, kind: RecordKind) -> Result<Listing, DbError> {
         let rows = sqlx::query(RECORDS_OF_KIND)
             .bind(patient_id)
             .bind(kind.as_str())
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(|row| raw_of(row)?.decode()).collect()
+        let mut listing = Listing::default();
+        for row in &rows {
+            let raw = raw_of(row)?;
+            let id = raw.id.clone();
+            match raw.decode() {
+                Ok(record) => listing.records.push(record),
+                Err(_) => {
+                    tracing::warn!(patient = %patient_id, record = %id, kind = %kind.as_str(), "stored record does not read; skipped");
+                    listing.unreadable.push(id);
+                }
+            }
+        }
+        Ok(listing)
     }
 }
 
@@ -358,11 +378,11 @@ fn settle_one(
             merged
         }
     };
-    // The merged record must be one the app can read: every field in
-    // range, none unknown, none missing.
+    // The merged record must pass the rules the app applies before it
+    // saves: every field in range, none unknown, none missing.
     let valid = match RecordKind::parse(kind) {
         None => Err(format!("{kind:?} is not a kind of record")),
-        Some(k) => k.read_text(&merged.body_text(k)).map(|_| ()),
+        Some(k) => k.check_fields(&merged),
     };
     match valid {
         Err(reason) => Settled::Refused(format!("it is not a valid {kind}: {reason}")),

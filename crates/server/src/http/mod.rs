@@ -112,6 +112,7 @@ pub fn router(state: AppState) -> (axum::Router, OpenApiDoc) {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
         .merge(files)
+        .layer(axum::middleware::from_fn(refuse_nul_in_uri))
         .layer(axum::middleware::from_fn(move |request, next| {
             dashboard::headers(secure, request, next)
         }));
@@ -178,6 +179,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
         let text = std::str::from_utf8(&bytes).map_err(|e| {
             ApiError::invalid("body", format!("The request body is not UTF-8: {e}."))
         })?;
+        refuse_deep(text)?;
+        if text.contains("\\u0000") {
+            refuse_nul(text)?;
+        }
         if let Ok(value) = serde_json::from_str::<T>(text) {
             return Ok(JsonBody(value));
         }
@@ -188,6 +193,128 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
         })?;
         Ok(JsonBody(value))
     }
+}
+
+/// Deepest nesting of arrays and objects a request body may have: no
+/// record goes deeper than a few levels, and a deeper one could not be read
+/// back once stored inside its stamps.
+pub const MAX_JSON_DEPTH: usize = 32;
+
+/// Refuses a body nested deeper than [`MAX_JSON_DEPTH`], before parsing it.
+fn refuse_deep(text: &str) -> Result<(), ApiError> {
+    if json_depth(text) > MAX_JSON_DEPTH {
+        return Err(ApiError::unprocessable(
+            "body",
+            format!(
+                "The request body is nested more than {MAX_JSON_DEPTH} levels deep; no record needs that."
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// How deeply the arrays and objects of JSON text nest, read from its
+/// bytes without parsing (and so without parsing's recursion).
+pub(crate) fn json_depth(text: &str) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0, false, false);
+    for byte in text.bytes() {
+        if in_string {
+            match (escaped, byte) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// Refuses a body with a NUL character in any string, naming the field:
+/// PostgreSQL cannot store one, so neither backend takes it.
+fn refuse_nul(text: &str) -> Result<(), ApiError> {
+    fn find(value: &serde_json::Value, path: &str) -> Option<String> {
+        let at = |key: &str| {
+            if path.is_empty() {
+                key.to_owned()
+            } else {
+                format!("{path}.{key}")
+            }
+        };
+        match value {
+            serde_json::Value::String(s) if s.contains('\0') => Some(path.to_owned()),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, v)| find(v, &at(&i.to_string()))),
+            serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+                if k.contains('\0') {
+                    Some(at(k))
+                } else {
+                    find(v, &at(k))
+                }
+            }),
+            _ => None,
+        }
+    }
+    // A body that does not parse is refused by the parse that follows.
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Ok(());
+    };
+    match find(&value, "") {
+        None => Ok(()),
+        Some(path) => {
+            let field = if path.is_empty() {
+                "body".to_owned()
+            } else {
+                path
+            };
+            Err(ApiError::unprocessable(
+                &field,
+                format!("{field} holds a NUL character (\\u0000), which is not text; remove it."),
+            ))
+        }
+    }
+}
+
+/// Refuses a request whose path or query holds an encoded NUL (`%00`):
+/// no id or parameter has one, and PostgreSQL could not compare it.
+pub(crate) async fn refuse_nul_in_uri(
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let uri = request.uri();
+    let nul = |part: &str| {
+        part.as_bytes()
+            .windows(3)
+            .any(|w| w.eq_ignore_ascii_case(b"%00"))
+    };
+    if nul(uri.path()) {
+        return ApiError::unprocessable(
+            "path",
+            "The address holds a NUL character (%00); remove it.",
+        )
+        .into_response();
+    }
+    if uri.query().is_some_and(nul) {
+        return ApiError::unprocessable(
+            "query",
+            "The query holds a NUL character (%00); remove it.",
+        )
+        .into_response();
+    }
+    next.run(request).await
 }
 
 fn json_problem(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {

@@ -335,6 +335,7 @@ async fn shared_worksheet(
     app.db
         .records_of(&patient.id, RecordKind::Worksheet)
         .await?
+        .records
         .into_iter()
         .find(|r| r.id == id && !r.fields.is_deleted())
         .ok_or_else(gone)

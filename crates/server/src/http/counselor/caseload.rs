@@ -5,11 +5,11 @@ use axum::Json;
 use axum::extract::State;
 use chrono::Utc;
 use serde::Serialize;
-use steady_model::{Attendance, CheckIn, RecordKind, RiskFlag, risk_flags};
+use steady_model::{Attendance, CheckIn, RiskFlag, risk_flags};
 use ts_rs::TS;
 use utoipa::ToSchema;
 
-use super::typed;
+use super::shared;
 use crate::db::Patient;
 use crate::http::AppState;
 use crate::http::auth::Staff;
@@ -29,6 +29,9 @@ pub struct CaseloadEntry {
     pub flag_labels: Vec<&'static str>,
     /// When the last check-in was logged (RFC 3339, the patient's offset).
     pub last_checkin: Option<String>,
+    /// Stored check-ins and attendance marks that could not be read, left
+    /// out of the flags.
+    pub unreadable: u32,
 }
 
 /// The caseload, most urgent first: each patient's risk flags and last
@@ -52,6 +55,7 @@ pub async fn caseload(
                 flags: Vec::new(),
                 flag_labels: Vec::new(),
                 last_checkin: None,
+                unreadable: 0,
             });
             continue;
         };
@@ -64,16 +68,10 @@ pub async fn caseload(
                 "",
             )
             .await?;
-        let checkins: Vec<CheckIn> = if consent.shares(RecordKind::CheckIn) {
-            typed(&app, &patient).await?
-        } else {
-            Vec::new()
-        };
-        let attendance: Vec<Attendance> = if consent.shares(RecordKind::Attendance) {
-            typed(&app, &patient).await?
-        } else {
-            Vec::new()
-        };
+        let checkins = shared::<CheckIn>(&app, &patient, &consent).await?;
+        let attendance = shared::<Attendance>(&app, &patient, &consent).await?;
+        let unreadable = checkins.unreadable + attendance.unreadable;
+        let (checkins, attendance) = (checkins.values, attendance.values);
         let (flags, last) = risk_flags(&checkins, &attendance, now);
         entries.push(CaseloadEntry {
             patient,
@@ -81,6 +79,7 @@ pub async fn caseload(
             flag_labels: flags.iter().map(|f| f.label()).collect(),
             flags,
             last_checkin: last.map(|t| t.to_rfc3339()),
+            unreadable,
         });
     }
     // Most flags first, the most urgent flag breaking ties; then by name.

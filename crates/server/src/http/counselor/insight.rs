@@ -12,11 +12,11 @@ use steady_model::insight::{
     DayCraving, HaltCounts, HeatCell, TriggerCount, WeekAttendance, craving_heatmap, craving_trend,
     halt_counts, top_triggers, weekly_hours,
 };
-use steady_model::{Attendance, CheckIn, Program, RecordKind, TriggerEntry};
+use steady_model::{Attendance, CheckIn, Program, TriggerEntry};
 use ts_rs::TS;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{consented_patient, typed};
+use super::{Typed, consented_patient, shared};
 use crate::http::AppState;
 use crate::http::auth::Staff;
 use crate::http::error::{ApiError, ErrorBody};
@@ -58,6 +58,8 @@ pub struct Insights {
     /// sessions against the program's weekly target.
     #[schema(value_type = Vec<Object>)]
     pub weeks: Vec<WeekAttendance>,
+    /// Stored records that could not be read, left out of every figure.
+    pub unreadable: u32,
 }
 
 /// One patient's insights over a window of days.
@@ -84,6 +86,10 @@ pub async fn insights(
             format!("Ask for 1 to {MAX_DAYS} days; {days} was asked for."),
         ));
     }
+    if let Some(to) = query.to {
+        steady_model::validation::plausible_date(to)
+            .map_err(|reason| ApiError::unprocessable("to", reason))?;
+    }
     let user = &staff.session.user;
     app.db
         .audit(
@@ -94,29 +100,14 @@ pub async fn insights(
             &format!("days={days}"),
         )
         .await?;
-    let checkins: Vec<CheckIn> = if consent.shares(RecordKind::CheckIn) {
-        typed(&app, &patient).await?
-    } else {
-        Vec::new()
-    };
-    let triggers: Vec<TriggerEntry> = if consent.shares(RecordKind::Trigger) {
-        typed(&app, &patient).await?
-    } else {
-        Vec::new()
-    };
-    let attendance: Vec<Attendance> = if consent.shares(RecordKind::Attendance) {
-        typed(&app, &patient).await?
-    } else {
-        Vec::new()
-    };
-    let target = if consent.shares(RecordKind::Program) {
-        typed::<Program>(&app, &patient)
-            .await?
-            .first()
-            .map(|p| p.weekly_hours_target)
-    } else {
-        None
-    };
+    let checkins: Typed<CheckIn> = shared(&app, &patient, &consent).await?;
+    let triggers: Typed<TriggerEntry> = shared(&app, &patient, &consent).await?;
+    let attendance: Typed<Attendance> = shared(&app, &patient, &consent).await?;
+    let program: Typed<Program> = shared(&app, &patient, &consent).await?;
+    let unreadable =
+        checkins.unreadable + triggers.unreadable + attendance.unreadable + program.unreadable;
+    let target = program.values.first().map(|p| p.weekly_hours_target);
+    let (checkins, triggers, attendance) = (checkins.values, triggers.values, attendance.values);
     let to = query.to.unwrap_or_else(|| {
         let now = Utc::now();
         match checkins.iter().max_by_key(|c| c.at) {
@@ -137,5 +128,6 @@ pub async fn insights(
         top_triggers: top_triggers(&triggers, from, to, TOP_TRIGGERS),
         halt: halt_counts(&checkins, from, to),
         weeks: weekly_hours(&attendance, to, weeks, target),
+        unreadable,
     }))
 }

@@ -54,14 +54,50 @@ pub(crate) async fn consented_patient(
     Ok((patient, consent))
 }
 
-/// Live records of one kind, read as that kind; unreadable ones skipped.
-pub(crate) async fn typed<B: Body>(app: &AppState, patient: &Patient) -> Result<Vec<B>, ApiError> {
-    Ok(app
-        .db
-        .records_of(&patient.id, B::KIND)
-        .await?
-        .into_iter()
-        .filter(|r| !r.fields.is_deleted())
-        .filter_map(|r| serde_json::from_value(Value::Object(r.fields.body(B::KIND))).ok())
-        .collect())
+/// A patient's live records of one kind, read as that kind, and how many
+/// could not be read: those are left out and counted, so one damaged record
+/// never fails a page.
+pub(crate) struct Typed<B> {
+    pub values: Vec<B>,
+    pub unreadable: u32,
+}
+
+pub(crate) async fn typed<B: Body>(
+    app: &AppState,
+    patient: &Patient,
+) -> Result<Typed<B>, ApiError> {
+    let listing = app.db.records_of(&patient.id, B::KIND).await?;
+    let mut unreadable = listing.unreadable.len();
+    let mut values = Vec::with_capacity(listing.records.len());
+    for record in listing.records {
+        if record.fields.is_deleted() {
+            continue;
+        }
+        match serde_json::from_value(Value::Object(record.fields.into_body(B::KIND))) {
+            Ok(value) => values.push(value),
+            Err(_) => {
+                tracing::warn!(patient = %patient.id, record = %record.id, kind = %B::KIND.as_str(), "stored record does not read as its kind; skipped");
+                unreadable += 1;
+            }
+        }
+    }
+    Ok(Typed {
+        values,
+        unreadable: u32::try_from(unreadable).unwrap_or(u32::MAX),
+    })
+}
+
+/// [`typed`], for a kind the patient shares; none for one they do not.
+pub(crate) async fn shared<B: Body>(
+    app: &AppState,
+    patient: &Patient,
+    consent: &Consent,
+) -> Result<Typed<B>, ApiError> {
+    if !consent.shares(B::KIND) {
+        return Ok(Typed {
+            values: Vec::new(),
+            unreadable: 0,
+        });
+    }
+    typed(app, patient).await
 }

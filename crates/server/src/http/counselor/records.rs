@@ -40,6 +40,9 @@ pub struct PatientRecord {
     #[schema(value_type = Object)]
     #[ts(type = "Record<string, unknown>")]
     pub fields: BTreeMap<String, Value>,
+    /// The stored record could not be read (damaged, or from a version with
+    /// other rules); its fields are left out.
+    pub unreadable: bool,
 }
 
 /// One patient's shared records of one kind, optionally in a time range.
@@ -101,12 +104,20 @@ pub async fn patient_records(
             None => query.from.is_none() && query.to.is_none(),
         }
     };
-    let records: Vec<PatientRecord> = app
-        .db
-        .records_of(&patient.id, kind)
-        .await?
+    let listing = app.db.records_of(&patient.id, kind).await?;
+    let mut unreadable = listing.unreadable;
+    let mut records: Vec<PatientRecord> = listing
+        .records
         .into_iter()
         .filter(|r| !r.fields.is_deleted())
+        .filter(|r| {
+            let reads = kind.read_text(&r.fields.body_text(kind)).is_ok();
+            if !reads {
+                tracing::warn!(patient = %patient.id, record = %r.id, kind = %kind.as_str(), "stored record does not read as its kind; reported unreadable");
+                unreadable.push(r.id.clone());
+            }
+            reads
+        })
         .map(|r| PatientRecord {
             id: r.id,
             kind: r.kind,
@@ -116,9 +127,18 @@ pub async fn patient_records(
                 .into_iter()
                 .filter_map(|(path, f)| Some((path, f.value?)))
                 .collect(),
+            unreadable: false,
         })
         .filter(|r| in_range(&r.fields))
         .collect();
+    // Whatever its time, a record that does not read is reported, so the
+    // counselor knows something is missing.
+    records.extend(unreadable.into_iter().map(|id| PatientRecord {
+        id,
+        kind: kind.as_str().to_owned(),
+        fields: BTreeMap::new(),
+        unreadable: true,
+    }));
     tracing::info!(patient = %patient.id, counselor = %user.id, records = records.len(), consent = %consent.id, "records read");
     Ok(Json(records))
 }

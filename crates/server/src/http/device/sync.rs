@@ -189,20 +189,28 @@ pub async fn pull(
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let cursor = rows.last().map_or(query.after, |r| r.change);
-    let records = rows
+    // The stored text is the wire's `fields` object already. Text that is
+    // not (a damaged row) is left out, so that one record never stops a
+    // device's sync; the cursor still passes it.
+    let records: Vec<_> = rows
         .into_iter()
-        .map(|r| {
-            // The stored text is the wire's `fields` object already.
-            let fields = RawValue::from_string(r.fields)
-                .map_err(|e| crate::db::DbError::Corrupt(format!("record fields: {e}")))?;
-            Ok(PulledRecord {
+        .filter_map(|r| {
+            let readable = r.fields.starts_with('{')
+                && crate::http::json_depth(&r.fields) <= crate::http::MAX_JSON_DEPTH + 2;
+            let fields = readable
+                .then(|| RawValue::from_string(r.fields).ok())
+                .flatten();
+            if fields.is_none() {
+                tracing::warn!(patient = %device.0.patient_id, record = %r.id, "stored record does not read; left out of the pull");
+            }
+            Some(PulledRecord {
                 id: r.id,
                 kind: r.kind,
-                fields,
+                fields: fields?,
                 change: r.change,
             })
         })
-        .collect::<Result<Vec<_>, crate::db::DbError>>()?;
+        .collect();
     tracing::info!(patient = %device.0.patient_id, records = records.len(), "pull");
     Ok(Json(PullResponse {
         records,
