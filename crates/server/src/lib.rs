@@ -18,7 +18,6 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use http::limit::FailureLimiter;
 use http::{AppState, router};
 
 /// How the server runs; from flags and environment in `main.rs`.
@@ -34,6 +33,9 @@ pub struct Settings {
     /// The built dashboard (`dashboard/dist`), served at `/`; without it
     /// `/` says how to build it.
     pub dashboard_dir: Option<std::path::PathBuf>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client; from any
+    /// other peer the header is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Settings {
@@ -43,6 +45,7 @@ impl Settings {
             secure_cookies: false,
             idle: Duration::from_secs(30 * 60),
             dashboard_dir: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -86,12 +89,7 @@ pub async fn launch(
         db,
         live,
         settings: Arc::new(settings),
-        logins: Arc::new(FailureLimiter::new(
-            Duration::from_secs(15 * 60),
-            20,
-            Some(5),
-        )),
-        pairings: Arc::new(FailureLimiter::new(Duration::from_secs(10 * 60), 10, None)),
+        hashing: http::limit::Hashing::new(),
         clock: Arc::new(std::sync::Mutex::new(steady_model::Clock::new(
             steady_model::NodeId::random(),
         ))),

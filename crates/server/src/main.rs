@@ -29,15 +29,33 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "STEADY_LISTEN", default_value = "127.0.0.1:8380")]
         listen: SocketAddr,
-        /// Mark cookies Secure; set this whenever clients reach the server over HTTPS.
+        /// Mark cookies Secure (HTTPS only). On by default whenever the
+        /// server listens on an address other than loopback.
         #[arg(long, env = "STEADY_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Leave cookies without Secure even off loopback: only for a test
+        /// network without HTTPS, never for patients' data.
+        #[arg(
+            long,
+            env = "STEADY_INSECURE_COOKIES",
+            conflicts_with = "secure_cookies"
+        )]
+        insecure_cookies: bool,
         /// Minutes without a request before a dashboard session ends.
         #[arg(long, env = "STEADY_IDLE_MINUTES", default_value_t = 30)]
         idle_minutes: u32,
         /// The built dashboard folder (`dashboard/dist`), served at `/`.
         #[arg(long, env = "STEADY_DASHBOARD_DIR")]
         dashboard_dir: Option<PathBuf>,
+        /// A reverse proxy's address whose X-Forwarded-For names the client
+        /// (repeat for several, or separate with commas); from any other
+        /// peer the header is ignored.
+        #[arg(
+            long = "trusted-proxy",
+            env = "STEADY_TRUSTED_PROXIES",
+            value_delimiter = ','
+        )]
+        trusted_proxies: Vec<std::net::IpAddr>,
     },
     /// Set up the clinic and its staff.
     Admin {
@@ -98,7 +116,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve {
             listen,
             secure_cookies,
+            insecure_cookies,
             idle_minutes,
+            trusted_proxies,
             dashboard_dir,
         } => {
             if idle_minutes == 0 {
@@ -116,7 +136,12 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
             let mut settings = Settings::new(database);
-            settings.secure_cookies = secure_cookies;
+            settings.secure_cookies =
+                secure_cookies || (!insecure_cookies && !listen.ip().is_loopback());
+            if insecure_cookies {
+                tracing::warn!("cookies are sent without Secure: use this only on a test network");
+            }
+            settings.trusted_proxies = trusted_proxies;
             settings.idle = std::time::Duration::from_secs(u64::from(idle_minutes) * 60);
             settings.dashboard_dir = dashboard_dir;
             let running = launch(listener, settings, shutdown_signal()).await?;

@@ -8,6 +8,7 @@ mod accounts;
 mod audit;
 mod backend;
 mod caseload;
+mod limits;
 mod postgres;
 mod records;
 mod sqlite;
@@ -23,6 +24,7 @@ pub use backend::{Backend, Bind, Column, Sql};
 pub use caseload::{
     Caseload, ClinicDevice, Consent, Device, DeviceAuth, NewConsent, NewDevice, Paired, Patient,
 };
+pub use limits::{Attempt, Limits, Rule};
 pub use records::{Incoming, Listing, PushOutcome, RawRecord, Records, StoredRecord, write_sql};
 
 #[derive(Debug, thiserror::Error)]
@@ -49,7 +51,7 @@ pub enum DbError {
 
 /// Everything the server stores, whichever backend holds it.
 #[async_trait]
-pub trait Database: Accounts + Caseload + Records + Audit + Send + Sync + 'static {
+pub trait Database: Accounts + Caseload + Records + Audit + Limits + Send + Sync + 'static {
     /// Answers when the database does.
     async fn health(&self) -> Result<(), DbError>;
     /// `sqlite` or `postgres`.
@@ -98,7 +100,7 @@ pub async fn open(url: &str) -> Result<(Db, Option<sqlx::PgPool>), DbError> {
 #[async_trait]
 impl<B: Backend> Database for Sql<B>
 where
-    Self: Accounts + Caseload + Records + Audit,
+    Self: Accounts + Caseload + Records + Audit + Limits,
     for<'c> &'c mut B::Connection: sqlx::Executor<'c, Database = B>,
 {
     async fn health(&self) -> Result<(), DbError> {

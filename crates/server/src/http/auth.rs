@@ -2,10 +2,8 @@
 //! SameSite=Strict, Secure behind TLS) and a CSRF token that every
 //! state-changing browser request must echo in `X-CSRF-Token`.
 
-use std::net::SocketAddr;
-
 use axum::Json;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -14,6 +12,7 @@ use ts_rs::TS;
 use utoipa::ToSchema;
 
 use super::error::{ApiError, ErrorBody};
+use super::limit::{self, ClientAddress, Counter};
 use super::{AppState, JsonBody};
 use crate::db::{Session, User, now_ms};
 use crate::secret::{dummy_hash, new_token, token_hash, verify_password};
@@ -44,35 +43,71 @@ pub struct SignedIn {
     ))]
 pub async fn login(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(address): ClientAddress,
     JsonBody(body): JsonBody<Login>,
 ) -> Result<Response, ApiError> {
     let email = body.email.trim().to_lowercase();
-    if let Some(wait) = app.logins.check(peer.ip(), Some(&email)) {
-        tracing::warn!(peer = %peer.ip(), "login refused: too many failures");
-        return Err(ApiError::too_many(wait));
-    }
-    let found = app.db.user_by_email(&email).await?;
+    // Counted before the password is checked, so guesses sent at once
+    // cannot all be checked before any is counted.
+    let address_text = address.to_string();
+    let taken = limit::take(
+        &app.db,
+        "POST /v1/session",
+        &[
+            Counter {
+                name: "sign-in-address",
+                of: &address_text,
+                rule: limit::SIGN_IN_ADDRESS,
+                cleared_by_success: false,
+            },
+            Counter {
+                name: "sign-in-account",
+                of: &email,
+                rule: limit::SIGN_IN_ACCOUNT,
+                cleared_by_success: true,
+            },
+        ],
+    )
+    .await?;
+    let found = match app.db.user_by_email(&email).await {
+        Ok(found) => found,
+        Err(e) => {
+            taken.give_back(&app.db).await;
+            return Err(e.into());
+        }
+    };
     let password = body.password;
-    let (user, ok) = tokio::task::spawn_blocking(move || match found {
-        Some((user, hash)) => {
-            let ok = verify_password(&password, &hash);
-            (Some(user), ok)
+    let checked = app
+        .hashing
+        .run(move || match found {
+            Some((user, hash)) => {
+                let ok = verify_password(&password, &hash);
+                (Some(user), ok)
+            }
+            None => {
+                verify_password(&password, dummy_hash());
+                (None, false)
+            }
+        })
+        .await;
+    let (user, ok) = match checked {
+        Ok(checked) => checked,
+        Err(busy) => {
+            taken.give_back(&app.db).await;
+            return Err(busy);
         }
-        None => {
-            verify_password(&password, dummy_hash());
-            (None, false)
-        }
-    })
-    .await
-    .map_err(|_| ApiError::unavailable("The server is busy; try again."))?;
+    };
     let Some(user) = user.filter(|_| ok) else {
-        app.logins.record_failure(peer.ip(), Some(&email));
-        tracing::info!(peer = %peer.ip(), "login failed");
+        tracing::warn!(
+            route = "POST /v1/session",
+            status = 401,
+            "refused: sign-in failed"
+        );
         return Err(ApiError::unauthorized(
             "That email and password do not match an account; check them and try again.",
         ));
     };
+    taken.succeeded(&app.db).await;
     let token = new_token();
     let csrf_token = new_token();
     app.db

@@ -119,6 +119,14 @@ impl ApiError {
         )
     }
 
+    /// The server is at capacity (503), with Retry-After.
+    pub fn busy(retry_after_secs: u64) -> Self {
+        Self {
+            retry_after_secs: Some(retry_after_secs.max(1)),
+            ..Self::unavailable("The server is busy; try again in a moment.")
+        }
+    }
+
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -30,7 +30,6 @@ use utoipa_axum::routes;
 use crate::Settings;
 use crate::db::Db;
 use error::{ApiError, ErrorBody};
-use limit::FailureLimiter;
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -39,9 +38,8 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
-    pub logins: Arc<FailureLimiter>,
-    /// Wrong pairing codes, counted per client address.
-    pub pairings: Arc<FailureLimiter>,
+    /// Password hashing, capped (see [`limit::Hashing`]).
+    pub hashing: Arc<limit::Hashing>,
     /// Stamps the care team's writes; its node id is this instance's own.
     pub clock: Arc<std::sync::Mutex<steady_model::Clock>>,
     /// Which patients' records just changed, for open caseload pages.

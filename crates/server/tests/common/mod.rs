@@ -7,7 +7,7 @@
 use steady_server::db::{Role, User};
 
 #[allow(unused_imports)]
-pub use steady_server::testing::{TestDb, pairing_code, staff, start};
+pub use steady_server::testing::{TestDb, pairing_code, staff, start, start_with};
 
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()

@@ -71,8 +71,12 @@ pub async fn add_staff(
     }
     let role = Role::parse(&new.role)
         .ok_or_else(|| ApiError::unprocessable("role", "The role is counselor or admin."))?;
-    let password_hash =
-        hash_password(&new.password).map_err(|m| ApiError::unprocessable("password", m))?;
+    let password = new.password.clone();
+    let password_hash = app
+        .hashing
+        .run(move || hash_password(&password))
+        .await?
+        .map_err(|m| ApiError::unprocessable("password", m))?;
     let user = app
         .db
         .create_user(&NewUser {

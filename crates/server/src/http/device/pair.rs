@@ -2,10 +2,10 @@
 //! patient's consent for a device token; a code can be checked first, so the
 //! consent can name whom it is given to. Wrong codes are limited per address.
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use steady_model::protocol::{ErrorBody, PairPreview, PairRequest, PairResponse, PreviewRequest};
 
@@ -13,6 +13,7 @@ use super::terms;
 use crate::db::NewDevice;
 use crate::http::counselor::patients::{CODE_ALPHABET, CODE_LENGTH};
 use crate::http::error::ApiError;
+use crate::http::limit::{self, ClientAddress, Counter, Taken};
 use crate::http::{AppState, JsonBody};
 use crate::secret::{new_token, token_hash};
 
@@ -36,17 +37,22 @@ fn normalize(code: &str) -> String {
     ))]
 pub async fn preview(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(address): ClientAddress,
     JsonBody(body): JsonBody<PreviewRequest>,
 ) -> Result<Json<PairPreview>, ApiError> {
-    if let Some(wait) = app.pairings.check(peer.ip(), None) {
-        return Err(ApiError::too_many(wait));
-    }
-    let code = checked_code(&app, peer, &body.code)?;
+    let taken = take_code_attempt(&app, address, "POST /v1/pair/preview").await?;
+    let code = checked_code(&body.code)?;
     match app.db.code_preview(&token_hash(&code)).await? {
-        Some((clinic, counselor)) => Ok(Json(PairPreview { clinic, counselor })),
+        Some((clinic, counselor)) => {
+            taken.succeeded(&app.db).await;
+            Ok(Json(PairPreview { clinic, counselor }))
+        }
         None => {
-            app.pairings.record_failure(peer.ip(), None);
+            tracing::warn!(
+                route = "POST /v1/pair/preview",
+                status = 410,
+                "refused: pairing code"
+            );
             Err(ApiError::gone(
                 "That code has expired or was already used; ask your counselor for a new one.",
             ))
@@ -54,12 +60,31 @@ pub async fn preview(
     }
 }
 
+/// Counts a pairing code tried from `address`, before it is looked up.
+async fn take_code_attempt(
+    app: &AppState,
+    address: IpAddr,
+    route: &str,
+) -> Result<Taken, ApiError> {
+    let address = address.to_string();
+    limit::take(
+        &app.db,
+        route,
+        &[Counter {
+            name: "pairing-address",
+            of: &address,
+            rule: limit::PAIRING_ADDRESS,
+            cleared_by_success: false,
+        }],
+    )
+    .await
+}
+
 /// The code as typed, normalized, if it has the shape of one; a
 /// malformed code counts as a wrong one.
-fn checked_code(app: &AppState, peer: SocketAddr, code: &str) -> Result<String, ApiError> {
+fn checked_code(code: &str) -> Result<String, ApiError> {
     let code = normalize(code);
     if code.len() != CODE_LENGTH || !code.bytes().all(|b| CODE_ALPHABET.contains(&b)) {
-        app.pairings.record_failure(peer.ip(), None);
         return Err(ApiError::invalid(
             "code",
             "A pairing code is 10 letters and digits, like ABCDE-FGH23.",
@@ -78,15 +103,12 @@ fn checked_code(app: &AppState, peer: SocketAddr, code: &str) -> Result<String, 
     ))]
 pub async fn pair(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(address): ClientAddress,
     JsonBody(body): JsonBody<PairRequest>,
 ) -> Result<(StatusCode, Json<PairResponse>), ApiError> {
-    if let Some(wait) = app.pairings.check(peer.ip(), None) {
-        tracing::warn!(peer = %peer.ip(), "pairing refused: too many wrong codes");
-        return Err(ApiError::too_many(wait));
-    }
     let consent = terms(body.consent, "consent.")?;
-    let code = checked_code(&app, peer, &body.code)?;
+    let taken = take_code_attempt(&app, address, "POST /v1/pair").await?;
+    let code = checked_code(&body.code)?;
     let label = match body.device_label.trim() {
         "" => "Patient's device".to_owned(),
         l => l.chars().take(100).collect(),
@@ -97,12 +119,16 @@ pub async fn pair(
         label,
     };
     let Some(paired) = app.db.redeem(&token_hash(&code), &device, &consent).await? else {
-        app.pairings.record_failure(peer.ip(), None);
-        tracing::info!(peer = %peer.ip(), "pairing code refused");
+        tracing::warn!(
+            route = "POST /v1/pair",
+            status = 410,
+            "refused: pairing code"
+        );
         return Err(ApiError::gone(
             "That code has expired or was already used; ask your counselor for a new one.",
         ));
     };
+    taken.succeeded(&app.db).await;
     tracing::info!(patient = %paired.patient_id, device = %paired.device_id, "device paired");
     Ok((
         StatusCode::CREATED,

@@ -1,0 +1,253 @@
+//! Limits that hold when requests arrive at once, on SQLite and on
+//! PostgreSQL: guesses at one account or pairing code sent together are
+//! counted before any is checked, so no more than the limit's worth reach
+//! the password or the code; the client address comes from X-Forwarded-For
+//! only behind a trusted proxy; and password hashing beyond its cap answers
+//! 503 instead of growing the server's memory.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{PASSWORD, TestDb, staff, start, start_with};
+use futures_util::future::join_all;
+use reqwest::{Client, StatusCode};
+use serde_json::json;
+use steady_server::Settings;
+use steady_server::db::Role;
+use steady_server::http::limit::{PAIRING_ADDRESS, SIGN_IN_ACCOUNT};
+
+fn tally(statuses: &[StatusCode]) -> BTreeMap<u16, usize> {
+    let mut counts = BTreeMap::new();
+    for s in statuses {
+        *counts.entry(s.as_u16()).or_default() += 1;
+    }
+    counts
+}
+
+/// Thirty wrong passwords with the right one among them, sent at once.
+async fn guesses_at_once(db: TestDb) {
+    let server = start(&db).await;
+    let base = format!("http://{}", server.addr);
+    staff(&db, "dana@clinic.example", PASSWORD, Role::Counselor).await;
+    let http = Client::new();
+    let sent = 31;
+    let requests = (0..sent).map(|i| {
+        let password = if i == 17 {
+            PASSWORD.to_owned()
+        } else {
+            format!("wrong guess number {i}")
+        };
+        let http = http.clone();
+        let base = base.clone();
+        async move {
+            http.post(format!("{base}/v1/session"))
+                .json(&json!({"email": "dana@clinic.example", "password": password}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    let statuses = join_all(requests).await;
+    let counts = tally(&statuses);
+    eprintln!("{} sign-ins at once for one account: {counts:?}", sent);
+    let checked = counts.get(&200).unwrap_or(&0) + counts.get(&401).unwrap_or(&0);
+    assert!(
+        checked <= SIGN_IN_ACCOUNT.free as usize,
+        "{checked} guesses were checked against the password; the limit is {}",
+        SIGN_IN_ACCOUNT.free
+    );
+    assert!(checked >= 1);
+    assert_eq!(
+        counts.get(&429).unwrap_or(&0) + counts.get(&503).unwrap_or(&0) + checked,
+        sent
+    );
+    // Whether the right password got in depends only on whether it was
+    // among the checked ones: a 200 is never more than one.
+    assert!(counts.get(&200).unwrap_or(&0) <= &1);
+
+    // Wrong pairing codes at once, from one address.
+    let codes = 30;
+    let requests = (0..codes).map(|i| {
+        let http = http.clone();
+        let base = base.clone();
+        async move {
+            http.post(format!("{base}/v1/pair/preview"))
+                .json(&json!({"code": format!("ABCDE-FGH{:02}", 20 + i)}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    let statuses = join_all(requests).await;
+    let counts = tally(&statuses);
+    eprintln!("{codes} wrong pairing codes at once: {counts:?}");
+    let looked_up = counts.get(&410).unwrap_or(&0) + counts.get(&400).unwrap_or(&0);
+    assert!(looked_up <= PAIRING_ADDRESS.free as usize, "{counts:?}");
+    assert_eq!(counts.get(&429).unwrap_or(&0) + looked_up, codes);
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn guesses_sent_at_once_are_counted_before_they_are_checked_on_sqlite() {
+    guesses_at_once(TestDb::sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn guesses_sent_at_once_are_counted_before_they_are_checked_on_postgres() {
+    guesses_at_once(TestDb::postgres().await).await;
+}
+
+/// The slow-down is a wait, not a lockout: after it the right password
+/// signs in.
+#[tokio::test]
+async fn the_real_user_waits_and_gets_in() {
+    let db = TestDb::sqlite().await;
+    let server = start(&db).await;
+    let base = format!("http://{}", server.addr);
+    staff(&db, "dana@clinic.example", PASSWORD, Role::Counselor).await;
+    let http = Client::new();
+    let sign_in = |password: &'static str| {
+        http.post(format!("{base}/v1/session"))
+            .json(&json!({"email": "dana@clinic.example", "password": password}))
+            .send()
+    };
+    for _ in 0..SIGN_IN_ACCOUNT.free {
+        assert_eq!(
+            sign_in("not the password").await.unwrap().status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let r = sign_in(PASSWORD).await.unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(wait <= 2, "the first wait is a second or so, not {wait}");
+    tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+    assert_eq!(sign_in(PASSWORD).await.unwrap().status(), StatusCode::OK);
+    db.drop_database().await;
+}
+
+fn resident_mib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kib / 1024
+}
+
+/// The most the server (in this process) may grow while sixty sign-ins
+/// arrive at once: the hashing cap allows one argon2 run (19 MiB) per core.
+const MEMORY_BOUND_MIB: u64 = 80;
+
+/// Sixty sign-ins at once, each from its own address (behind a trusted
+/// proxy) at its own account, so no guessing limit stops them: only the
+/// hashing cap does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixty_sign_ins_at_once_keep_memory_bounded() {
+    let db = TestDb::sqlite().await;
+    let mut settings = Settings::new(db.url());
+    settings.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    let server = start_with(settings).await;
+    let base = format!("http://{}", server.addr);
+    staff(&db, "dana@clinic.example", PASSWORD, Role::Counselor).await;
+    let http = Client::new();
+    // Warm up: the dummy hash and the pools exist before measuring.
+    let _ = http
+        .post(format!("{base}/v1/session"))
+        .json(&json!({"email": "warm@clinic.example", "password": "warming up only"}))
+        .send()
+        .await
+        .unwrap();
+    let before = resident_mib();
+    let requests = (0..60).map(|i| {
+        let http = http.clone();
+        let base = base.clone();
+        async move {
+            http.post(format!("{base}/v1/session"))
+                .header("x-forwarded-for", format!("198.51.100.{i}"))
+                .json(&json!({"email": format!("user{i}@clinic.example"), "password": "a wrong password"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    let statuses = join_all(requests).await;
+    let after = resident_mib();
+    let counts = tally(&statuses);
+    eprintln!("60 sign-ins at once: {counts:?}; resident {before} MiB before, {after} MiB after");
+    assert_eq!(
+        counts.get(&401).unwrap_or(&0) + counts.get(&503).unwrap_or(&0),
+        60,
+        "{counts:?}"
+    );
+    assert!(
+        after.saturating_sub(before) < MEMORY_BOUND_MIB,
+        "resident memory grew from {before} to {after} MiB"
+    );
+    db.drop_database().await;
+}
+
+/// Behind a trusted proxy each client counts apart; from an untrusted
+/// peer, X-Forwarded-For changes nothing.
+#[tokio::test]
+async fn forwarded_addresses_count_only_from_a_trusted_proxy() {
+    let db = TestDb::sqlite().await;
+    let mut settings = Settings::new(db.url());
+    settings.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    let server = start_with(settings).await;
+    let base = format!("http://{}", server.addr);
+    let http = Client::new();
+    let code = |from: &'static str| {
+        http.post(format!("{base}/v1/pair/preview"))
+            .header("x-forwarded-for", from)
+            .json(&json!({"code": "ABCDE-FGH23"}))
+            .send()
+    };
+    for _ in 0..PAIRING_ADDRESS.free {
+        assert_eq!(
+            code("203.0.113.1").await.unwrap().status(),
+            StatusCode::GONE
+        );
+    }
+    assert_eq!(
+        code("203.0.113.1").await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        code("203.0.113.2").await.unwrap().status(),
+        StatusCode::GONE
+    );
+    db.drop_database().await;
+
+    let db = TestDb::sqlite().await;
+    let server = start(&db).await;
+    let base = format!("http://{}", server.addr);
+    for i in 0..PAIRING_ADDRESS.free {
+        let r = http
+            .post(format!("{base}/v1/pair/preview"))
+            .header("x-forwarded-for", format!("203.0.113.{i}"))
+            .json(&json!({"code": "ABCDE-FGH23"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::GONE);
+    }
+    let r = http
+        .post(format!("{base}/v1/pair/preview"))
+        .header("x-forwarded-for", "203.0.113.200")
+        .json(&json!({"code": "ABCDE-FGH23"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    db.drop_database().await;
+}
