@@ -218,7 +218,8 @@ mod tests {
 
     #[test]
     fn what_the_app_would_refuse_is_refused_naming_the_field() {
-        let cases: Vec<(&str, Box<dyn FnOnce(&mut serde_json::Map<String, Value>)>)> = vec![
+        type Change = Box<dyn FnOnce(&mut serde_json::Map<String, Value>)>;
+        let cases: Vec<(&str, Change)> = vec![
             (
                 "at",
                 Box::new(|b| {
