@@ -35,7 +35,6 @@ use steady_model::{
     AnswerValue, Assignment, CheckInDraft, Message, Visibility, Worksheet, WorksheetDraft,
     WorksheetStatus,
 };
-use steady_server::Settings;
 use steady_server::db::{NewUser, Role};
 use steady_server::testing::{TestDb, staff, start_with};
 
@@ -268,7 +267,7 @@ async fn story(db: TestDb, two_instances: bool) {
     let backend = if two_instances { "postgres" } else { "sqlite" };
     let dist = dashboard_dist();
     let settings = || {
-        let mut s = Settings::new(db.url());
+        let mut s = db.settings();
         s.dashboard_dir = Some(dist.clone());
         s
     };
@@ -718,7 +717,7 @@ async fn a_counselor_works_the_dashboard_on_two_servers_sharing_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_page_warns_then_signs_itself_out() {
     let db = TestDb::sqlite().await;
-    let mut settings = Settings::new(db.url());
+    let mut settings = db.settings();
     settings.dashboard_dir = Some(dashboard_dist());
     // Long enough to run axe on the warning and press its button before
     // the page signs out (the warning comes a third of the time ahead).

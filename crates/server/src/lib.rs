@@ -6,6 +6,7 @@
 pub mod db;
 pub mod http;
 pub mod live;
+pub mod rules;
 pub mod secret;
 #[doc(hidden)]
 pub mod testing;
@@ -30,12 +31,37 @@ pub struct Settings {
     /// A browser session ends after this long without a request, and an
     /// open dashboard signs itself out after this long without input.
     pub idle: Duration,
+    /// A browser session ends this long after sign-in, however busy.
+    pub lifetime: Duration,
     /// The built dashboard (`dashboard/dist`), served at `/`; without it
     /// `/` says how to build it.
     pub dashboard_dir: Option<std::path::PathBuf>,
     /// Reverse proxies whose `X-Forwarded-For` names the client; from any
     /// other peer the header is ignored.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The server key's file ([`secret::ServerKey`]); by default beside a
+    /// SQLite database (`<file>.key`). Required with PostgreSQL, where every
+    /// instance must be given the same file.
+    pub key_file: Option<std::path::PathBuf>,
+}
+
+impl Settings {
+    /// The server key's file: the one set, or the SQLite database's own.
+    pub fn key_path(&self) -> anyhow::Result<std::path::PathBuf> {
+        if let Some(file) = &self.key_file {
+            return Ok(file.clone());
+        }
+        match db::sqlite_file(&self.database_url) {
+            Some(db) if self.database_url.starts_with("sqlite:") => {
+                let mut name = db.into_os_string();
+                name.push(".key");
+                Ok(name.into())
+            }
+            _ => anyhow::bail!(
+                "give the server a key file with --key-file (STEADY_KEY_FILE): with PostgreSQL, every instance must use the same one; it is made at first start if missing"
+            ),
+        }
+    }
 }
 
 impl Settings {
@@ -44,8 +70,10 @@ impl Settings {
             database_url: database_url.into(),
             secure_cookies: false,
             idle: Duration::from_secs(30 * 60),
+            lifetime: Duration::from_secs(12 * 3600),
             dashboard_dir: None,
             trusted_proxies: Vec::new(),
+            key_file: None,
         }
     }
 }
@@ -83,6 +111,8 @@ pub async fn launch(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<Running> {
     let (db, postgres) = db::open(&settings.database_url).await?;
+    let key =
+        secret::ServerKey::load_or_create(&settings.key_path()?).map_err(anyhow::Error::msg)?;
     let (live, listening) = live::Live::start(postgres).await?;
     let closing = live.clone();
     let state = AppState {
@@ -90,6 +120,7 @@ pub async fn launch(
         live,
         settings: Arc::new(settings),
         hashing: http::limit::Hashing::new(),
+        key: Arc::new(key),
         clock: Arc::new(std::sync::Mutex::new(steady_model::Clock::new(
             steady_model::NodeId::random(),
         ))),

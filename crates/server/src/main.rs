@@ -56,6 +56,11 @@ enum Command {
             value_delimiter = ','
         )]
         trusted_proxies: Vec<std::net::IpAddr>,
+        /// The server key (made at first start, 0600): by default
+        /// `<database file>.key` beside a SQLite database; with PostgreSQL
+        /// required, and the same file for every instance.
+        #[arg(long, env = "STEADY_KEY_FILE")]
+        key_file: Option<PathBuf>,
     },
     /// Set up the clinic and its staff.
     Admin {
@@ -119,6 +124,7 @@ async fn main() -> anyhow::Result<()> {
             insecure_cookies,
             idle_minutes,
             trusted_proxies,
+            key_file,
             dashboard_dir,
         } => {
             if idle_minutes == 0 {
@@ -142,6 +148,7 @@ async fn main() -> anyhow::Result<()> {
                 tracing::warn!("cookies are sent without Secure: use this only on a test network");
             }
             settings.trusted_proxies = trusted_proxies;
+            settings.key_file = key_file;
             settings.idle = std::time::Duration::from_secs(u64::from(idle_minutes) * 60);
             settings.dashboard_dir = dashboard_dir;
             let running = launch(listener, settings, shutdown_signal()).await?;
@@ -169,10 +176,8 @@ async fn main() -> anyhow::Result<()> {
                     let role = Role::parse(&role).with_context(|| {
                         format!("--role must be counselor or admin, not {role:?}")
                     })?;
-                    let email = email.trim().to_lowercase();
-                    if !email.contains('@') {
-                        bail!("--email must be an email address");
-                    }
+                    let email = steady_server::rules::email(&email)
+                        .map_err(|m| anyhow::anyhow!("--email: {m}"))?;
                     let password = match std::env::var("STEADY_PASSWORD") {
                         Ok(p) => p,
                         Err(_) => {

@@ -7,9 +7,6 @@ use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-/// Shortest password accepted for a staff account.
-pub const MIN_PASSWORD_CHARS: usize = 12;
-
 fn params() -> Params {
     // OWASP Password Storage Cheat Sheet: m=19456 KiB, t=2, p=1.
     Params::new(19 * 1024, 2, 1, None).expect("constant argon2 parameters are valid")
@@ -43,11 +40,7 @@ fn argon2_into(
 
 /// The PHC string of `password`, with a fresh salt.
 pub fn hash_password(password: &str) -> Result<String, String> {
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(format!(
-            "The password is too short; use at least {MIN_PASSWORD_CHARS} characters (a few unrelated words work well)."
-        ));
-    }
+    crate::rules::password(password)?;
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
     let salt_string = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
@@ -114,6 +107,82 @@ pub fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| {
         hash_password("not a real password, only for timing").expect("a long constant password")
     })
+}
+
+/// The server's own secret: the key of the keyed hashes (HMAC-SHA256) it
+/// stores short secrets as — pairing codes, which are short enough to guess
+/// offline from a plain hash, and CSRF tokens. Made at first start as 32
+/// random bytes in a file only the server's user can read (0600); every
+/// instance of one clinic's server must be given the same file.
+pub struct ServerKey([u8; 32]);
+
+impl ServerKey {
+    /// The key in `path`, made there first if the file does not exist.
+    pub fn load_or_create(path: &std::path::Path) -> Result<Self, String> {
+        use std::io::{Read, Write};
+        let shown = path.display();
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+            && !dir.exists()
+        {
+            private_dir(dir).map_err(|e| format!("cannot create the folder for {shown}: {e}"))?;
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(path) {
+            Ok(mut file) => {
+                let mut key = [0u8; 32];
+                rand::rng().fill_bytes(&mut key);
+                file.write_all(hex::encode(key).as_bytes())
+                    .and_then(|()| file.sync_all())
+                    .map_err(|e| format!("cannot write the server key {shown}: {e}"))?;
+                tracing::info!(path = %shown, "made a new server key");
+                return Ok(Self(key));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(format!("cannot create the server key {shown}: {e}")),
+        }
+        let mut text = String::new();
+        std::fs::File::open(path)
+            .and_then(|mut f| f.read_to_string(&mut text))
+            .map_err(|e| format!("cannot read the server key {shown}: {e}"))?;
+        let bytes = hex::decode(text.trim())
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or_else(|| {
+                format!("{shown} is not a server key (64 hex characters); restore it from backup, or remove it to make a new one (pairing codes and sessions then start again)")
+            })?;
+        Ok(Self(bytes))
+    }
+
+    /// The keyed hash of `value` for `purpose` (each purpose hashes apart), in hex.
+    pub fn hash(&self, purpose: &str, value: &str) -> String {
+        use hmac::Mac;
+        let mut mac =
+            hmac::Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes a key of any length");
+        mac.update(purpose.as_bytes());
+        mac.update(&[0]);
+        mac.update(value.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+/// The keyed hash's purpose for pairing codes.
+pub const PAIRING_CODE: &str = "pairing-code";
+/// The keyed hash's purpose for the CSRF token a session's cookie derives.
+pub const CSRF_TOKEN: &str = "csrf-token";
+/// The keyed hash's purpose for a CSRF token as stored.
+pub const CSRF_STORED: &str = "csrf-stored";
+
+/// Makes `dir` (and its parents) readable by this user only (0700).
+pub fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }
 
 /// A new random token: 32 bytes as 64 hex characters.

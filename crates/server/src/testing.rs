@@ -6,7 +6,7 @@
 use tempfile::TempDir;
 
 use crate::db::{NewUser, Role, User, connect};
-use crate::secret::{hash_password, token_hash};
+use crate::secret::{ServerKey, hash_password};
 use crate::{Running, Settings, launch};
 
 /// A database for one test; dropping it removes it.
@@ -51,6 +51,22 @@ impl TestDb {
         TestDb::Postgres { url, admin, name }
     }
 
+    /// Settings for a server over this database; with PostgreSQL, a key
+    /// file of its own (every server a test starts on it shares it).
+    pub fn settings(&self) -> Settings {
+        let mut settings = Settings::new(self.url());
+        if let TestDb::Postgres { name, .. } = self {
+            settings.key_file = Some(std::env::temp_dir().join(format!("{name}.key")));
+        }
+        settings
+    }
+
+    /// The key the servers over this database hash short secrets with.
+    pub fn key(&self) -> ServerKey {
+        let path = self.settings().key_path().unwrap();
+        ServerKey::load_or_create(&path).unwrap()
+    }
+
     pub async fn drop_database(self) {
         if let TestDb::Postgres { admin, name, .. } = self {
             let pool = sqlx::PgPool::connect(&admin).await.unwrap();
@@ -60,6 +76,7 @@ impl TestDb {
             .execute(&pool)
             .await;
             pool.close().await;
+            let _ = std::fs::remove_file(std::env::temp_dir().join(format!("{name}.key")));
         }
     }
 }
@@ -75,7 +92,7 @@ fn uuid_suffix() -> String {
 
 /// The real server on 127.0.0.1:0 over `db`.
 pub async fn start(db: &TestDb) -> Running {
-    start_with(Settings::new(db.url())).await
+    start_with(db.settings()).await
 }
 
 /// The real server on 127.0.0.1:0 with these settings.
@@ -111,7 +128,7 @@ pub async fn pairing_code(db: &TestDb, counselor: &User, patient_id: &str) -> St
         .collect();
     let any = connect(db.url()).await.unwrap();
     any.create_pairing_code(
-        &token_hash(&code),
+        &db.key().hash(crate::secret::PAIRING_CODE, &code),
         patient_id,
         &counselor.id,
         chrono::Utc::now().timestamp_millis() + 600_000,

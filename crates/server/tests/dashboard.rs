@@ -12,7 +12,6 @@ use std::time::Duration;
 use common::{PASSWORD, TestDb, client, paired_device, sign_in, staff, start};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
-use steady_server::Settings;
 use steady_server::db::{NewUser, Role};
 use steady_server::testing::start_with;
 
@@ -27,7 +26,7 @@ async fn pages_come_with_a_strict_policy_and_are_never_cached() {
     )
     .unwrap();
     std::fs::write(dir.path().join("assets/app-1a2b.js"), "export {};").unwrap();
-    let mut settings = Settings::new(db.url());
+    let mut settings = db.settings();
     settings.dashboard_dir = Some(dir.path().to_owned());
     let server = start_with(settings).await;
     let base = format!("http://{}", server.addr);
@@ -109,7 +108,7 @@ async fn session(http: &Client, base: &str) -> (StatusCode, Value) {
 #[tokio::test]
 async fn an_idle_session_ends_and_takes_its_event_stream_with_it() {
     let db = TestDb::sqlite().await;
-    let mut settings = Settings::new(db.url());
+    let mut settings = db.settings();
     settings.idle = Duration::from_secs(3);
     let server = start_with(settings).await;
     let base = &format!("http://{}", server.addr);

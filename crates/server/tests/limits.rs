@@ -13,7 +13,6 @@ use common::{PASSWORD, TestDb, staff, start, start_with};
 use futures_util::future::join_all;
 use reqwest::{Client, StatusCode};
 use serde_json::json;
-use steady_server::Settings;
 use steady_server::db::Role;
 use steady_server::http::limit::{PAIRING_ADDRESS, SIGN_IN_ACCOUNT};
 
@@ -153,7 +152,7 @@ const MEMORY_BOUND_MIB: u64 = 80;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixty_sign_ins_at_once_keep_memory_bounded() {
     let db = TestDb::sqlite().await;
-    let mut settings = Settings::new(db.url());
+    let mut settings = db.settings();
     settings.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
     let server = start_with(settings).await;
     let base = format!("http://{}", server.addr);
@@ -201,7 +200,7 @@ async fn sixty_sign_ins_at_once_keep_memory_bounded() {
 #[tokio::test]
 async fn forwarded_addresses_count_only_from_a_trusted_proxy() {
     let db = TestDb::sqlite().await;
-    let mut settings = Settings::new(db.url());
+    let mut settings = db.settings();
     settings.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
     let server = start_with(settings).await;
     let base = format!("http://{}", server.addr);

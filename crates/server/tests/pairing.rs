@@ -82,6 +82,17 @@ async fn story(db: TestDb) {
             .all(|c| c == '-' || "ABCDEFGHJKMNPQRSTUVWXYZ23456789".contains(c)),
         "{code}"
     );
+    // Stored as a keyed hash (HMAC with the server's key), never as a plain
+    // hash that could be reversed offline from a copy of the database.
+    {
+        use sha2::Digest;
+        let plain = code.replace('-', "");
+        let any = steady_server::db::connect(db.url()).await.unwrap();
+        let unkeyed = hex::encode(sha2::Sha256::digest(plain.as_bytes()));
+        assert!(any.code_preview(&unkeyed).await.unwrap().is_none());
+        let keyed = db.key().hash(steady_server::secret::PAIRING_CODE, &plain);
+        assert!(any.code_preview(&keyed).await.unwrap().is_some());
+    }
     let expires =
         chrono::DateTime::parse_from_rfc3339(made["expires_at"].as_str().unwrap()).unwrap();
     let minutes = (expires.timestamp() - chrono::Utc::now().timestamp()) as f64 / 60.0;
@@ -136,7 +147,8 @@ async fn story(db: TestDb) {
 
     // An expired code is refused.
     any.create_pairing_code(
-        &token_hash("EXPRD23456"),
+        &db.key()
+            .hash(steady_server::secret::PAIRING_CODE, "EXPRD23456"),
         &pid,
         &dana.id,
         chrono::Utc::now().timestamp_millis() - 1000,

@@ -61,6 +61,14 @@ pub struct NewUser {
 }
 
 /// A browser session: the user it belongs to and its CSRF token.
+/// Which sessions are still open: seen since one instant (the idle limit)
+/// and started since another (the absolute lifetime).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionLimits {
+    pub seen_since_ms: i64,
+    pub started_since_ms: i64,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {
     pub user: User,
@@ -87,13 +95,13 @@ pub trait Accounts: Send + Sync {
     async fn session(
         &self,
         token_hash: &str,
-        idle_since_ms: i64,
+        open: SessionLimits,
         now_ms: i64,
     ) -> Result<Option<Session>, DbError>;
     async fn delete_session(&self, token_hash: &str) -> Result<(), DbError>;
     /// Whether a session is still open (seen since `idle_since_ms`), without
     /// counting this as activity: an open event stream asks this.
-    async fn session_open(&self, token_hash: &str, idle_since_ms: i64) -> Result<bool, DbError>;
+    async fn session_open(&self, token_hash: &str, open: SessionLimits) -> Result<bool, DbError>;
     /// The clinic's staff, by name.
     async fn users_of(&self, clinic_id: &str) -> Result<Vec<User>, DbError>;
 }
@@ -120,11 +128,11 @@ const SESSION: &str =
     "SELECT u.id, u.clinic_id, u.email, u.name, u.role, s.csrf_token, s.last_seen_ms
      FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1";
 
-const TOUCH_OPEN_SESSION: &str =
-    "UPDATE sessions SET last_seen_ms = $2 WHERE token_hash = $1 AND last_seen_ms >= $3";
+const TOUCH_OPEN_SESSION: &str = "UPDATE sessions SET last_seen_ms = $2
+     WHERE token_hash = $1 AND last_seen_ms >= $3 AND created_ms >= $4";
 
-const SESSION_OPEN: &str =
-    "SELECT CAST(1 AS BIGINT) FROM sessions WHERE token_hash = $1 AND last_seen_ms >= $2";
+const SESSION_OPEN: &str = "SELECT CAST(1 AS BIGINT) FROM sessions
+     WHERE token_hash = $1 AND last_seen_ms >= $2 AND created_ms >= $3";
 const DELETE_SESSION: &str = "DELETE FROM sessions WHERE token_hash = $1";
 
 pub(super) fn user_of<R: Row>(row: &R) -> Result<User, DbError>
@@ -233,7 +241,7 @@ where
     async fn session(
         &self,
         token_hash: &str,
-        idle_since_ms: i64,
+        open: SessionLimits,
         now_ms: i64,
     ) -> Result<Option<Session>, DbError> {
         // Touch first, in one statement: a read that later writes would
@@ -242,7 +250,8 @@ where
         let touched = sqlx::query(TOUCH_OPEN_SESSION)
             .bind(token_hash)
             .bind(now_ms)
-            .bind(idle_since_ms)
+            .bind(open.seen_since_ms)
+            .bind(open.started_since_ms)
             .execute(&self.pool)
             .await?;
         if B::rows_affected(&touched) == 0 {
@@ -276,10 +285,11 @@ where
         Ok(())
     }
 
-    async fn session_open(&self, token_hash: &str, idle_since_ms: i64) -> Result<bool, DbError> {
+    async fn session_open(&self, token_hash: &str, open: SessionLimits) -> Result<bool, DbError> {
         Ok(sqlx::query(SESSION_OPEN)
             .bind(token_hash)
-            .bind(idle_since_ms)
+            .bind(open.seen_since_ms)
+            .bind(open.started_since_ms)
             .fetch_optional(&self.pool)
             .await?
             .is_some())

@@ -13,12 +13,14 @@ mod postgres;
 mod records;
 mod sqlite;
 
+pub use sqlite::file_of as sqlite_file;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use accounts::{Accounts, Clinic, NewUser, Role, Session, User};
+pub use accounts::{Accounts, Clinic, NewUser, Role, Session, SessionLimits, User};
 pub use audit::{Audit, AuditEntry, AuditFilter};
 pub use backend::{Backend, Bind, Column, Sql};
 pub use caseload::{

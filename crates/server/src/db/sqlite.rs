@@ -28,13 +28,33 @@ impl Backend for Sqlite {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        if let Some(dir) = options.get_filename().parent()
+        // Only the server's user may read the folder and the file (SQLite
+        // gives its -wal and -shm files the database file's mode).
+        let file = options.get_filename();
+        if let Some(dir) = file.parent()
             && !dir.as_os_str().is_empty()
+            && !dir.exists()
         {
-            std::fs::create_dir_all(dir).map_err(|e| DbError::Folder {
+            crate::secret::private_dir(dir).map_err(|e| DbError::Folder {
                 path: dir.to_owned(),
                 reason: e.to_string(),
             })?;
+        }
+        if file != std::path::Path::new(":memory:") && !file.exists() {
+            let mut create = std::fs::OpenOptions::new();
+            create.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut create, 0o600);
+            match create.open(file) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => {
+                    return Err(DbError::Folder {
+                        path: file.to_owned(),
+                        reason: e.to_string(),
+                    });
+                }
+            }
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
@@ -47,4 +67,11 @@ impl Backend for Sqlite {
     fn rows_affected(result: &SqliteQueryResult) -> u64 {
         result.rows_affected()
     }
+}
+
+/// The file a `sqlite:` URL names, if it names one.
+pub fn file_of(url: &str) -> Option<std::path::PathBuf> {
+    let options = SqliteConnectOptions::from_str(url).ok()?;
+    let file = options.get_filename();
+    (file != std::path::Path::new(":memory:")).then(|| file.to_owned())
 }

@@ -14,8 +14,8 @@ use utoipa::ToSchema;
 use super::error::{ApiError, ErrorBody};
 use super::limit::{self, ClientAddress, Counter};
 use super::{AppState, JsonBody};
-use crate::db::{Session, User, now_ms};
-use crate::secret::{dummy_hash, new_token, token_hash, verify_password};
+use crate::db::{Session, SessionLimits, User, now_ms};
+use crate::secret::{CSRF_STORED, CSRF_TOKEN, dummy_hash, new_token, token_hash, verify_password};
 
 pub const SESSION_COOKIE: &str = "steady_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -109,9 +109,16 @@ pub async fn login(
     };
     taken.succeeded(&app.db).await;
     let token = new_token();
-    let csrf_token = new_token();
+    // Derived from the cookie, so the page can ask for it again; stored
+    // only as its keyed hash.
+    let csrf_token = app.key.hash(CSRF_TOKEN, &token);
     app.db
-        .create_session(&token_hash(&token), &user.id, &csrf_token, now_ms())
+        .create_session(
+            &token_hash(&token),
+            &user.id,
+            &app.key.hash(CSRF_STORED, &csrf_token),
+            now_ms(),
+        )
         .await?;
     tracing::info!(user = %user.id, "signed in");
     // A browser-session cookie: it goes when the browser closes, and the
@@ -170,7 +177,7 @@ pub struct CurrentSession {
     ))]
 pub async fn current_session(State(app): State<AppState>, staff: Staff) -> Json<CurrentSession> {
     Json(CurrentSession {
-        csrf_token: staff.session.csrf_token,
+        csrf_token: staff.csrf_token,
         user: staff.session.user,
         idle_seconds: app.settings.idle.as_secs(),
     })
@@ -186,9 +193,15 @@ pub async fn me(staff: Staff) -> Json<User> {
     Json(staff.session.user)
 }
 
-/// Sessions last seen before this instant have ended.
-pub(crate) fn idle_since(app: &AppState, now_ms: i64) -> i64 {
-    now_ms - i64::try_from(app.settings.idle.as_millis()).unwrap_or(i64::MAX / 2)
+/// Which sessions are open at `now_ms`: seen within the idle limit and
+/// started within the absolute lifetime.
+pub(crate) fn open_sessions(app: &AppState, now_ms: i64) -> SessionLimits {
+    let ago =
+        |d: std::time::Duration| now_ms - i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2);
+    SessionLimits {
+        seen_since_ms: ago(app.settings.idle),
+        started_since_ms: ago(app.settings.lifetime),
+    }
 }
 
 /// A signed-in counselor or admin. Extracting it checks the session cookie,
@@ -196,6 +209,8 @@ pub(crate) fn idle_since(app: &AppState, now_ms: i64) -> i64 {
 /// token.
 pub struct Staff {
     pub session: Session,
+    /// The CSRF token the page sends back, derived from the session's cookie.
+    pub csrf_token: String,
     pub(crate) token_hash: String,
 }
 
@@ -218,10 +233,9 @@ impl FromRequestParts<AppState> for Staff {
             .ok_or_else(|| ApiError::unauthorized("Sign in first."))?;
         let hash = token_hash(&token);
         let now = now_ms();
-        let idle_since = idle_since(app, now);
         let session = app
             .db
-            .session(&hash, idle_since, now)
+            .session(&hash, open_sessions(app, now), now)
             .await?
             .ok_or_else(|| ApiError::unauthorized("Your session has ended; sign in again."))?;
         if parts.method != Method::GET && parts.method != Method::HEAD {
@@ -230,13 +244,15 @@ impl FromRequestParts<AppState> for Staff {
                 .get(CSRF_HEADER)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default();
-            if sent.is_empty() || sent != session.csrf_token {
+            if sent.is_empty() || app.key.hash(CSRF_STORED, sent) != session.csrf_token {
+                tracing::warn!(route = %parts.uri.path(), user = %session.user.id, status = 403, "refused: CSRF token");
                 return Err(ApiError::forbidden(
                     "This request lacks the page's CSRF token; reload the page and try again.",
                 ));
             }
         }
         Ok(Staff {
+            csrf_token: app.key.hash(CSRF_TOKEN, &token),
             session,
             token_hash: hash,
         })

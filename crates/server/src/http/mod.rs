@@ -38,6 +38,8 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
+    /// The key of the keyed hashes pairing codes and CSRF tokens are stored as.
+    pub key: Arc<crate::secret::ServerKey>,
     /// Password hashing, capped (see [`limit::Hashing`]).
     pub hashing: Arc<limit::Hashing>,
     /// Stamps the care team's writes; its node id is this instance's own.

@@ -12,6 +12,7 @@ use super::Admin;
 use crate::db::{NewUser, Role, User};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::{AppState, JsonBody};
+use crate::rules;
 use crate::secret::hash_password;
 
 #[derive(Deserialize, ToSchema)]
@@ -55,13 +56,7 @@ pub async fn add_staff(
     body: Result<JsonBody<NewStaff>, ApiError>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
     let JsonBody(new) = body?;
-    let email = new.email.trim().to_lowercase();
-    if !email.contains('@') || email.len() > 254 {
-        return Err(ApiError::unprocessable(
-            "email",
-            "Type the colleague's email address, like dana@clinic.example.",
-        ));
-    }
+    let email = rules::email(&new.email).map_err(|m| ApiError::unprocessable("email", m))?;
     let name = new.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::unprocessable(

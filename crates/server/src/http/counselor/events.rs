@@ -80,8 +80,8 @@ impl Watch {
                 change = self.subscription.next() => change?,
                 _ = self.session_check.tick() => {
                     let now = crate::db::now_ms();
-                    let since = crate::http::auth::idle_since(&self.app, now);
-                    match self.app.db.session_open(&self.token_hash, since).await {
+                    let open = crate::http::auth::open_sessions(&self.app, now);
+                    match self.app.db.session_open(&self.token_hash, open).await {
                         Ok(true) => continue,
                         Ok(false) => return None,
                         Err(e) => {

@@ -16,7 +16,7 @@ use crate::db::{Device, Patient, Role};
 use crate::http::auth::Staff;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::{AppState, JsonBody};
-use crate::secret::token_hash;
+use crate::secret::PAIRING_CODE;
 
 /// Letters and digits that cannot be mistaken for one another (no 0/O, 1/I/L).
 pub const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
@@ -92,7 +92,7 @@ pub async fn create_pairing_code(
     let expires_at = Utc::now() + CODE_LIFETIME;
     app.db
         .create_pairing_code(
-            &token_hash(&code),
+            &app.key.hash(PAIRING_CODE, &code),
             &patient.id,
             &staff.session.user.id,
             expires_at.timestamp_millis(),

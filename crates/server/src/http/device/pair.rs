@@ -15,7 +15,7 @@ use crate::http::counselor::patients::{CODE_ALPHABET, CODE_LENGTH};
 use crate::http::error::ApiError;
 use crate::http::limit::{self, ClientAddress, Counter, Taken};
 use crate::http::{AppState, JsonBody};
-use crate::secret::{new_token, token_hash};
+use crate::secret::{PAIRING_CODE, new_token, token_hash};
 
 /// A code as typed: upper case, without spaces or dashes.
 fn normalize(code: &str) -> String {
@@ -42,7 +42,11 @@ pub async fn preview(
 ) -> Result<Json<PairPreview>, ApiError> {
     let taken = take_code_attempt(&app, address, "POST /v1/pair/preview").await?;
     let code = checked_code(&body.code)?;
-    match app.db.code_preview(&token_hash(&code)).await? {
+    match app
+        .db
+        .code_preview(&app.key.hash(PAIRING_CODE, &code))
+        .await?
+    {
         Some((clinic, counselor)) => {
             taken.succeeded(&app.db).await;
             Ok(Json(PairPreview { clinic, counselor }))
@@ -118,7 +122,11 @@ pub async fn pair(
         token_hash: token_hash(&token),
         label,
     };
-    let Some(paired) = app.db.redeem(&token_hash(&code), &device, &consent).await? else {
+    let Some(paired) = app
+        .db
+        .redeem(&app.key.hash(PAIRING_CODE, &code), &device, &consent)
+        .await?
+    else {
         tracing::warn!(
             route = "POST /v1/pair",
             status = 410,
