@@ -269,3 +269,42 @@ async fn staff_sign_in_on_sqlite() {
 async fn staff_sign_in_on_postgres() {
     story(TestDb::postgres().await).await;
 }
+
+/// A session ends at its absolute lifetime however busy it is, and the
+/// CSRF token the page reads back is the one sign-in gave.
+#[tokio::test]
+async fn sessions_end_at_their_lifetime_even_when_busy() {
+    let db = TestDb::sqlite().await;
+    let mut settings = db.settings();
+    settings.lifetime = std::time::Duration::from_secs(2);
+    let server = common::start_with(settings).await;
+    let base = format!("http://{}", server.addr);
+    staff(&db, "dana@clinic.example", PASSWORD, Role::Counselor).await;
+    let http = client();
+    let signed: Value = http
+        .post(format!("{base}/v1/session"))
+        .json(&json!({"email": "dana@clinic.example", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let current: Value = http
+        .get(format!("{base}/v1/session"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(current["csrf_token"], signed["csrf_token"]);
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_millis(1_500) {
+        assert_eq!(me(&http, &base).await.status(), StatusCode::OK);
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert_eq!(me(&http, &base).await.status(), StatusCode::UNAUTHORIZED);
+    db.drop_database().await;
+}
