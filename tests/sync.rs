@@ -102,7 +102,11 @@ async fn story(db: TestDb) {
         .await
         .unwrap();
     assert!(status.paired);
-    assert_eq!(status.consent.as_ref().unwrap().recipient, "Riverside IOP");
+    // The server names the recipient from the code's counselor and clinic.
+    assert_eq!(
+        status.consent.as_ref().unwrap().recipient,
+        "Dana Counselor and the care team at Riverside IOP"
+    );
     assert_eq!(status.pending, 1, "only the care-team check-in waits");
     let report = client.sync(&phone).await.unwrap();
     assert_eq!((report.pushed, report.refused), (1, 0));

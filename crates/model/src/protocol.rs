@@ -155,12 +155,21 @@ pub struct PullResponse<F> {
     pub more: bool,
 }
 
+/// Who a consent names as receiving the records (42 CFR §2.31 asks for
+/// the recipient by name): the counselor and their clinic, in the words the
+/// app's consent screen uses.
+pub fn consent_recipient(counselor: &str, clinic: &str) -> String {
+    format!("{counselor} and the care team at {clinic}")
+}
+
 /// The consent as the app showed it and the patient accepted it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConsentTerms {
-    /// Who receives the records (the clinic or care team).
+    /// Who receives the records, as the app showed it. The server records
+    /// its own naming of the same people ([`consent_recipient`]), from the
+    /// pairing code's counselor and clinic, never what a device sends.
     pub recipient: String,
     /// Which kinds of record are shared (`checkin`, `trigger`, ...: the
     /// kinds a patient may share).
@@ -192,6 +201,10 @@ pub struct PairResponse {
     pub device_id: String,
     /// The device's secret, shown once: send it as `Authorization: Bearer …`.
     pub token: String,
+    /// The consent as the server recorded it, with the recipient it names
+    /// (absent from servers before it named the recipient itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<ConsentTerms>,
 }
 
 /// `POST /v1/pair/preview`.

@@ -83,7 +83,7 @@ async fn guesses_at_once(db: TestDb) {
     let statuses = join_all(requests).await;
     let counts = tally(&statuses);
     eprintln!("{codes} wrong pairing codes at once: {counts:?}");
-    let looked_up = counts.get(&410).unwrap_or(&0) + counts.get(&400).unwrap_or(&0);
+    let looked_up = counts.get(&410).unwrap_or(&0) + counts.get(&422).unwrap_or(&0);
     assert!(looked_up <= PAIRING_ADDRESS.free as usize, "{counts:?}");
     assert_eq!(counts.get(&429).unwrap_or(&0) + looked_up, codes);
     db.drop_database().await;

@@ -152,6 +152,37 @@ async fn no_record_contents_tokens_or_passwords_in_trace_logs() {
         .unwrap();
     assert!(read.contains(&marker));
 
+    // Refusals: another clinic's patient id (BOLA), a change without the
+    // CSRF token, a wrong password, a wrong device token.
+    let other = "0190a000-0000-7000-8000-00000000beef";
+    let r = dana
+        .get(format!("{base}/v1/patients/{other}/records?kind=checkin"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = dana
+        .post(format!("{base}/v1/patients"))
+        .json(&json!({"display_name": "Forged"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = Client::new()
+        .post(format!("{base}/v1/session"))
+        .json(&json!({"email": "dana@clinic.example", "password": "wrong wrong wrong"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = Client::new()
+        .get(format!("{base}/v1/sync/pull"))
+        .bearer_auth("not-a-device-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
     Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
         .status()
@@ -167,6 +198,33 @@ async fn no_record_contents_tokens_or_passwords_in_trace_logs() {
         "trace level is on: {} lines",
         logs.lines().count()
     );
+    let dana_id = patient["counselor_id"].as_str().unwrap();
+    let refused: Vec<&str> = logs.lines().filter(|l| l.contains("refused")).collect();
+    for (route, actor, status) in [
+        (
+            "/v1/patients/{patient_id}/records",
+            format!("user:{dana_id}"),
+            404,
+        ),
+        ("/v1/patients", format!("user:{dana_id}"), 403),
+        ("/v1/session", "anonymous".to_owned(), 401),
+        ("/v1/sync/pull", "anonymous".to_owned(), 401),
+    ] {
+        assert!(
+            refused
+                .iter()
+                .any(|l| l.contains(&format!("route={route} "))
+                    && l.contains(&format!("actor={actor}"))
+                    && l.contains(&format!("status={status}"))),
+            "no refusal logged for {route} ({status}): {refused:#?}"
+        );
+    }
+    assert!(
+        !refused
+            .iter()
+            .any(|l| l.contains(other) || l.contains("Forged")),
+        "a refusal's line holds what was sent"
+    );
     for (what, secret) in [
         ("the note's marker", marker.as_str()),
         ("the device token", token.as_str()),
@@ -175,6 +233,7 @@ async fn no_record_contents_tokens_or_passwords_in_trace_logs() {
         ("the password", PASSWORD),
         ("the pairing code", code.as_str()),
         ("the pairing code without its dash", &code.replace('-', "")),
+        ("the wrong password", "wrong wrong wrong"),
     ] {
         assert!(
             !logs.contains(secret),

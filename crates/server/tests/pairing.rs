@@ -66,7 +66,7 @@ async fn story(db: TestDb) {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let r = x
         .post(format!("{base}/v1/patients/{pid}/pairing-codes"))
         .header("x-csrf-token", &csrf)
@@ -107,7 +107,7 @@ async fn story(db: TestDb) {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         r.json::<Value>().await.unwrap()["error"]["field"],
         "consent.kinds"
@@ -129,7 +129,12 @@ async fn story(db: TestDb) {
         status["consent"]["kinds"],
         json!(["checkin", "trigger", "worksheet"])
     );
-    assert_eq!(status["consent"]["recipient"], "Riverside IOP care team");
+    // The recipient is named by the server, from the code's counselor and
+    // clinic, whatever the device sent ("Riverside IOP care team").
+    assert_eq!(
+        status["consent"]["recipient"],
+        "Dana Counselor and the care team at Riverside IOP"
+    );
     assert_eq!(
         device_get(base, "0".repeat(64).as_str()).await.status(),
         StatusCode::UNAUTHORIZED

@@ -87,7 +87,8 @@ impl SyncClient {
             patient_id: paired.patient_id,
             device_id: paired.device_id,
             paired_at: Utc::now(),
-            consent: Some(consent),
+            // What the server recorded (it names the recipient itself).
+            consent: Some(paired.consent.unwrap_or(consent)),
         };
         store.begin_pairing(&pairing).await?;
         Ok(store.sync_status().await?)
@@ -115,15 +116,34 @@ impl SyncClient {
         consent: ConsentTerms,
     ) -> Result<SyncStatus, SyncError> {
         let mut pairing = store.pairing().await?.ok_or(SyncError::NotPaired)?;
-        self.send(
-            self.http
-                .put(format!("{}/v1/device/consent", pairing.server))
-                .bearer_auth(&pairing.token)
-                .json(&consent),
-            &pairing.server,
-        )
-        .await?;
-        pairing.consent = Some(consent);
+        let response = self
+            .send(
+                self.http
+                    .put(format!("{}/v1/device/consent", pairing.server))
+                    .bearer_auth(&pairing.token)
+                    .json(&consent),
+                &pairing.server,
+            )
+            .await?;
+        // The answer holds the consent as recorded; keep the recipient the
+        // server named.
+        #[derive(serde::Deserialize)]
+        struct Recorded {
+            consent: Option<RecordedConsent>,
+        }
+        #[derive(serde::Deserialize)]
+        struct RecordedConsent {
+            recipient: String,
+        }
+        let recorded: Option<Recorded> = response.json().await.ok();
+        let recipient = recorded
+            .and_then(|r| r.consent)
+            .map(|c| c.recipient)
+            .unwrap_or_else(|| consent.recipient.clone());
+        pairing.consent = Some(ConsentTerms {
+            recipient,
+            ..consent
+        });
         store.set_pairing(Some(&pairing)).await?;
         Ok(store.sync_status().await?)
     }

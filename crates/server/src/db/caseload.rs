@@ -126,6 +126,9 @@ pub trait Caseload: Send + Sync {
     /// Who a code pairs with — the clinic's and the counselor's names —
     /// without using it; none if it is unknown, used or expired.
     async fn code_preview(&self, code_hash: &str) -> Result<Option<(String, String)>, DbError>;
+    /// The patient's care team by name — their clinic's and their
+    /// counselor's — for the consent's recipient.
+    async fn care_team_of(&self, patient_id: &str) -> Result<Option<(String, String)>, DbError>;
     /// The device holding this token, unless it was revoked.
     async fn device_by_token(&self, token_hash: &str) -> Result<Option<DeviceAuth>, DbError>;
     async fn devices_of(&self, patient_id: &str) -> Result<Vec<Device>, DbError>;
@@ -174,6 +177,10 @@ const CODE_PREVIEW: &str = "SELECT c.name AS clinic, u.name AS counselor
      FROM pairing_codes p JOIN patients pt ON pt.id = p.patient_id
      JOIN clinics c ON c.id = pt.clinic_id JOIN users u ON u.id = p.created_by
      WHERE p.code_hash = $1 AND p.used_ms IS NULL AND p.expires_ms > $2";
+
+const CARE_TEAM_OF: &str = "SELECT c.name AS clinic, u.name AS counselor
+     FROM patients pt JOIN clinics c ON c.id = pt.clinic_id JOIN users u ON u.id = pt.counselor_id
+     WHERE pt.id = $1";
 
 const INSERT_DEVICE: &str = "INSERT INTO devices (id, patient_id, token_hash, label, created_ms)
      VALUES ($1, $2, $3, $4, $5)";
@@ -395,6 +402,15 @@ where
         let row = sqlx::query(CODE_PREVIEW)
             .bind(code_hash)
             .bind(now_ms())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok((r.try_get("clinic")?, r.try_get("counselor")?)))
+            .transpose()
+    }
+
+    async fn care_team_of(&self, patient_id: &str) -> Result<Option<(String, String)>, DbError> {
+        let row = sqlx::query(CARE_TEAM_OF)
+            .bind(patient_id)
             .fetch_optional(&self.pool)
             .await?;
         row.map(|r| Ok((r.try_get("clinic")?, r.try_get("counselor")?)))

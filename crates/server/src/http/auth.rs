@@ -98,11 +98,6 @@ pub async fn login(
         }
     };
     let Some(user) = user.filter(|_| ok) else {
-        tracing::warn!(
-            route = "POST /v1/session",
-            status = 401,
-            "refused: sign-in failed"
-        );
         return Err(ApiError::unauthorized(
             "That email and password do not match an account; check them and try again.",
         ));
@@ -238,6 +233,7 @@ impl FromRequestParts<AppState> for Staff {
             .session(&hash, open_sessions(app, now), now)
             .await?
             .ok_or_else(|| ApiError::unauthorized("Your session has ended; sign in again."))?;
+        super::Actor::name(parts, format!("user:{}", session.user.id));
         if parts.method != Method::GET && parts.method != Method::HEAD {
             let sent = parts
                 .headers
@@ -245,7 +241,6 @@ impl FromRequestParts<AppState> for Staff {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default();
             if sent.is_empty() || app.key.hash(CSRF_STORED, sent) != session.csrf_token {
-                tracing::warn!(route = %parts.uri.path(), user = %session.user.id, status = 403, "refused: CSRF token");
                 return Err(ApiError::forbidden(
                     "This request lacks the page's CSRF token; reload the page and try again.",
                 ));

@@ -109,6 +109,7 @@ pub fn router(state: AppState) -> (axum::Router, OpenApiDoc) {
     let files = dashboard::files(state.settings.dashboard_dir.as_deref());
     let router = router
         .route("/v1/openapi.json", get(move || async move { Json(api) }))
+        .route_layer(axum::middleware::from_fn(log_refusals))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
         .merge(files)
@@ -285,6 +286,50 @@ fn refuse_nul(text: &str) -> Result<(), ApiError> {
             ))
         }
     }
+}
+
+/// Who made a request, once an extractor has checked it: filled in by
+/// [`auth::Staff`] and [`device::PairedDevice`], read by [`log_refusals`].
+#[derive(Clone, Default)]
+pub(crate) struct Actor(Arc<std::sync::Mutex<Option<String>>>);
+
+impl Actor {
+    /// Names the request's actor (`user:<id>`, `device:<id>`) in `parts`.
+    pub(crate) fn name(parts: &axum::http::request::Parts, actor: String) {
+        if let Some(slot) = parts.extensions.get::<Actor>() {
+            *slot.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(actor);
+        }
+    }
+}
+
+/// Logs every refused request — its method, route (the template, never
+/// the ids in it), actor and status, never its contents — so a probe of
+/// other patients' ids, a forged CSRF token or a run of wrong passwords
+/// leaves a trace.
+pub(crate) async fn log_refusals(
+    mut request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let actor = Actor::default();
+    request.extensions_mut().insert(actor.clone());
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    let status = response.status();
+    if status.is_client_error() && route.is_some() {
+        let actor = actor.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        tracing::warn!(
+            %method,
+            route = %route.as_deref().unwrap_or("-"),
+            actor = %actor.as_deref().unwrap_or("anonymous"),
+            status = status.as_u16(),
+            "refused"
+        );
+    }
+    response
 }
 
 /// Refuses a request whose path or query holds an encoded NUL (`%00`):

@@ -63,7 +63,7 @@ pub async fn add_patient(
     }
     let name = body.display_name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::invalid(
+        return Err(ApiError::unprocessable(
             "display_name",
             "Give the patient a name of 1 to 100 characters (a first name or initials is enough).",
         ));

@@ -12,7 +12,7 @@ use axum::http::{StatusCode, header};
 use chrono::Utc;
 use serde::Serialize;
 use steady_model::RecordKind;
-use steady_model::protocol::{ConsentTerms, ErrorBody, MAX_CONSENT};
+use steady_model::protocol::{ConsentTerms, ErrorBody, MAX_CONSENT, consent_recipient};
 use utoipa::ToSchema;
 
 use crate::db::{Consent, DeviceAuth, NewConsent};
@@ -29,17 +29,16 @@ pub struct DeviceStatus {
 }
 
 /// Checks consent terms; bad fields are named `<prefix>recipient` and so on.
-pub(crate) fn terms(t: ConsentTerms, prefix: &str) -> Result<NewConsent, ApiError> {
-    let recipient = t.recipient.trim().to_owned();
-    if recipient.is_empty() || recipient.chars().count() > 200 {
-        return Err(ApiError::invalid(
-            &format!("{prefix}recipient"),
-            "Say who receives the records, in 1 to 200 characters.",
-        ));
-    }
+pub(crate) fn terms(
+    t: ConsentTerms,
+    prefix: &str,
+    (clinic, counselor): (String, String),
+) -> Result<NewConsent, ApiError> {
+    // Named by the server, from the people the records go to.
+    let recipient = consent_recipient(&counselor, &clinic);
     let purpose = t.purpose.trim().to_owned();
     if purpose.is_empty() || purpose.chars().count() > 500 {
-        return Err(ApiError::invalid(
+        return Err(ApiError::unprocessable(
             &format!("{prefix}purpose"),
             "Say what the records are shared for, in 1 to 500 characters.",
         ));
@@ -48,7 +47,7 @@ pub(crate) fn terms(t: ConsentTerms, prefix: &str) -> Result<NewConsent, ApiErro
     for kind in t.kinds {
         if !RecordKind::parse(&kind).is_some_and(RecordKind::is_shareable) {
             let shareable: Vec<&str> = RecordKind::SHAREABLE.iter().map(|k| k.as_str()).collect();
-            return Err(ApiError::invalid(
+            return Err(ApiError::unprocessable(
                 &format!("{prefix}kinds"),
                 format!(
                     "{kind:?} is not a kind of record; use {}.",
@@ -61,14 +60,14 @@ pub(crate) fn terms(t: ConsentTerms, prefix: &str) -> Result<NewConsent, ApiErro
         }
     }
     if kinds.is_empty() {
-        return Err(ApiError::invalid(
+        return Err(ApiError::unprocessable(
             &format!("{prefix}kinds"),
             "Choose at least one kind of record to share.",
         ));
     }
     let now = Utc::now();
     if t.expires_at <= now || t.expires_at > now + MAX_CONSENT {
-        return Err(ApiError::invalid(
+        return Err(ApiError::unprocessable(
             &format!("{prefix}expires_at"),
             "A consent must end in the future and within two years.",
         ));
@@ -94,15 +93,17 @@ impl FromRequestParts<AppState> for PairedDevice {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or_else(|| ApiError::unauthorized("Pair this device first."))?;
-        app.db
+        let device = app
+            .db
             .device_by_token(&token_hash(token.trim()))
             .await?
-            .map(PairedDevice)
             .ok_or_else(|| {
                 ApiError::unauthorized(
                     "This device is no longer paired; pair it again with a new code.",
                 )
-            })
+            })?;
+        crate::http::Actor::name(parts, format!("device:{}", device.device_id));
+        Ok(PairedDevice(device))
     }
 }
 
@@ -134,7 +135,14 @@ pub async fn give_consent(
     PairedDevice(device): PairedDevice,
     JsonBody(body): JsonBody<ConsentTerms>,
 ) -> Result<Json<DeviceStatus>, ApiError> {
-    let consent = terms(body, "")?;
+    let team = app
+        .db
+        .care_team_of(&device.patient_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::unauthorized("This device's patient is no longer on a caseload.")
+        })?;
+    let consent = terms(body, "", team)?;
     app.db
         .give_consent(&device.patient_id, &device.device_id, &consent)
         .await?;

@@ -7,7 +7,9 @@ use std::net::IpAddr;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use steady_model::protocol::{ErrorBody, PairPreview, PairRequest, PairResponse, PreviewRequest};
+use steady_model::protocol::{
+    ConsentTerms, ErrorBody, PairPreview, PairRequest, PairResponse, PreviewRequest,
+};
 
 use super::terms;
 use crate::db::NewDevice;
@@ -51,16 +53,9 @@ pub async fn preview(
             taken.succeeded(&app.db).await;
             Ok(Json(PairPreview { clinic, counselor }))
         }
-        None => {
-            tracing::warn!(
-                route = "POST /v1/pair/preview",
-                status = 410,
-                "refused: pairing code"
-            );
-            Err(ApiError::gone(
-                "That code has expired or was already used; ask your counselor for a new one.",
-            ))
-        }
+        None => Err(ApiError::gone(
+            "That code has expired or was already used; ask your counselor for a new one.",
+        )),
     }
 }
 
@@ -89,7 +84,7 @@ async fn take_code_attempt(
 fn checked_code(code: &str) -> Result<String, ApiError> {
     let code = normalize(code);
     if code.len() != CODE_LENGTH || !code.bytes().all(|b| CODE_ALPHABET.contains(&b)) {
-        return Err(ApiError::invalid(
+        return Err(ApiError::unprocessable(
             "code",
             "A pairing code is 10 letters and digits, like ABCDE-FGH23.",
         ));
@@ -110,9 +105,21 @@ pub async fn pair(
     ClientAddress(address): ClientAddress,
     JsonBody(body): JsonBody<PairRequest>,
 ) -> Result<(StatusCode, Json<PairResponse>), ApiError> {
-    let consent = terms(body.consent, "consent.")?;
     let taken = take_code_attempt(&app, address, "POST /v1/pair").await?;
     let code = checked_code(&body.code)?;
+    let code_hash = app.key.hash(PAIRING_CODE, &code);
+    // The consent names the people the code pairs with, as the server
+    // knows them; a code it does not know is refused below all the same.
+    let team = app.db.code_preview(&code_hash).await?;
+    let named = team.clone().unwrap_or_default();
+    let consent = match terms(body.consent, "consent.", named) {
+        Ok(consent) => consent,
+        Err(e) => {
+            // Bad terms are no guess at the code.
+            taken.give_back(&app.db).await;
+            return Err(e);
+        }
+    };
     let label = match body.device_label.trim() {
         "" => "Patient's device".to_owned(),
         l => l.chars().take(100).collect(),
@@ -122,16 +129,17 @@ pub async fn pair(
         token_hash: token_hash(&token),
         label,
     };
-    let Some(paired) = app
-        .db
-        .redeem(&app.key.hash(PAIRING_CODE, &code), &device, &consent)
-        .await?
-    else {
-        tracing::warn!(
-            route = "POST /v1/pair",
-            status = 410,
-            "refused: pairing code"
-        );
+    let recorded = ConsentTerms {
+        recipient: consent.recipient.clone(),
+        kinds: consent.kinds.clone(),
+        purpose: consent.purpose.clone(),
+        expires_at: chrono::DateTime::from_timestamp_millis(consent.expires_ms).unwrap_or_default(),
+    };
+    let redeemed = match team {
+        Some(_) => app.db.redeem(&code_hash, &device, &consent).await?,
+        None => None,
+    };
+    let Some(paired) = redeemed else {
         return Err(ApiError::gone(
             "That code has expired or was already used; ask your counselor for a new one.",
         ));
@@ -144,6 +152,7 @@ pub async fn pair(
             patient_id: paired.patient_id,
             device_id: paired.device_id,
             token,
+            consent: Some(recorded),
         }),
     ))
 }
