@@ -373,7 +373,9 @@ read_at?: string, visibility: Visibility, };
 
 export type ConsentTerms = { 
 /**
- * Who receives the records (the clinic or care team).
+ * Who receives the records, as the app showed it. The server records
+ * its own naming of the same people ([`consent_recipient`]), from the
+ * pairing code's counselor and clinic, never what a device sends.
  */
 recipient: string, 
 /**
