@@ -241,6 +241,8 @@ pub enum ErrorCode {
     Gone,
     /// A limit was reached; `Retry-After` says when to try again.
     TooManyRequests,
+    /// The patient's records would pass the server's quota (413).
+    QuotaExceeded,
     Unavailable,
     Internal,
     /// A code this version does not know (a newer server's).

@@ -43,6 +43,10 @@ pub struct Settings {
     /// SQLite database (`<file>.key`). Required with PostgreSQL, where every
     /// instance must be given the same file.
     pub key_file: Option<std::path::PathBuf>,
+    /// The most one patient's records may hold.
+    pub quota: db::Quota,
+    /// Pushes one device may make in a minute.
+    pub pushes_per_minute: u32,
 }
 
 impl Settings {
@@ -74,6 +78,14 @@ impl Settings {
             dashboard_dir: None,
             trusted_proxies: Vec::new(),
             key_file: None,
+            // Years of a heavy user's entries: 20 check-ins a day for five
+            // years is 36,500 records of about a kilobyte each.
+            quota: db::Quota {
+                records: 200_000,
+                bytes: 256 << 20,
+            },
+            // A first sync of 20,000 records takes 40 pushes.
+            pushes_per_minute: 120,
         }
     }
 }

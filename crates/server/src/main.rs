@@ -61,6 +61,20 @@ enum Command {
         /// required, and the same file for every instance.
         #[arg(long, env = "STEADY_KEY_FILE")]
         key_file: Option<PathBuf>,
+        /// The most records one patient's devices may store on the server.
+        #[arg(
+            long,
+            env = "STEADY_MAX_RECORDS_PER_PATIENT",
+            default_value_t = 200_000
+        )]
+        max_records_per_patient: i64,
+        /// The most megabytes of records one patient's devices may store.
+        #[arg(long, env = "STEADY_MAX_MB_PER_PATIENT", default_value_t = 256)]
+        max_mb_per_patient: i64,
+        /// Pushes one device may make in a minute (a first sync of 20,000
+        /// records takes 40).
+        #[arg(long, env = "STEADY_PUSHES_PER_MINUTE", default_value_t = 120)]
+        pushes_per_minute: u32,
     },
     /// Set up the clinic and its staff.
     Admin {
@@ -127,6 +141,9 @@ async fn main() -> anyhow::Result<()> {
             idle_minutes,
             trusted_proxies,
             key_file,
+            max_records_per_patient,
+            max_mb_per_patient,
+            pushes_per_minute,
             dashboard_dir,
         } => {
             if idle_minutes == 0 {
@@ -151,6 +168,14 @@ async fn main() -> anyhow::Result<()> {
             }
             settings.trusted_proxies = trusted_proxies;
             settings.key_file = key_file;
+            if max_records_per_patient < 1 || max_mb_per_patient < 1 || pushes_per_minute < 1 {
+                bail!("the per-patient quotas and --pushes-per-minute must be at least 1");
+            }
+            settings.quota = steady_server::db::Quota {
+                records: max_records_per_patient,
+                bytes: max_mb_per_patient.saturating_mul(1 << 20),
+            };
+            settings.pushes_per_minute = pushes_per_minute;
             settings.idle = std::time::Duration::from_secs(u64::from(idle_minutes) * 60);
             settings.dashboard_dir = dashboard_dir;
             let running = launch(listener, settings, shutdown_signal()).await?;

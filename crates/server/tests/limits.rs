@@ -250,3 +250,118 @@ async fn forwarded_addresses_count_only_from_a_trusted_proxy() {
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     db.drop_database().await;
 }
+
+fn checkin(n: u32, note: &str) -> serde_json::Value {
+    let now = chrono::Utc::now().timestamp_millis() as u64;
+    common::wire_checkin(
+        &format!("0190a000-0000-7000-8000-{n:012}"),
+        "2026-11-20T23:05:00-07:00",
+        5,
+        note,
+        now,
+        1,
+    )
+}
+
+async fn push(base: &str, token: &str, records: Vec<serde_json::Value>) -> reqwest::Response {
+    Client::new()
+        .post(format!("{base}/v1/sync/push"))
+        .bearer_auth(token)
+        .json(&json!({ "records": records }))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A patient's records stop at the quota with 413 naming it, and nothing
+/// of the push that would pass it is stored; pushes per device stop at the
+/// rate limit with 429 and Retry-After, also when sent at once.
+async fn quotas(db: TestDb) {
+    let mut settings = db.settings();
+    settings.quota = steady_server::db::Quota {
+        records: 5,
+        bytes: 40_000,
+    };
+    settings.pushes_per_minute = 6;
+    let server = start_with(settings).await;
+    let base = format!("http://{}", server.addr);
+    let (token, _, _) =
+        common::paired_device(&db, &base, "dana@clinic.example", &["checkin"]).await;
+    assert_eq!(
+        push(&base, &token, (0..4).map(|n| checkin(n, "")).collect())
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let r = push(&base, &token, (4..6).map(|n| checkin(n, "")).collect()).await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "quota_exceeded");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("5 records"),
+        "{body}"
+    );
+    // Nothing of the refused push was stored; one more still fits.
+    let pulled: serde_json::Value = Client::new()
+        .get(format!("{base}/v1/sync/pull?after=0"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pulled["records"].as_array().unwrap().len(), 4);
+    // Bytes: a long note on an existing record grows it past 40,000 bytes.
+    let r = push(
+        &base,
+        &token,
+        vec![
+            checkin(0, &"x".repeat(9_000)),
+            checkin(1, &"y".repeat(9_000)),
+            checkin(2, &"z".repeat(9_000)),
+            checkin(3, &"w".repeat(9_000)),
+            checkin(4, &"v".repeat(9_000)),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(r.text().await.unwrap().contains("bytes"));
+    assert_eq!(
+        push(&base, &token, vec![checkin(4, "")]).await.status(),
+        StatusCode::OK
+    );
+
+    // Four pushes made so far; of ten more at once, two are taken.
+    let statuses = join_all((0..10).map(|_| {
+        let (base, token) = (base.clone(), token.clone());
+        async move { push(&base, &token, vec![checkin(4, "")]).await.status() }
+    }))
+    .await;
+    let counts = tally(&statuses);
+    eprintln!("10 pushes at once with 2 left in the minute: {counts:?}");
+    assert_eq!(counts.get(&200), Some(&2), "{counts:?}");
+    assert_eq!(counts.get(&429), Some(&8), "{counts:?}");
+    let r = push(&base, &token, vec![checkin(4, "")]).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn quotas_and_push_rate_hold_on_sqlite() {
+    quotas(TestDb::sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn quotas_and_push_rate_hold_on_postgres() {
+    quotas(TestDb::postgres().await).await;
+}

@@ -48,6 +48,16 @@ pub trait Limits: Send + Sync {
     /// Counts one attempt under `key` if its wait is over; atomic against
     /// every other attempt, on this instance or another.
     async fn take_attempt(&self, key: &str, rule: &Rule, now_ms: i64) -> Result<Attempt, DbError>;
+    /// Counts one request under `key` in fixed windows of `window_ms`: the
+    /// count in the current window, this one included, and when the window
+    /// started. One statement, so requests sent at once each get their own
+    /// count.
+    async fn count_in_window(
+        &self,
+        key: &str,
+        now_ms: i64,
+        window_ms: i64,
+    ) -> Result<(i64, i64), DbError>;
     /// Gives back an attempt that turned out not to be a guess (it was
     /// refused before checking, or it succeeded); `clear` forgets the key.
     async fn give_back_attempt(&self, key: &str, clear: bool) -> Result<(), DbError>;
@@ -62,6 +72,11 @@ const NEXT: &str = "UPDATE attempt_limits SET attempts = $2, last_ms = $3, next_
 const GIVE_BACK: &str = "UPDATE attempt_limits SET attempts = attempts - 1
      WHERE key = $1 AND attempts > 0";
 const CLEAR: &str = "DELETE FROM attempt_limits WHERE key = $1";
+const COUNT_IN_WINDOW: &str = "INSERT INTO rate_windows (key, started_ms, count) VALUES ($1, $2, 1)
+     ON CONFLICT (key) DO UPDATE SET
+         count = CASE WHEN rate_windows.started_ms <= $2 - $3 THEN 1 ELSE rate_windows.count + 1 END,
+         started_ms = CASE WHEN rate_windows.started_ms <= $2 - $3 THEN $2 ELSE rate_windows.started_ms END
+     RETURNING count, started_ms";
 const FORGET_OLD: &str = "DELETE FROM attempt_limits WHERE last_ms < $1";
 
 /// How many times an attempt is tried again when others changed its key
@@ -128,6 +143,21 @@ where
             }
         }
         Ok(Attempt::Wait(1_000))
+    }
+
+    async fn count_in_window(
+        &self,
+        key: &str,
+        now_ms: i64,
+        window_ms: i64,
+    ) -> Result<(i64, i64), DbError> {
+        let row = sqlx::query(COUNT_IN_WINDOW)
+            .bind(key)
+            .bind(now_ms)
+            .bind(window_ms)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((row.try_get("count")?, row.try_get("started_ms")?))
     }
 
     async fn give_back_attempt(&self, key: &str, clear: bool) -> Result<(), DbError> {

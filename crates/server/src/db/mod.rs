@@ -27,7 +27,9 @@ pub use caseload::{
     Caseload, ClinicDevice, Consent, Device, DeviceAuth, NewConsent, NewDevice, Paired, Patient,
 };
 pub use limits::{Attempt, Limits, Rule};
-pub use records::{Incoming, Listing, PushOutcome, RawRecord, Records, StoredRecord, write_sql};
+pub use records::{
+    Incoming, Listing, PushOutcome, Quota, RawRecord, Records, StoredRecord, write_sql,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -37,6 +39,9 @@ pub enum DbError {
     /// A referenced row (a clinic) does not exist.
     #[error("{0} does not exist")]
     Missing(&'static str),
+    /// A push would take a patient past a quota.
+    #[error("over the quota of {limit} {what}")]
+    Quota { what: &'static str, limit: i64 },
     #[error("database: {0}")]
     Sqlx(#[from] sqlx::Error),
     #[error("database migration: {0}")]

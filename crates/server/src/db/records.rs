@@ -80,11 +80,13 @@ impl RawRecord {
 /// Shared records, merged and numbered per patient.
 #[async_trait]
 pub trait Records: Send + Sync {
-    /// Merges each record into the patient's copy, in one transaction.
+    /// Merges each record into the patient's copy, in one transaction;
+    /// none if the patient would hold more than `quota` allows.
     async fn push(
         &self,
         patient_id: &str,
         records: Vec<Incoming>,
+        quota: Quota,
     ) -> Result<Vec<PushOutcome>, DbError>;
     /// The patient's records changed after change `after`, oldest change
     /// first, at most `limit`, with their fields as stored JSON text (the
@@ -103,6 +105,14 @@ pub trait Records: Send + Sync {
         patient_id: &str,
         kind: steady_model::RecordKind,
     ) -> Result<Listing, DbError>;
+}
+
+/// The most one patient's records may hold on the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quota {
+    pub records: i64,
+    /// Bytes of stored JSON.
+    pub bytes: i64,
 }
 
 /// Most rows in one INSERT statement (5 parameters each).
@@ -148,8 +158,9 @@ const ENSURE_COUNTER: &str = "INSERT INTO patient_changes (patient_id, last_chan
 const LOCK_PATIENT: &str =
     "UPDATE patient_changes SET last_change = last_change WHERE patient_id = $1";
 
-const ADVANCE_CHANGES: &str = "UPDATE patient_changes SET last_change = last_change + $2
-     WHERE patient_id = $1 RETURNING last_change";
+const ADVANCE_CHANGES: &str = "UPDATE patient_changes
+     SET last_change = last_change + $2, records = records + $3, bytes = bytes + $4
+     WHERE patient_id = $1 RETURNING last_change, records, bytes";
 
 const PULL: &str = "SELECT id, kind, fields, change_no FROM records
      WHERE patient_id = $1 AND change_no > $2 ORDER BY change_no LIMIT $3";
@@ -170,6 +181,7 @@ where
         &self,
         patient_id: &str,
         records: Vec<Incoming>,
+        quota: Quota,
     ) -> Result<Vec<PushOutcome>, DbError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(ENSURE_COUNTER)
@@ -184,6 +196,7 @@ where
         let ids = serde_json::to_string(&records.iter().map(|r| r.id.as_str()).collect::<Vec<_>>())
             .map_err(|e| DbError::Corrupt(e.to_string()))?;
         let mut stored: Stored = HashMap::new();
+        let mut stored_bytes: HashMap<String, i64> = HashMap::new();
         for row in sqlx::query(B::RECORDS_BY_IDS)
             .bind(patient_id)
             .bind(ids)
@@ -191,18 +204,52 @@ where
             .await?
         {
             let text: String = row.try_get("fields")?;
-            let fields = serde_json::from_str(&text)
-                .map_err(|e| DbError::Corrupt(format!("record fields: {e}")))?;
-            stored.insert(row.try_get("id")?, (row.try_get("kind")?, fields));
+            let id: String = row.try_get("id")?;
+            stored_bytes.insert(id.clone(), text.len() as i64);
+            // A stored copy that no longer reads is replaced by what the
+            // device sends, as if the server had never had it.
+            let Ok(fields) = serde_json::from_str(&text) else {
+                continue;
+            };
+            stored.insert(id, (row.try_get("kind")?, fields));
         }
-        let (outcomes, changed) = settle(stored, records);
+        let (outcomes, mut changed) = settle(stored, records);
+        for row in &mut changed {
+            // A row replacing an unreadable copy updates it in place.
+            row.fresh &= !stored_bytes.contains_key(&row.id);
+        }
         if !changed.is_empty() {
+            let added = changed.iter().filter(|c| c.fresh).count() as i64;
+            let grown: i64 = changed
+                .iter()
+                .map(|c| c.text.len() as i64 - stored_bytes.get(&c.id).copied().unwrap_or(0))
+                .sum();
             // Numbers for every change at once: last - n + 1 ..= last.
-            let last: i64 = sqlx::query_scalar(ADVANCE_CHANGES)
+            let row = sqlx::query(ADVANCE_CHANGES)
                 .bind(patient_id)
                 .bind(changed.len() as i64)
+                .bind(added)
+                .bind(grown)
                 .fetch_one(&mut *tx)
                 .await?;
+            let (last, held, bytes): (i64, i64, i64) = (
+                row.try_get("last_change")?,
+                row.try_get("records")?,
+                row.try_get("bytes")?,
+            );
+            // Dropping the transaction undoes the whole push.
+            if added > 0 && held > quota.records {
+                return Err(DbError::Quota {
+                    what: "records",
+                    limit: quota.records,
+                });
+            }
+            if grown > 0 && bytes > quota.bytes {
+                return Err(DbError::Quota {
+                    what: "bytes of records",
+                    limit: quota.bytes,
+                });
+            }
             let first = last - changed.len() as i64 + 1;
             // Records new to the server are inserted; the patient's lock
             // keeps anyone else from adding them meanwhile.

@@ -119,6 +119,28 @@ impl ApiError {
         )
     }
 
+    /// A push that would take the patient past a quota (413), naming it.
+    pub fn quota_exceeded(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::QuotaExceeded,
+            message,
+        )
+        .at("records")
+    }
+
+    /// Too many requests in a window (429), with Retry-After.
+    pub fn rate_limited(retry_after_secs: u64, message: impl Into<String>) -> Self {
+        Self {
+            retry_after_secs: Some(retry_after_secs.max(1)),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::TooManyRequests,
+                message,
+            )
+        }
+    }
+
     /// The server is at capacity (503), with Retry-After.
     pub fn busy(retry_after_secs: u64) -> Self {
         Self {
@@ -145,6 +167,9 @@ impl From<DbError> for ApiError {
         match e {
             DbError::Conflict(what) => Self::conflict(format!("That {what} is already in use.")),
             DbError::Missing(what) => Self::not_found(format!("That {what} does not exist.")),
+            DbError::Quota { what, limit } => Self::quota_exceeded(format!(
+                "This push would take the patient past the server's limit of {limit} {what}; nothing was stored. Ask the clinic to raise it, or delete old entries."
+            )),
             other => {
                 // The cause names tables and constraints, never values.
                 tracing::error!(error = %other, "database error");

@@ -117,6 +117,7 @@ async fn write(
                 kind: kind.as_str().to_owned(),
                 fields: FieldMap(stamped),
             }],
+            app.settings.quota,
         )
         .await?;
     if let Some(PushOutcome::Refused(reason)) = outcome.into_iter().next() {

@@ -1,0 +1,16 @@
+-- What each patient holds, kept beside the change counter so a push can
+-- check the patient's quota without reading their records; and pushes per
+-- device counted in fixed windows.
+ALTER TABLE patient_changes ADD COLUMN records BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE patient_changes ADD COLUMN bytes BIGINT NOT NULL DEFAULT 0;
+
+UPDATE patient_changes SET
+    records = (SELECT COUNT(*) FROM records r WHERE r.patient_id = patient_changes.patient_id),
+    bytes = (SELECT COALESCE(SUM(OCTET_LENGTH(r.fields)), 0) FROM records r
+             WHERE r.patient_id = patient_changes.patient_id);
+
+CREATE TABLE rate_windows (
+    key TEXT PRIMARY KEY NOT NULL,
+    started_ms BIGINT NOT NULL,
+    count BIGINT NOT NULL
+);
