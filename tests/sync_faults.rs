@@ -132,7 +132,10 @@ async fn all_checkins(store: &Store) -> BTreeSet<String> {
 }
 
 async fn story(db: TestDb) {
-    let clinic = Clinic::open(db).await;
+    // Every cut connection is a push again: the rate limit is not under test.
+    let mut settings = db.settings();
+    settings.pushes_per_minute = 100_000;
+    let clinic = Clinic::open_with(db, settings).await;
     let counts = Arc::new(Counts::default());
     let proxy = faulty_proxy(clinic.server.addr, counts.clone()).await;
     let base = format!("http://{proxy}");
@@ -220,4 +223,44 @@ async fn every_checkin_arrives_exactly_once_through_cut_connections_on_sqlite() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_checkin_arrives_exactly_once_through_cut_connections_on_postgres() {
     story(TestDb::postgres().await).await;
+}
+
+/// A server that says "too many" is waited for, not a failure the patient
+/// must act on: the app reads Retry-After and tries again later.
+#[tokio::test]
+async fn a_rate_limited_push_waits_as_the_server_asks() {
+    let db = TestDb::sqlite().await;
+    let mut settings = db.settings();
+    settings.pushes_per_minute = 1;
+    let clinic = Clinic::open_with(db, settings).await;
+    let patient = clinic.patient("Ana R.").await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let client = SyncClient::new();
+    let code = clinic.code(&patient.id).await;
+    client
+        .pair(&store, &clinic.base, &code, consent(), "phone")
+        .await
+        .unwrap();
+    for n in 0..2 {
+        store
+            .create::<CheckIn>(CheckInDraft {
+                craving: n,
+                visibility: Visibility::CareTeam,
+                ..CheckInDraft::default()
+            })
+            .await
+            .unwrap();
+        let synced = client.sync(&store).await;
+        if n == 0 {
+            synced.unwrap();
+            continue;
+        }
+        let e = synced.unwrap_err();
+        assert!(e.is_transient(), "{e}");
+        let steady_core::SyncError::Busy(seconds) = e else {
+            panic!("not read as busy: {e}")
+        };
+        assert!((1..=60).contains(&seconds), "{seconds}");
+    }
 }

@@ -5,7 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use steady_server::Running;
 use steady_server::db::{Patient, Role, User};
-use steady_server::testing::{TestDb, pairing_code, staff, start};
+use steady_server::testing::{TestDb, pairing_code, staff};
 
 pub const EMAIL: &str = "dana@clinic.example";
 pub const PASSWORD: &str = "river stone lantern 42";
@@ -21,7 +21,13 @@ pub struct Clinic {
 
 impl Clinic {
     pub async fn open(db: TestDb) -> Self {
-        let server = start(&db).await;
+        let settings = db.settings();
+        Self::open_with(db, settings).await
+    }
+
+    /// [`Clinic::open`] with the server's settings changed.
+    pub async fn open_with(db: TestDb, settings: steady_server::Settings) -> Self {
+        let server = steady_server::testing::start_with(settings).await;
         let base = format!("http://{}", server.addr);
         let counselor = staff(&db, EMAIL, PASSWORD, Role::Counselor).await;
         let any = steady_server::db::connect(db.url()).await.unwrap();

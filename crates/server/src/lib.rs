@@ -47,6 +47,9 @@ pub struct Settings {
     pub quota: db::Quota,
     /// Pushes one device may make in a minute.
     pub pushes_per_minute: u32,
+    /// Turn any answer the OpenAPI document does not list into a 500 that
+    /// names it: for tests, never for a clinic.
+    pub strict_documentation: bool,
 }
 
 impl Settings {
@@ -86,6 +89,7 @@ impl Settings {
             },
             // A first sync of 20,000 records takes 40 pushes.
             pushes_per_minute: 120,
+            strict_documentation: false,
         }
     }
 }

@@ -55,6 +55,8 @@ impl TestDb {
     /// file of its own (every server a test starts on it shares it).
     pub fn settings(&self) -> Settings {
         let mut settings = Settings::new(self.url());
+        // Every answer a test meets must be one the document lists.
+        settings.strict_documentation = true;
         if let TestDb::Postgres { name, .. } = self {
             settings.key_file = Some(std::env::temp_dir().join(format!("{name}.key")));
         }

@@ -78,9 +78,27 @@ async fn story(db: TestDb) {
         api["openapi"]
     );
     let mut operations: Vec<String> = Vec::new();
+    let mut ids = std::collections::BTreeSet::new();
     for (path, item) in api["paths"].as_object().unwrap() {
-        for method in item.as_object().unwrap().keys() {
+        for (method, op) in item.as_object().unwrap() {
             operations.push(format!("{} {path}", method.to_uppercase()));
+            let id = op["operationId"].as_str().unwrap();
+            assert!(ids.insert(id.to_owned()), "operationId {id} is used twice");
+            // Every operation lists the answers every route can give.
+            for status in ["422", "500"] {
+                assert!(
+                    op["responses"].get(status).is_some(),
+                    "{method} {path} lacks {status}"
+                );
+            }
+            if op.get("requestBody").is_some() {
+                for status in ["400", "413", "415"] {
+                    assert!(
+                        op["responses"].get(status).is_some(),
+                        "{method} {path} lacks {status}"
+                    );
+                }
+            }
         }
     }
     operations.sort();

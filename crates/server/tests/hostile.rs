@@ -80,7 +80,10 @@ fn hostile_record() -> impl Strategy<Value = Value> {
 }
 
 async fn hostile_pushes(db: TestDb) {
-    let server = start(&db).await;
+    let mut settings = db.settings();
+    // Hundreds of pushes in a few seconds: the rate limit is not under test.
+    settings.pushes_per_minute = 100_000;
+    let server = common::start_with(settings).await;
     let base = format!("http://{}", server.addr);
     let (token, patient, counselor) = paired_device(
         &db,

@@ -308,12 +308,18 @@ impl SyncClient {
         if status.is_success() {
             return Ok(response);
         }
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
         let body: Option<ErrorBody> = response.json().await.ok();
         let (code, message) =
             body.map_or_else(Default::default, |b| (b.error.code, b.error.message));
         Err(match status.as_u16() {
             401 => SyncError::Unpaired,
             403 if code == ErrorCode::ConsentRequired => SyncError::ConsentRequired,
+            429 | 503 => SyncError::Busy(retry_after.unwrap_or(30)),
             400..=499 if !message.is_empty() => SyncError::Refused(message),
             s @ 400..=499 => SyncError::Refused(format!("HTTP {s}")),
             s => SyncError::Server(s),

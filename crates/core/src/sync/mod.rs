@@ -132,6 +132,9 @@ pub enum SyncError {
     Refused(String),
     #[error("Your clinic's server had a problem (HTTP {0}). Steady will try again.")]
     Server(u16),
+    /// The server is busy, or this device synced too often: try later.
+    #[error("Your clinic's server asked Steady to wait {0} seconds; it will try again then.")]
+    Busy(u64),
     #[error(
         "Your clinic's server answered in a way this version of Steady does not understand ({0}). Steady will try again; updating the app may help."
     )]
@@ -148,6 +151,7 @@ impl SyncError {
             SyncError::Unreachable { .. }
                 | SyncError::Timeout
                 | SyncError::Server(_)
+                | SyncError::Busy(_)
                 | SyncError::Protocol(_)
                 | SyncError::Store(_)
         )

@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
 
 use crate::store::Store;
-use crate::sync::{SyncClient, SyncStatus, backoff};
+use crate::sync::{SyncClient, SyncError, SyncStatus, backoff};
 
 /// The runner's timings.
 #[derive(Clone, Debug)]
@@ -110,13 +110,17 @@ async fn run(
                 next = Instant::now() + timing.period;
             }
             Err(e) if e.is_transient() => {
-                next = Instant::now()
-                    + backoff(
-                        failures,
-                        timing.backoff_base,
-                        timing.backoff_cap,
-                        fastrand::f64(),
-                    );
+                let mut wait = backoff(
+                    failures,
+                    timing.backoff_base,
+                    timing.backoff_cap,
+                    fastrand::f64(),
+                );
+                // A server that says how long to wait is taken at its word.
+                if let SyncError::Busy(seconds) = e {
+                    wait = wait.max(Duration::from_secs(seconds.min(3_600)));
+                }
+                next = Instant::now() + wait;
                 failures = failures.saturating_add(1);
             }
             Err(_) => {

@@ -58,9 +58,9 @@ pub trait Limits: Send + Sync {
         now_ms: i64,
         window_ms: i64,
     ) -> Result<(i64, i64), DbError>;
-    /// Gives back an attempt that turned out not to be a guess (it was
-    /// refused before checking, or it succeeded); `clear` forgets the key.
-    async fn give_back_attempt(&self, key: &str, clear: bool) -> Result<(), DbError>;
+    /// Gives back an attempt that turned out to be no wrong guess (it was
+    /// refused before checking, or it was right).
+    async fn give_back_attempt(&self, key: &str) -> Result<(), DbError>;
 }
 
 const READ: &str = "SELECT attempts, last_ms, next_ms FROM attempt_limits WHERE key = $1";
@@ -71,7 +71,6 @@ const NEXT: &str = "UPDATE attempt_limits SET attempts = $2, last_ms = $3, next_
      WHERE key = $1 AND attempts = $5 AND last_ms = $6";
 const GIVE_BACK: &str = "UPDATE attempt_limits SET attempts = attempts - 1
      WHERE key = $1 AND attempts > 0";
-const CLEAR: &str = "DELETE FROM attempt_limits WHERE key = $1";
 const COUNT_IN_WINDOW: &str = "INSERT INTO rate_windows (key, started_ms, count) VALUES ($1, $2, 1)
      ON CONFLICT (key) DO UPDATE SET
          count = CASE WHEN rate_windows.started_ms <= $2 - $3 THEN 1 ELSE rate_windows.count + 1 END,
@@ -160,11 +159,8 @@ where
         Ok((row.try_get("count")?, row.try_get("started_ms")?))
     }
 
-    async fn give_back_attempt(&self, key: &str, clear: bool) -> Result<(), DbError> {
-        sqlx::query(if clear { CLEAR } else { GIVE_BACK })
-            .bind(key)
-            .execute(&self.pool)
-            .await?;
+    async fn give_back_attempt(&self, key: &str) -> Result<(), DbError> {
+        sqlx::query(GIVE_BACK).bind(key).execute(&self.pool).await?;
         Ok(())
     }
 }

@@ -58,13 +58,11 @@ pub async fn login(
                 name: "sign-in-address",
                 of: &address_text,
                 rule: limit::SIGN_IN_ADDRESS,
-                cleared_by_success: false,
             },
             Counter {
                 name: "sign-in-account",
                 of: &email,
                 rule: limit::SIGN_IN_ACCOUNT,
-                cleared_by_success: true,
             },
         ],
     )
@@ -102,7 +100,7 @@ pub async fn login(
             "That email and password do not match an account; check them and try again.",
         ));
     };
-    taken.succeeded(&app.db).await;
+    taken.give_back(&app.db).await;
     let token = new_token();
     // Derived from the cookie, so the page can ask for it again; stored
     // only as its keyed hash.

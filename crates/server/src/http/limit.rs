@@ -55,15 +55,12 @@ pub struct Counter<'a> {
     pub name: &'static str,
     pub of: &'a str,
     pub rule: Rule,
-    /// Whether a success forgets the count (an account's, once its owner
-    /// signs in) rather than only giving this attempt back (an address's).
-    pub cleared_by_success: bool,
 }
 
 /// The attempts one request took, to give back when it was no guess.
 #[must_use]
 pub struct Taken {
-    keys: Vec<(String, bool)>,
+    keys: Vec<String>,
 }
 
 /// Takes an attempt under every counter, or none: 429 with Retry-After
@@ -76,7 +73,7 @@ pub async fn take(db: &Db, route: &str, counters: &[Counter<'_>]) -> Result<Take
             format!("{}:{}", counter.name, counter.of).as_bytes(),
         ));
         match db.take_attempt(&key, &counter.rule, now).await? {
-            Attempt::Taken => taken.keys.push((key, counter.cleared_by_success)),
+            Attempt::Taken => taken.keys.push(key),
             Attempt::Wait(ms) => {
                 taken.give_back(db).await;
                 tracing::warn!(
@@ -94,20 +91,13 @@ pub async fn take(db: &Db, route: &str, counters: &[Counter<'_>]) -> Result<Take
 }
 
 impl Taken {
-    /// The request was refused before its guess was checked: not counted.
+    /// The request was no wrong guess — refused before its guess was
+    /// checked, or right — so it does not count. A right guess only gives
+    /// its own attempt back: the count of the wrong ones stands, so a
+    /// sign-in among guesses sent at once opens no room for more of them.
     pub async fn give_back(self, db: &Db) {
-        for (key, _) in self.keys {
-            if let Err(e) = db.give_back_attempt(&key, false).await {
-                tracing::warn!(error = %e, "an attempt could not be given back");
-            }
-        }
-    }
-
-    /// The guess was right: an account's count is forgotten, an address's
-    /// attempt given back.
-    pub async fn succeeded(self, db: &Db) {
-        for (key, clear) in self.keys {
-            if let Err(e) = db.give_back_attempt(&key, clear).await {
+        for key in self.keys {
+            if let Err(e) = db.give_back_attempt(&key).await {
                 tracing::warn!(error = %e, "an attempt could not be given back");
             }
         }
@@ -233,6 +223,34 @@ impl Hashing {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn hashing_beyond_its_turns_answers_busy_with_retry_after() {
+        let hashing = Hashing::new();
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        // Every turn held for longer than a request waits.
+        let held: Vec<_> = (0..cores)
+            .map(|_| {
+                let hashing = hashing.clone();
+                tokio::spawn(async move {
+                    hashing
+                        .run(|| std::thread::sleep(HASHING_WAIT + Duration::from_secs(1)))
+                        .await
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let refused = hashing.run(|| ()).await.unwrap_err();
+        assert_eq!(
+            refused.status(),
+            axum::http::StatusCode::SERVICE_UNAVAILABLE
+        );
+        for turn in held {
+            assert!(turn.await.unwrap().is_ok());
+        }
+        // Once turns are free again, work runs.
+        assert_eq!(hashing.run(|| 7).await.unwrap(), 7);
+    }
 
     #[test]
     fn forwarded_addresses_count_only_behind_a_trusted_proxy() {

@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod device;
 pub mod error;
 pub mod limit;
+pub mod openapi;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -104,12 +105,18 @@ pub fn router(state: AppState) -> (axum::Router, OpenApiDoc) {
         .routes(routes!(admin::devices::revoke_device))
         .routes(routes!(admin::audit::audit_log))
         .split_for_parts();
+    let mut api = api;
+    openapi::complete(&mut api);
+    let documented = Arc::new(openapi::Documented::of(&mut api));
+    let strict = state.settings.strict_documentation;
     let document = api.clone();
     let secure = state.settings.secure_cookies;
     let files = dashboard::files(state.settings.dashboard_dir.as_deref());
     let router = router
         .route("/v1/openapi.json", get(move || async move { Json(api) }))
-        .route_layer(axum::middleware::from_fn(log_refusals))
+        .route_layer(axum::middleware::from_fn(move |request, next| {
+            log_refusals(documented.clone(), strict, request, next)
+        }))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
         .merge(files)
@@ -306,7 +313,12 @@ impl Actor {
 /// the ids in it), actor and status, never its contents — so a probe of
 /// other patients' ids, a forged CSRF token or a run of wrong passwords
 /// leaves a trace.
+///
+/// With `strict` (tests), an answer the OpenAPI document does not list for
+/// its route becomes a 500 that says so, so a test that meets one fails.
 pub(crate) async fn log_refusals(
+    documented: Arc<openapi::Documented>,
+    strict: bool,
     mut request: Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
@@ -317,8 +329,21 @@ pub(crate) async fn log_refusals(
         .extensions()
         .get::<axum::extract::MatchedPath>()
         .map(|p| p.as_str().to_owned());
+    use axum::response::IntoResponse;
     let response = next.run(request).await;
     let status = response.status();
+    if strict
+        && let Some(route) = &route
+        && status != axum::http::StatusCode::METHOD_NOT_ALLOWED
+        && !documented.lists(&method, route, status.as_u16())
+    {
+        tracing::error!(%method, route, status = status.as_u16(), "an answer the OpenAPI document does not list");
+        return (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            format!("undocumented answer: {method} {route} gave {status}"),
+        )
+            .into_response();
+    }
     if status.is_client_error() && route.is_some() {
         let actor = actor.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
         tracing::warn!(

@@ -12,7 +12,7 @@ use crate::http::error::{ApiError, ErrorBody};
 
 /// Every device paired in the clinic, with whose it is (admins only): for
 /// finding and revoking a lost phone.
-#[utoipa::path(get, path = "/v1/devices", tag = "admin",
+#[utoipa::path(get, path = "/v1/devices", operation_id = "list_clinic_devices", tag = "admin",
     responses(
         (status = 200, body = [ClinicDevice]),
         (status = 401, body = ErrorBody),
@@ -28,7 +28,7 @@ pub async fn list_devices(
 
 /// Revokes any device in the clinic (admins only); its token stops working
 /// at once. Written to the audit log for the device's patient.
-#[utoipa::path(delete, path = "/v1/devices/{device_id}", tag = "admin",
+#[utoipa::path(delete, path = "/v1/devices/{device_id}", operation_id = "revoke_clinic_device", tag = "admin",
     params(("device_id" = String, Path), ("X-CSRF-Token" = String, Header, description = "The csrf_token from sign-in")),
     responses(
         (status = 204, description = "Revoked"),

@@ -50,7 +50,7 @@ pub async fn preview(
         .await?
     {
         Some((clinic, counselor)) => {
-            taken.succeeded(&app.db).await;
+            taken.give_back(&app.db).await;
             Ok(Json(PairPreview { clinic, counselor }))
         }
         None => Err(ApiError::gone(
@@ -73,7 +73,6 @@ async fn take_code_attempt(
             name: "pairing-address",
             of: &address,
             rule: limit::PAIRING_ADDRESS,
-            cleared_by_success: false,
         }],
     )
     .await
@@ -144,7 +143,7 @@ pub async fn pair(
             "That code has expired or was already used; ask your counselor for a new one.",
         ));
     };
-    taken.succeeded(&app.db).await;
+    taken.give_back(&app.db).await;
     tracing::info!(patient = %paired.patient_id, device = %paired.device_id, "device paired");
     Ok((
         StatusCode::CREATED,

@@ -99,7 +99,9 @@ fn check(record: WireRecord<Fields>, consent: &Consent, now_ms: u64) -> Result<I
         (status = 200, description = "Each record applied or refused", body = PushResponse),
         (status = 401, body = ErrorBody),
         (status = 403, description = "No active consent", body = ErrorBody),
+        (status = 413, description = "The body is too large, or the push would pass the patient's quota (nothing stored)", body = ErrorBody),
         (status = 422, body = ErrorBody),
+        (status = 429, description = "Too many pushes from this device in a minute; see Retry-After", body = ErrorBody),
     ))]
 pub async fn push(
     State(app): State<AppState>,
