@@ -3,6 +3,7 @@
 //! missing (Debian packages, npm packages, tauri-driver) before it starts.
 
 use std::env;
+use std::fs;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode};
@@ -27,8 +28,10 @@ const BUILD_PACKAGES: &[&str] = &[
 /// WebDriver for WebKitGTK, a D-Bus session (dbus-run-session, dbus-monitor)
 /// and a notification daemon (not dbus-x11: with it, GTK apps start session
 /// daemons that outlive the test); PostgreSQL for the server's tests; and
-/// headless Chromium with its WebDriver for the dashboard's tests.
+/// headless Chromium with its WebDriver for the dashboard's tests; Python's
+/// venv for Schemathesis.
 const TEST_PACKAGES: &[&str] = &[
+    "python3-venv",
     "xvfb",
     "xauth",
     "webkit2gtk-driver",
@@ -177,6 +180,7 @@ fn test() -> Result<()> {
     ensure_debian_packages(&[BUILD_PACKAGES, TEST_PACKAGES].concat())?;
     ensure_node()?;
     let driver = ensure_tauri_driver()?;
+    let schemathesis = ensure_schemathesis()?;
 
     static_checks()?;
     build_dashboard()?;
@@ -201,7 +205,8 @@ fn test() -> Result<()> {
         .env("STEADY_APP_BIN", app_binary())
         .env("STEADY_TAURI_DRIVER", &driver)
         .env("STEADY_DASHBOARD_DIST", root().join(DASHBOARD).join("dist"))
-        .env("STEADY_TEST_POSTGRES_URL", &database.url);
+        .env("STEADY_TEST_POSTGRES_URL", &database.url)
+        .env("STEADY_SCHEMATHESIS", &schemathesis);
     let result = step(
         "Rust tests, end-to-end in the real window (Xvfb, D-Bus session) and the dashboard in headless Chromium",
         tests,
@@ -402,6 +407,28 @@ fn ensure_tauri_driver() -> Result<PathBuf> {
         )?;
     }
     Ok(path)
+}
+
+/// The Schemathesis release the server's API test runs (from PyPI).
+const SCHEMATHESIS: &str = "schemathesis==4.32.5";
+
+/// Schemathesis in a virtual environment of its own under the target
+/// folder, installed from PyPI when missing; the path of its `st` command.
+fn ensure_schemathesis() -> Result<PathBuf> {
+    let venv = target_dir().join("schemathesis-venv");
+    let st = venv.join("bin").join("st");
+    let stamp = venv.join("installed");
+    if st.exists() && fs::read_to_string(&stamp).is_ok_and(|s| s == SCHEMATHESIS) {
+        return Ok(st);
+    }
+    let mut create = Command::new("python3");
+    create.args(["-m", "venv", "--clear"]).arg(&venv);
+    step("create a Python virtual environment for Schemathesis", create)?;
+    let mut install = Command::new(venv.join("bin").join("pip"));
+    install.args(["install", "--quiet", "--disable-pip-version-check", SCHEMATHESIS]);
+    step(&format!("install {SCHEMATHESIS} from PyPI"), install)?;
+    fs::write(&stamp, SCHEMATHESIS)?;
+    Ok(st)
 }
 
 /// A virtual X display for the window tests, stopped when dropped.
