@@ -3,8 +3,8 @@
 //! missing (Debian packages, npm packages, tauri-driver) before it starts.
 
 use std::env;
-use std::fs;
 use std::ffi::OsStr;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode};
 use std::time::{Duration, Instant};
@@ -423,9 +423,17 @@ fn ensure_schemathesis() -> Result<PathBuf> {
     }
     let mut create = Command::new("python3");
     create.args(["-m", "venv", "--clear"]).arg(&venv);
-    step("create a Python virtual environment for Schemathesis", create)?;
+    step(
+        "create a Python virtual environment for Schemathesis",
+        create,
+    )?;
     let mut install = Command::new(venv.join("bin").join("pip"));
-    install.args(["install", "--quiet", "--disable-pip-version-check", SCHEMATHESIS]);
+    install.args([
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        SCHEMATHESIS,
+    ]);
     step(&format!("install {SCHEMATHESIS} from PyPI"), install)?;
     fs::write(&stamp, SCHEMATHESIS)?;
     Ok(st)

@@ -243,6 +243,9 @@ pub enum ErrorCode {
     TooManyRequests,
     /// The patient's records would pass the server's quota (413).
     QuotaExceeded,
+    /// Signed in with the password only: the second factor is awaited, or
+    /// has to be set up first (401).
+    SecondFactorRequired,
     Unavailable,
     Internal,
     /// A code this version does not know (a newer server's).

@@ -85,6 +85,13 @@ enum Command {
 
 #[derive(Subcommand)]
 enum Admin {
+    /// Remove a staff member's second factor (a lost phone): they set up a
+    /// new one at their next sign-in. Recorded in the account events with
+    /// the operating-system user who ran it.
+    ResetSecondFactor {
+        #[arg(long)]
+        email: String,
+    },
     /// Create a clinic; prints its id.
     CreateClinic {
         #[arg(long)]
@@ -186,6 +193,21 @@ async fn main() -> anyhow::Result<()> {
         Command::Admin { action } => {
             let db = steady_server::db::connect(&database).await?;
             match action {
+                Admin::ResetSecondFactor { email } => {
+                    let email = steady_server::rules::email(&email)
+                        .map_err(|m| anyhow::anyhow!("--email: {m}"))?;
+                    let Some((user, _)) = db.user_by_email(&email).await? else {
+                        bail!("there is no account with the email {email}");
+                    };
+                    let by_whom = format!(
+                        "steady-server admin (run by {})",
+                        std::env::var("USER").unwrap_or_else(|_| "an unknown user".into())
+                    );
+                    db.reset_second_factor(&user.id, &by_whom).await?;
+                    println!(
+                        "The second factor of {email} is removed; they set up a new one at their next sign-in."
+                    );
+                }
                 Admin::CreateClinic { name } => {
                     let name = name.trim();
                     if name.is_empty() {

@@ -1,6 +1,8 @@
 //! `steady-server admin ...` sets up a clinic from the command line, and the
 //! account it makes can sign in to the server `steady-server serve` runs.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
@@ -111,6 +113,12 @@ async fn an_admin_made_on_the_command_line_signs_in_to_the_served_api() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    // An admin sets up a second factor before anything else.
+    let signed: Value = r.json().await.unwrap();
+    assert_eq!(signed["stage"], "enrol");
+    let early = http.get(format!("{base}/v1/me")).send().await.unwrap();
+    assert_eq!(early.status(), 401);
+    common::second_factor(&http, &base, "ana@clinic.example", &signed).await;
     let me: Value = http
         .get(format!("{base}/v1/me"))
         .send()

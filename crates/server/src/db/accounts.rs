@@ -74,6 +74,8 @@ pub struct Session {
     pub user: User,
     pub csrf_token: String,
     pub last_seen_ms: i64,
+    /// How far it has got in signing in.
+    pub stage: super::Stage,
 }
 
 /// Clinics, staff accounts and browser sessions. Each method is one transaction.
@@ -88,6 +90,7 @@ pub trait Accounts: Send + Sync {
         token_hash: &str,
         user_id: &str,
         csrf_token: &str,
+        stage: super::Stage,
         now_ms: i64,
     ) -> Result<(), DbError>;
     /// The session with `token_hash` if it was used since `idle_since_ms`,
@@ -121,11 +124,11 @@ const USER_BY_EMAIL: &str =
     "SELECT id, clinic_id, email, name, role, password_hash FROM users WHERE email = $1";
 
 const INSERT_SESSION: &str =
-    "INSERT INTO sessions (token_hash, user_id, csrf_token, created_ms, last_seen_ms)
-     VALUES ($1, $2, $3, $4, $4)";
+    "INSERT INTO sessions (token_hash, user_id, csrf_token, created_ms, last_seen_ms, stage)
+     VALUES ($1, $2, $3, $4, $4, $5)";
 
 const SESSION: &str =
-    "SELECT u.id, u.clinic_id, u.email, u.name, u.role, s.csrf_token, s.last_seen_ms
+    "SELECT u.id, u.clinic_id, u.email, u.name, u.role, s.csrf_token, s.last_seen_ms, s.stage
      FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1";
 
 const TOUCH_OPEN_SESSION: &str = "UPDATE sessions SET last_seen_ms = $2
@@ -226,6 +229,7 @@ where
         token_hash: &str,
         user_id: &str,
         csrf_token: &str,
+        stage: super::Stage,
         now_ms: i64,
     ) -> Result<(), DbError> {
         sqlx::query(INSERT_SESSION)
@@ -233,6 +237,7 @@ where
             .bind(user_id)
             .bind(csrf_token)
             .bind(now_ms)
+            .bind(stage.as_str())
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -270,10 +275,13 @@ where
             // Signed out in between.
             return Ok(None);
         };
+        let stage: String = row.try_get("stage")?;
         Ok(Some(Session {
             user: user_of(&row)?,
             csrf_token: row.try_get("csrf_token")?,
             last_seen_ms: now_ms,
+            stage: super::Stage::parse(&stage)
+                .ok_or_else(|| DbError::Corrupt(format!("session stage {stage:?}")))?,
         }))
     }
 

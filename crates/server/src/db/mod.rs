@@ -11,6 +11,7 @@ mod caseload;
 mod limits;
 mod postgres;
 mod records;
+mod second_factor;
 mod sqlite;
 
 pub use sqlite::file_of as sqlite_file;
@@ -30,6 +31,7 @@ pub use limits::{Attempt, Limits, Rule};
 pub use records::{
     Incoming, Listing, PushOutcome, Quota, RawRecord, Records, StoredRecord, write_sql,
 };
+pub use second_factor::{Enrolment, SecondFactor, Stage};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -58,7 +60,9 @@ pub enum DbError {
 
 /// Everything the server stores, whichever backend holds it.
 #[async_trait]
-pub trait Database: Accounts + Caseload + Records + Audit + Limits + Send + Sync + 'static {
+pub trait Database:
+    Accounts + Caseload + Records + Audit + Limits + SecondFactor + Send + Sync + 'static
+{
     /// Answers when the database does.
     async fn health(&self) -> Result<(), DbError>;
     /// `sqlite` or `postgres`.
@@ -107,7 +111,7 @@ pub async fn open(url: &str) -> Result<(Db, Option<sqlx::PgPool>), DbError> {
 #[async_trait]
 impl<B: Backend> Database for Sql<B>
 where
-    Self: Accounts + Caseload + Records + Audit + Limits,
+    Self: Accounts + Caseload + Records + Audit + Limits + SecondFactor,
     for<'c> &'c mut B::Connection: sqlx::Executor<'c, Database = B>,
 {
     async fn health(&self) -> Result<(), DbError> {

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use super::error::{ApiError, ErrorBody};
 use super::limit::{self, ClientAddress, Counter};
 use super::{AppState, JsonBody};
-use crate::db::{Session, SessionLimits, User, now_ms};
+use crate::db::{Role, Session, SessionLimits, Stage, User, now_ms};
 use crate::secret::{CSRF_STORED, CSRF_TOKEN, dummy_hash, new_token, token_hash, verify_password};
 
 pub const SESSION_COOKIE: &str = "steady_session";
@@ -27,11 +27,14 @@ pub struct Login {
     pub password: String,
 }
 
-/// The signed-in account and the token to send back in `X-CSRF-Token`.
+/// The signed-in account, the token to send back in `X-CSRF-Token`, and
+/// how far signing in has got: a second factor may be awaited, or have to
+/// be set up first.
 #[derive(Serialize, ToSchema, TS)]
 pub struct SignedIn {
     pub user: User,
     pub csrf_token: String,
+    pub stage: Stage,
 }
 
 /// Signs a counselor or admin in.
@@ -44,6 +47,7 @@ pub struct SignedIn {
 pub async fn login(
     State(app): State<AppState>,
     ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<Login>,
 ) -> Result<Response, ApiError> {
     let email = body.email.trim().to_lowercase();
@@ -101,6 +105,7 @@ pub async fn login(
         ));
     };
     taken.give_back(&app.db).await;
+    let stage = stage_after_password(&app, &user, &headers).await?;
     let token = new_token();
     // Derived from the cookie, so the page can ask for it again; stored
     // only as its keyed hash.
@@ -110,21 +115,20 @@ pub async fn login(
             &token_hash(&token),
             &user.id,
             &app.key.hash(CSRF_STORED, &csrf_token),
+            stage,
             now_ms(),
         )
         .await?;
-    tracing::info!(user = %user.id, "signed in");
+    tracing::info!(user = %user.id, stage = stage.as_str(), "password accepted");
     // A browser-session cookie: it goes when the browser closes, and the
     // server ends it sooner when idle.
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{}",
-        if app.settings.secure_cookies {
-            "; Secure"
-        } else {
-            ""
-        }
-    );
-    let mut response = Json(SignedIn { user, csrf_token }).into_response();
+    let cookie = cookie_value(&app, SESSION_COOKIE, &token, "");
+    let mut response = Json(SignedIn {
+        user,
+        csrf_token,
+        stage,
+    })
+    .into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_str(&cookie).map_err(|_| ApiError::unavailable("Try again."))?,
@@ -140,7 +144,10 @@ pub async fn login(
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Missing or wrong CSRF token", body = ErrorBody),
     ))]
-pub async fn logout(State(app): State<AppState>, staff: Staff) -> Result<Response, ApiError> {
+pub async fn logout(
+    State(app): State<AppState>,
+    Partial(staff): Partial,
+) -> Result<Response, ApiError> {
     app.db.delete_session(&staff.token_hash).await?;
     tracing::info!(user = %staff.session.user.id, "signed out");
     let mut response = StatusCode::NO_CONTENT.into_response();
@@ -158,6 +165,7 @@ pub async fn logout(State(app): State<AppState>, staff: Staff) -> Result<Respons
 pub struct CurrentSession {
     pub user: User,
     pub csrf_token: String,
+    pub stage: Stage,
     #[ts(type = "number")]
     pub idle_seconds: u64,
 }
@@ -168,9 +176,13 @@ pub struct CurrentSession {
         (status = 200, description = "Signed in", body = CurrentSession),
         (status = 401, description = "Not signed in, or the session ended", body = ErrorBody),
     ))]
-pub async fn current_session(State(app): State<AppState>, staff: Staff) -> Json<CurrentSession> {
+pub async fn current_session(
+    State(app): State<AppState>,
+    Partial(staff): Partial,
+) -> Json<CurrentSession> {
     Json(CurrentSession {
         csrf_token: staff.csrf_token,
+        stage: staff.session.stage,
         user: staff.session.user,
         idle_seconds: app.settings.idle.as_secs(),
     })
@@ -198,8 +210,8 @@ pub(crate) fn open_sessions(app: &AppState, now_ms: i64) -> SessionLimits {
 }
 
 /// A signed-in counselor or admin. Extracting it checks the session cookie,
-/// ends an idle session, and for any method but GET/HEAD checks the CSRF
-/// token.
+/// ends an idle session, for any method but GET/HEAD checks the CSRF
+/// token, and refuses a session still waiting for its second factor.
 pub struct Staff {
     pub session: Session,
     /// The CSRF token the page sends back, derived from the session's cookie.
@@ -207,7 +219,11 @@ pub struct Staff {
     pub(crate) token_hash: String,
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+/// A session however far it has got in signing in: for reading the page's
+/// own session, signing out, and entering or setting up a second factor.
+pub struct Partial(pub Staff);
+
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -219,6 +235,23 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 impl FromRequestParts<AppState> for Staff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        let Partial(staff) = Partial::from_request_parts(parts, app).await?;
+        match staff.session.stage {
+            Stage::SignedIn => Ok(staff),
+            Stage::SecondFactor => Err(ApiError::second_factor(
+                "Enter the code from your authenticator app to finish signing in.",
+            )),
+            Stage::Enrol => Err(ApiError::second_factor(
+                "Set up a second factor (an authenticator app) to finish signing in.",
+            )),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Partial {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
@@ -244,10 +277,70 @@ impl FromRequestParts<AppState> for Staff {
                 ));
             }
         }
-        Ok(Staff {
+        Ok(Partial(Staff {
             csrf_token: app.key.hash(CSRF_TOKEN, &token),
             session,
             token_hash: hash,
-        })
+        }))
     }
+}
+
+/// Cookie of a browser that may skip the second factor for a while.
+pub const BROWSER_COOKIE: &str = "steady_browser";
+
+/// How long a browser may skip the second factor once trusted.
+pub const REMEMBER_BROWSER: std::time::Duration = std::time::Duration::from_secs(12 * 3600);
+
+/// Where a right password leaves a sign-in: signed in; or awaiting the code
+/// of an enrolled second factor (unless this browser was trusted within
+/// [`REMEMBER_BROWSER`]); or, for an account that needs one and has none,
+/// setting it up. Admins always need one; counselors when the clinic says so.
+async fn stage_after_password(
+    app: &AppState,
+    user: &User,
+    headers: &HeaderMap,
+) -> Result<Stage, ApiError> {
+    let enrolled = app
+        .db
+        .enrolment(&user.id)
+        .await?
+        .is_some_and(|e| e.confirmed);
+    if enrolled {
+        let remembered = match cookie(headers, BROWSER_COOKIE) {
+            Some(token) => {
+                app.db
+                    .browser_remembered(&token_hash(&token), &user.id)
+                    .await?
+            }
+            None => false,
+        };
+        return Ok(if remembered {
+            Stage::SignedIn
+        } else {
+            Stage::SecondFactor
+        });
+    }
+    let needed = user.role == Role::Admin
+        || app
+            .db
+            .counselors_need_second_factor(&user.clinic_id)
+            .await?;
+    Ok(if needed {
+        Stage::Enrol
+    } else {
+        Stage::SignedIn
+    })
+}
+
+/// The `Set-Cookie` value of a session-bound cookie, `Secure` when the
+/// server says so.
+pub(crate) fn cookie_value(app: &AppState, name: &str, value: &str, extra: &str) -> String {
+    format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Strict{extra}{}",
+        if app.settings.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        }
+    )
 }

@@ -14,6 +14,7 @@ pub mod device;
 pub mod error;
 pub mod limit;
 pub mod openapi;
+pub mod second_factor;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -73,6 +74,13 @@ pub fn router(state: AppState) -> (axum::Router, OpenApiDoc) {
         .routes(routes!(health))
         .routes(routes!(auth::login, auth::current_session, auth::logout))
         .routes(routes!(auth::me))
+        .routes(routes!(second_factor::enter_code))
+        .routes(routes!(second_factor::begin, second_factor::status))
+        .routes(routes!(second_factor::confirm))
+        .routes(routes!(
+            second_factor::clinic_rule,
+            second_factor::set_clinic_rule
+        ))
         // A paired device.
         .routes(routes!(device::pair::pair))
         .routes(routes!(device::pair::preview))

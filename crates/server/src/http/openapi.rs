@@ -51,6 +51,10 @@ fn operations(api: &mut OpenApi) -> Vec<(Method, String, &mut Operation)> {
 pub fn complete(api: &mut OpenApi) {
     let error = || Content::new(Some(Ref::from_schema_name("ErrorBody")));
     for (method, path, op) in operations(api) {
+        let admin_only = op
+            .tags
+            .as_ref()
+            .is_some_and(|tags| tags.iter().any(|t| t == "admin"));
         let mut add = |status: u16, description: &str| {
             op.responses
                 .responses
@@ -76,8 +80,11 @@ pub fn complete(api: &mut OpenApi) {
             Caller::Anyone => {}
             Caller::Device => add(401, "No device token, or one that no longer works"),
             Caller::Staff => {
-                add(401, "Not signed in, or the session ended");
-                if method != Method::GET {
+                add(
+                    401,
+                    "Not signed in, the session ended, or the second factor is awaited",
+                );
+                if method != Method::GET || admin_only {
                     add(
                         403,
                         "The CSRF token is missing or wrong, or the role may not do this",

@@ -31,10 +31,105 @@ pub async fn sign_in(http: &reqwest::Client, base: &str, email: &str) -> String 
         .await
         .unwrap();
     assert_eq!(r.status(), reqwest::StatusCode::OK);
-    r.json::<serde_json::Value>().await.unwrap()["csrf_token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    let signed: serde_json::Value = r.json().await.unwrap();
+    second_factor(http, base, email, &signed).await;
+    signed["csrf_token"].as_str().unwrap().to_owned()
+}
+
+/// The TOTP secret of each account this process enrolled (by server and
+/// email), and the last time step it used (a code is taken once).
+static SECRETS: std::sync::Mutex<Vec<(String, String, u64)>> = std::sync::Mutex::new(Vec::new());
+
+fn totp(secret: &str) -> totp_rs::TOTP {
+    totp_rs::TOTP::new(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        totp_rs::Secret::Encoded(secret.to_owned())
+            .to_bytes()
+            .unwrap(),
+        Some("Steady".into()),
+        "test".into(),
+    )
+    .unwrap()
+}
+
+/// A code of `email`'s secret for a time step after the last one used,
+/// waiting for the next step when the allowed ones are spent.
+pub async fn next_code(account: &str) -> String {
+    loop {
+        let now = chrono::Utc::now().timestamp() as u64 / 30;
+        {
+            let mut secrets = SECRETS.lock().unwrap();
+            let entry = secrets
+                .iter_mut()
+                .find(|(a, _, _)| a == account)
+                .expect("an account this test enrolled");
+            let step = (entry.2 + 1).max(now - 1);
+            if step <= now + 1 {
+                entry.2 = step;
+                return totp(&entry.1).generate(step * 30);
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}
+
+/// Finishes a sign-in that the server answered with `signed`: sets up the
+/// second factor when the account must (keeping its secret), or enters a
+/// code when it has one.
+pub async fn second_factor(
+    http: &reqwest::Client,
+    base: &str,
+    email: &str,
+    signed: &serde_json::Value,
+) {
+    let csrf = signed["csrf_token"].as_str().unwrap();
+    let account = format!("{base} {email}");
+    match signed["stage"].as_str().unwrap() {
+        "signed_in" => {}
+        "enrol" => {
+            let new: serde_json::Value = http
+                .post(format!("{base}/v1/second-factor"))
+                .header("x-csrf-token", csrf)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let secret = new["secret"].as_str().unwrap().to_owned();
+            SECRETS.lock().unwrap().push((account.clone(), secret, 0));
+            let code = next_code(&account).await;
+            let r = http
+                .post(format!("{base}/v1/second-factor/confirm"))
+                .header("x-csrf-token", csrf)
+                .json(&serde_json::json!({"code": code}))
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            assert_eq!(
+                status,
+                reqwest::StatusCode::OK,
+                "{}",
+                r.text().await.unwrap()
+            );
+        }
+        "second_factor" => {
+            let code = next_code(&account).await;
+            let r = http
+                .post(format!("{base}/v1/session/second-factor"))
+                .header("x-csrf-token", csrf)
+                .json(&serde_json::json!({"code": code}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), reqwest::StatusCode::OK);
+        }
+        other => panic!("stage {other}"),
+    }
 }
 
 pub async fn paired_device(
