@@ -21,6 +21,7 @@ use steady_model::{
     TriggerCategory, TriggerDraft, TriggerEntry, Visibility, Worksheet, WorksheetDraft,
     WorksheetReview, WorksheetStatus,
 };
+use steady_server::db::Stage;
 use steady_server::db::{AuditEntry, ClinicDevice, Device, Patient, Role, User};
 use steady_server::http::admin::audit::AuditQuery;
 use steady_server::http::auth::{CurrentSession, SignedIn};
@@ -29,6 +30,9 @@ use steady_server::http::counselor::caseload::CaseloadEntry;
 use steady_server::http::counselor::insight::Insights;
 use steady_server::http::counselor::patients::PairingCode;
 use steady_server::http::counselor::records::PatientRecord;
+use steady_server::http::second_factor::{
+    ClinicSecondFactor, NewSecondFactor, RecoveryCodes, SecondFactorCode, SecondFactorStatus,
+};
 use ts_rs::{Config, TS};
 
 /// The app's types: what its commands take and give.
@@ -106,8 +110,14 @@ fn dashboard_decls(cfg: &Config) -> Vec<String> {
         RecordKind::decl(cfg),
         Role::decl(cfg),
         User::decl(cfg),
+        Stage::decl(cfg),
         SignedIn::decl(cfg),
         CurrentSession::decl(cfg),
+        SecondFactorCode::decl(cfg),
+        NewSecondFactor::decl(cfg),
+        RecoveryCodes::decl(cfg),
+        SecondFactorStatus::decl(cfg),
+        ClinicSecondFactor::decl(cfg),
         Patient::decl(cfg),
         steady_model::RiskFlag::decl(cfg),
         CaseloadEntry::decl(cfg),

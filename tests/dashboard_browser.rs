@@ -238,10 +238,31 @@ async fn tab_to(client: &Client, css: &str) {
 }
 
 async fn sign_in_with_mouse(client: &Client, email: &str) {
+    password_with_mouse(client, email).await;
+    wait_for(client, "nav[aria-label=Main]").await;
+}
+
+async fn password_with_mouse(client: &Client, email: &str) {
     fill(client, "#email", email).await;
     fill(client, "#password", PASSWORD).await;
     click(client, "form button[type=submit]").await;
-    wait_for(client, "nav[aria-label=Main]").await;
+}
+
+/// The code an authenticator app shows now for `secret` (base32).
+fn totp_code(secret: &str) -> String {
+    let totp = totp_rs::TOTP::new(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        totp_rs::Secret::Encoded(secret.to_owned())
+            .to_bytes()
+            .unwrap(),
+        Some("Steady".into()),
+        "admin".into(),
+    )
+    .unwrap();
+    totp.generate(chrono::Utc::now().timestamp() as u64)
 }
 
 async fn sign_out(client: &Client) {
@@ -288,7 +309,25 @@ async fn story(db: TestDb, two_instances: bool) {
     let browser = chrome.open(&base, "admin").await;
     wait_for(&browser, "#email").await;
     axe(&browser, "sign-in").await;
-    sign_in_with_mouse(&browser, "admin@clinic.example").await;
+    // An admin sets up a second factor before anything else: the QR code
+    // (or the key typed into the app), the app's first code, and the ten
+    // recovery codes, shown once.
+    password_with_mouse(&browser, "admin@clinic.example").await;
+    text_until(&browser, "#page-title", |t| t == "Set up a second factor").await;
+    axe(&browser, "second factor set-up").await;
+    click(&browser, "#begin").await;
+    let secret = text_until(&browser, "#secret", |t| t.len() >= 32).await;
+    wait_for(&browser, "svg.qr").await;
+    axe(&browser, "second factor QR code").await;
+    shot(&browser, &format!("second-factor-{backend}")).await;
+    let first_code = totp_code(&secret);
+    fill(&browser, "#code", &first_code).await;
+    click(&browser, "form button[type=submit]").await;
+    let recovery = text_until(&browser, "ul.recovery", |t| t.lines().count() == 10).await;
+    let recovery: Vec<String> = recovery.lines().map(|l| l.trim().to_owned()).collect();
+    axe(&browser, "recovery codes").await;
+    click(&browser, "#saved").await;
+    wait_for(&browser, "nav[aria-label=Main]").await;
     text_until(&browser, "#page-title", |t| t == "Staff").await;
     fill(&browser, "#s-name", "Dana Counselor").await;
     fill(&browser, "#s-email", "dana@clinic.example").await;
@@ -663,8 +702,19 @@ async fn story(db: TestDb, two_instances: bool) {
     browser.close().await.unwrap();
 
     // The admin sees the device and every page view in the audit log.
+    // Signing in again asks for the code: the one already used is refused
+    // (a code is taken once), a recovery code works.
     let browser = chrome.open(&base, "admin-again").await;
-    sign_in_with_mouse(&browser, "admin@clinic.example").await;
+    wait_for(&browser, "#email").await;
+    password_with_mouse(&browser, "admin@clinic.example").await;
+    text_until(&browser, "#page-title", |t| t == "Enter your code").await;
+    axe(&browser, "second factor code").await;
+    fill(&browser, "#code", &first_code).await;
+    click(&browser, "form button[type=submit]").await;
+    text_until(&browser, "#code-error", |t| t.contains("used already")).await;
+    fill(&browser, "#code", &recovery[0]).await;
+    click(&browser, "form button[type=submit]").await;
+    wait_for(&browser, "nav[aria-label=Main]").await;
     click(&browser, "a[href='#/admin/devices']").await;
     text_until(&browser, "main table", |t| {
         t.contains("Ana R.") && t.contains("Ana's phone") && t.contains("Active")

@@ -5,6 +5,10 @@
 
 
 import type {
+  ClinicSecondFactor,
+  NewSecondFactor,
+  RecoveryCodes,
+  SecondFactorStatus,
   AuditEntry,
   AuditQuery,
   CaseloadEntry,
@@ -28,6 +32,8 @@ import type {
 // The server's types, generated from its Rust types (bindings.ts), under
 // the names the pages use.
 export type {
+  NewSecondFactor,
+  SecondFactorStatus,
   AuditEntry,
   CaseloadEntry,
   ClinicDevice,
@@ -98,7 +104,9 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   }
   if (!response.ok) {
     const error = (json as { error?: { message?: string; field?: string } } | null)?.error;
-    if (response.status === 401 && path !== "/v1/session" && onSignedOut) onSignedOut();
+    // A wrong second-factor code is a refusal, not the end of the session.
+    const ends = path !== "/v1/session" && path !== "/v1/session/second-factor";
+    if (response.status === 401 && ends && onSignedOut) onSignedOut();
     let message = error?.message ?? `The server answered ${response.status}.`;
     const retry = response.headers.get("Retry-After");
     if (response.status === 429 && retry) {
@@ -138,6 +146,28 @@ export async function currentSession(): Promise<CurrentSession | null> {
     throw e;
   }
 }
+
+/// Finishes signing in with a code from the authenticator app or a
+/// recovery code; `remember` trusts this browser for 12 hours.
+export async function enterSecondFactor(code: string, remember: boolean): Promise<CurrentSession> {
+  const s = await call<CurrentSession>("POST", "/v1/session/second-factor", {
+    code,
+    remember_browser: remember,
+  });
+  csrf = s.csrf_token;
+  return s;
+}
+
+/// Starts setting up the second factor: the secret and its otpauth:// address.
+export const beginSecondFactor = () => call<NewSecondFactor>("POST", "/v1/second-factor");
+/// Confirms it with the app's first code; the recovery codes, shown once.
+export const confirmSecondFactor = (code: string) =>
+  call<RecoveryCodes>("POST", "/v1/second-factor/confirm", { code, remember_browser: false });
+export const secondFactorStatus = () => call<SecondFactorStatus>("GET", "/v1/second-factor");
+export const clinicSecondFactor = () =>
+  call<ClinicSecondFactor>("GET", "/v1/clinic/second-factor");
+export const setClinicSecondFactor = (counselors: boolean) =>
+  call<ClinicSecondFactor>("PUT", "/v1/clinic/second-factor", { counselors });
 
 export async function signOut(): Promise<void> {
   try {

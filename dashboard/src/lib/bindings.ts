@@ -7,9 +7,33 @@ export type Role = "counselor" | "admin";
 
 export type User = { id: string, clinic_id: string, email: string, name: string, role: Role, };
 
-export type SignedIn = { user: User, csrf_token: string, };
+export type Stage = "signed_in" | "second_factor" | "enrol";
 
-export type CurrentSession = { user: User, csrf_token: string, idle_seconds: number, };
+export type SignedIn = { user: User, csrf_token: string, stage: Stage, };
+
+export type CurrentSession = { user: User, csrf_token: string, stage: Stage, idle_seconds: number, };
+
+export type SecondFactorCode = { code: string, 
+/**
+ * Skip the code on this browser for the next 12 hours.
+ */
+remember_browser: boolean, };
+
+export type NewSecondFactor = { 
+/**
+ * The secret in base32, for typing into the app.
+ */
+secret: string, 
+/**
+ * The `otpauth://totp/...` address the QR code shows.
+ */
+otpauth_url: string, };
+
+export type RecoveryCodes = { recovery_codes: Array<string>, };
+
+export type SecondFactorStatus = { enrolled: boolean, required: boolean, recovery_codes_left: number, };
+
+export type ClinicSecondFactor = { counselors: boolean, };
 
 export type Patient = { id: string, counselor_id: string, display_name: string, created_ms: number, };
 
