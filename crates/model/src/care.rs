@@ -178,6 +178,10 @@ impl Body for Message {
 
     const OUTSIDE_DRAFT: &'static [&'static str] = &["read_at"];
 
+    fn keep_outside_draft(&mut self, other: &Self) {
+        self.read_at = other.read_at;
+    }
+
     fn check_outside_draft(&self) -> Result<(), ValidationErrors> {
         if let Some(read) = self.read_at {
             // Not compared with `sent`: that is the server's clock, this

@@ -79,7 +79,7 @@ impl RecordKind {
     /// or repeats); every field name is one of the kind's, and `deleted`
     /// is true or false. What is wrong, naming the field.
     pub fn check_fields<V: FieldValue>(self, fields: &FieldMap<V>) -> Result<(), String> {
-        fn check<B: Body>(body: &str) -> Result<Vec<String>, String> {
+        fn check<B: Body>(body: &str, names: bool) -> Result<Option<Vec<String>>, String> {
             let value: B = match serde_json::from_str(body) {
                 Ok(value) => value,
                 Err(_) => {
@@ -87,17 +87,27 @@ impl RecordKind {
                     serde_path_to_error::deserialize(&mut deserializer).map_err(named)?
                 }
             };
-            checked(&value)
+            checked(&value, names)
         }
-        let names = for_kind!(self, check, &fields.body_text(self))?;
-        for (path, field) in &fields.0 {
+        // A field with a value is in the body, where an unknown one fails to
+        // read; only a removed one (no value) is looked up by name.
+        let removed = fields
+            .0
+            .iter()
+            .any(|(path, field)| field.value.is_none() && path != DELETED);
+        let names = for_kind!(self, check, &fields.body_text(self), removed)?;
+        if let Some(flag) = fields.0.get(DELETED) {
+            let flag = flag.value.as_ref().map(|v| v.json_text());
+            if !matches!(flag.as_deref(), None | Some("true" | "false")) {
+                return Err("field deleted: it is true or false".into());
+            }
+        }
+        let Some(names) = names else {
+            return Ok(());
+        };
+        for path in fields.0.keys().filter(|p| *p != DELETED) {
             let name = path.split('.').next().unwrap_or(path);
-            if path == DELETED {
-                let flag = field.value.as_ref().map(|v| v.json_text());
-                if !matches!(flag.as_deref(), None | Some("true" | "false")) {
-                    return Err("field deleted: it is true or false".into());
-                }
-            } else if !names.iter().any(|n| n == name) {
+            if !names.iter().any(|n| n == name) {
                 return Err(format!("field {name}: a {} has no such field", self.noun()));
             }
         }
@@ -106,30 +116,41 @@ impl RecordKind {
 }
 
 /// Checks a value against its kind's rules (see [`RecordKind::check_fields`]);
-/// the names of its fields.
-fn checked<B: Body>(value: &B) -> Result<Vec<String>, String> {
+/// with `names`, the names of its fields.
+fn checked<B: Body>(value: &B, names: bool) -> Result<Option<Vec<String>>, String> {
     let at = value.at();
     plausible_date(at.date_naive()).map_err(|e| format!("its time: {e}"))?;
-    let again = B::from_draft(value.to_draft(), at).map_err(|e| listed(&e))?;
+    let mut again = B::from_draft(value.to_draft(), at).map_err(|e| listed(&e))?;
     value.check_outside_draft().map_err(|e| listed(&e))?;
-    let (Ok(Value::Object(mine)), Ok(Value::Object(made))) =
-        (serde_json::to_value(value), serde_json::to_value(&again))
-    else {
+    again.keep_outside_draft(value);
+    if again != *value {
+        // Rare: find the field to name.
+        let (Ok(Value::Object(mine)), Ok(Value::Object(made))) =
+            (serde_json::to_value(value), serde_json::to_value(&again))
+        else {
+            return Err("it is not a JSON object".into());
+        };
+        let key = mine
+            .keys()
+            .chain(made.keys())
+            .find(|key| mine.get(*key) != made.get(*key))
+            .map_or("?", |k| k.as_str());
+        return Err(format!(
+            "field {key}: it is not in the form the app saves (trimmed, in order, without blanks or repeats)"
+        ));
+    }
+    if !names {
+        return Ok(None);
+    }
+    let Ok(Value::Object(mine)) = serde_json::to_value(value) else {
         return Err("it is not a JSON object".into());
     };
-    let outside = |key: &str| B::OUTSIDE_DRAFT.contains(&key);
-    for key in mine.keys().chain(made.keys()) {
-        if !outside(key) && mine.get(key) != made.get(key) {
-            return Err(format!(
-                "field {key}: it is not in the form the app saves (trimmed, in order, without blanks or repeats)"
-            ));
-        }
-    }
-    Ok(mine
-        .into_iter()
-        .map(|(key, _)| key)
-        .chain(B::OUTSIDE_DRAFT.iter().map(|k| (*k).to_owned()))
-        .collect())
+    Ok(Some(
+        mine.into_iter()
+            .map(|(key, _)| key)
+            .chain(B::OUTSIDE_DRAFT.iter().map(|k| (*k).to_owned()))
+            .collect(),
+    ))
 }
 
 /// Every problem of a refused value, each naming its field.

@@ -40,7 +40,7 @@ pub struct Entry<T> {
 ///
 /// Its serialized form is a JSON object whose top-level keys are the fields
 /// that get their own clock stamp.
-pub trait Body: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
+pub trait Body: Serialize + DeserializeOwned + Clone + PartialEq + Send + Sync + 'static {
     const KIND: RecordKind;
     /// Fields whose value is an object stamped key by key (a worksheet's
     /// answers), so edits to different keys on two devices both survive a
@@ -66,6 +66,10 @@ pub trait Body: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     fn check_outside_draft(&self) -> Result<(), ValidationErrors> {
         Ok(())
     }
+
+    /// Copies the fields named in [`Body::OUTSIDE_DRAFT`] from `other`, so
+    /// that a value made again from its draft compares equal to it.
+    fn keep_outside_draft(&mut self, _other: &Self) {}
 
     /// When it happened; lists and week views are ordered by this.
     fn at(&self) -> DateTime<FixedOffset>;

@@ -126,9 +126,16 @@ pub(crate) fn short_text(text: &str, what: &str) -> Result<String, String> {
 pub(crate) fn short_list(items: &[String], what: &str) -> Result<Vec<String>, String> {
     let mut out: Vec<String> = Vec::with_capacity(items.len());
     for item in items {
-        let item = short_text(item, &format!("One of the {what}"))?;
-        if !item.is_empty() && !out.contains(&item) {
-            out.push(item);
+        let item = item.trim();
+        let len = item.chars().count();
+        // The words for the error are made only when there is one.
+        if len > MAX_SHORT_CHARS {
+            return Err(format!(
+                "One of the {what} is {len} characters long; keep it to {MAX_SHORT_CHARS} or fewer."
+            ));
+        }
+        if !item.is_empty() && !out.iter().any(|o| o == item) {
+            out.push(item.to_owned());
         }
     }
     if out.len() > MAX_LIST_ITEMS {

@@ -148,6 +148,11 @@ impl Body for Worksheet {
 
     const OUTSIDE_DRAFT: &'static [&'static str] = &["review", "comments"];
 
+    fn keep_outside_draft(&mut self, other: &Self) {
+        self.review = other.review.clone();
+        self.comments = other.comments.clone();
+    }
+
     fn check_outside_draft(&self) -> Result<(), ValidationErrors> {
         crate::care::check_review(self.review.as_ref(), self.comments.as_deref())
     }

@@ -71,7 +71,7 @@ const NEXT: &str = "UPDATE attempt_limits SET attempts = $2, last_ms = $3, next_
      WHERE key = $1 AND attempts = $5 AND last_ms = $6";
 const GIVE_BACK: &str = "UPDATE attempt_limits SET attempts = attempts - 1
      WHERE key = $1 AND attempts > 0";
-const COUNT_IN_WINDOW: &str = "INSERT INTO rate_windows (key, started_ms, count) VALUES ($1, $2, 1)
+pub(super) const COUNT_IN_WINDOW: &str = "INSERT INTO rate_windows (key, started_ms, count) VALUES ($1, $2, 1)
      ON CONFLICT (key) DO UPDATE SET
          count = CASE WHEN rate_windows.started_ms <= $2 - $3 THEN 1 ELSE rate_windows.count + 1 END,
          started_ms = CASE WHEN rate_windows.started_ms <= $2 - $3 THEN $2 ELSE rate_windows.started_ms END

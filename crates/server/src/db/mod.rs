@@ -29,7 +29,7 @@ pub use caseload::{
 };
 pub use limits::{Attempt, Limits, Rule};
 pub use records::{
-    Incoming, Listing, PushOutcome, Quota, RawRecord, Records, StoredRecord, write_sql,
+    Incoming, Listing, PushLimits, PushOutcome, Quota, RawRecord, Records, StoredRecord, write_sql,
 };
 pub use second_factor::{Enrolment, SecondFactor, Stage};
 
@@ -41,6 +41,9 @@ pub enum DbError {
     /// A referenced row (a clinic) does not exist.
     #[error("{0} does not exist")]
     Missing(&'static str),
+    /// A device pushed more often than it may in a minute.
+    #[error("more than {allowed} pushes in a minute")]
+    RateLimited { allowed: i64, retry_ms: i64 },
     /// A push would take a patient past a quota.
     #[error("over the quota of {limit} {what}")]
     Quota { what: &'static str, limit: i64 },

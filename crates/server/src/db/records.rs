@@ -86,7 +86,7 @@ pub trait Records: Send + Sync {
         &self,
         patient_id: &str,
         records: Vec<Incoming>,
-        quota: Quota,
+        limits: &PushLimits,
     ) -> Result<Vec<PushOutcome>, DbError>;
     /// The patient's records changed after change `after`, oldest change
     /// first, at most `limit`, with their fields as stored JSON text (the
@@ -114,6 +114,19 @@ pub struct Quota {
     /// Bytes of stored JSON.
     pub bytes: i64,
 }
+
+/// The limits a push is held to: the patient's quota and, for a device's
+/// push, how many pushes it may make in a minute (counted in the push's own
+/// transaction, so it costs no commit of its own).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PushLimits {
+    pub quota: Quota,
+    /// The device's id and its pushes a minute.
+    pub rate: Option<(String, i64)>,
+}
+
+/// The window pushes are counted in.
+pub const RATE_WINDOW_MS: i64 = 60_000;
 
 /// Most rows in one INSERT statement (5 parameters each).
 pub(crate) const WRITE_ROWS: usize = 500;
@@ -181,9 +194,28 @@ where
         &self,
         patient_id: &str,
         records: Vec<Incoming>,
-        quota: Quota,
+        limits: &PushLimits,
     ) -> Result<Vec<PushOutcome>, DbError> {
+        let quota = limits.quota;
         let mut tx = self.pool.begin().await?;
+        if let Some((device, allowed)) = &limits.rate {
+            let now = super::now_ms();
+            let row = sqlx::query(super::limits::COUNT_IN_WINDOW)
+                .bind(format!("push:{device}").as_str())
+                .bind(now)
+                .bind(RATE_WINDOW_MS)
+                .fetch_one(&mut *tx)
+                .await?;
+            let (count, started): (i64, i64) = (row.try_get("count")?, row.try_get("started_ms")?);
+            if count > *allowed {
+                // Committed, so the refused pushes count too.
+                tx.commit().await?;
+                return Err(DbError::RateLimited {
+                    allowed: *allowed,
+                    retry_ms: (started + RATE_WINDOW_MS - now).max(1_000),
+                });
+            }
+        }
         sqlx::query(ENSURE_COUNTER)
             .bind(patient_id)
             .execute(&mut *tx)
@@ -237,18 +269,31 @@ where
                 row.try_get("records")?,
                 row.try_get("bytes")?,
             );
-            // Dropping the transaction undoes the whole push.
-            if added > 0 && held > quota.records {
-                return Err(DbError::Quota {
+            let over = if added > 0 && held > quota.records {
+                Some(DbError::Quota {
                     what: "records",
                     limit: quota.records,
-                });
-            }
-            if grown > 0 && bytes > quota.bytes {
-                return Err(DbError::Quota {
+                })
+            } else if grown > 0 && bytes > quota.bytes {
+                Some(DbError::Quota {
                     what: "bytes of records",
                     limit: quota.bytes,
-                });
+                })
+            } else {
+                None
+            };
+            if let Some(over) = over {
+                // The whole push is undone, but it still counts as a push.
+                tx.rollback().await?;
+                if let Some((device, _)) = &limits.rate {
+                    sqlx::query(super::limits::COUNT_IN_WINDOW)
+                        .bind(format!("push:{device}").as_str())
+                        .bind(super::now_ms())
+                        .bind(RATE_WINDOW_MS)
+                        .execute(&self.pool)
+                        .await?;
+                }
+                return Err(over);
             }
             let first = last - changed.len() as i64 + 1;
             // Records new to the server are inserted; the patient's lock

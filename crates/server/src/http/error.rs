@@ -176,6 +176,12 @@ impl From<DbError> for ApiError {
         match e {
             DbError::Conflict(what) => Self::conflict(format!("That {what} is already in use.")),
             DbError::Missing(what) => Self::not_found(format!("That {what} does not exist.")),
+            DbError::RateLimited { allowed, retry_ms } => Self::rate_limited(
+                (retry_ms as u64).div_ceil(1_000),
+                format!(
+                    "This device pushed more than {allowed} times in a minute; wait and sync again."
+                ),
+            ),
             DbError::Quota { what, limit } => Self::quota_exceeded(format!(
                 "This push would take the patient past the server's limit of {limit} {what}; nothing was stored. Ask the clinic to raise it, or delete old entries."
             )),

@@ -230,21 +230,27 @@ fn refuse_deep(text: &str) -> Result<(), ApiError> {
 }
 
 /// How deeply the arrays and objects of JSON text nest, read from its
-/// bytes without parsing (and so without parsing's recursion).
+/// bytes without parsing (and so without parsing's recursion): strings are
+/// skipped to their closing quote in one search each.
 pub(crate) fn json_depth(text: &str) -> usize {
-    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0, false, false);
-    for byte in text.bytes() {
-        if in_string {
-            match (escaped, byte) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
+    let bytes = text.as_bytes();
+    let (mut depth, mut deepest, mut at) = (0usize, 0usize, 0usize);
+    while at < bytes.len() {
+        match bytes[at] {
+            b'"' => {
+                at += 1;
+                loop {
+                    match memchr::memchr2(b'"', b'\\', &bytes[at..]) {
+                        None => return deepest,
+                        // An escape: the next character is not the end.
+                        Some(i) if bytes[at + i] == b'\\' => at += i + 2,
+                        Some(i) => {
+                            at += i;
+                            break;
+                        }
+                    }
+                }
             }
-            continue;
-        }
-        match byte {
-            b'"' => in_string = true,
             b'[' | b'{' => {
                 depth += 1;
                 deepest = deepest.max(depth);
@@ -252,6 +258,7 @@ pub(crate) fn json_depth(text: &str) -> usize {
             b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
         }
+        at += 1;
     }
     deepest
 }
@@ -423,5 +430,20 @@ fn json_problem(error: serde_path_to_error::Error<serde_json::Error>) -> ApiErro
             &field,
             format!("The request body is not usable at {field}: {detail}."),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_depth;
+
+    #[test]
+    fn depth_counts_nesting_and_skips_strings() {
+        assert_eq!(json_depth("1"), 0);
+        assert_eq!(json_depth(r#"{"a":[1,{"b":[]}]}"#), 4);
+        assert_eq!(json_depth(r#"{"a":"[[[{{{","b":"\"[[["}"#), 1);
+        assert_eq!(json_depth(r#"["\\",[["x"]]]"#), 3);
+        assert_eq!(json_depth(&"[".repeat(100)), 100);
+        assert_eq!(json_depth(r#"{"a":"unterminated"#), 1);
     }
 }

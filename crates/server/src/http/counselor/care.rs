@@ -21,7 +21,7 @@ use ts_rs::TS;
 use utoipa::ToSchema;
 
 use super::consented_patient;
-use crate::db::{Consent, Incoming, Patient, PushOutcome, StoredRecord};
+use crate::db::{Consent, Incoming, Patient, PushLimits, PushOutcome, StoredRecord};
 use crate::http::auth::Staff;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::{AppState, JsonBody};
@@ -117,7 +117,10 @@ async fn write(
                 kind: kind.as_str().to_owned(),
                 fields: FieldMap(stamped),
             }],
-            app.settings.quota,
+            &PushLimits {
+                quota: app.settings.quota,
+                rate: None,
+            },
         )
         .await?;
     if let Some(PushOutcome::Refused(reason)) = outcome.into_iter().next() {

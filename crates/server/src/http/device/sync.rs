@@ -18,7 +18,7 @@ use steady_model::protocol::{
 use steady_model::{RecordKind, Writer, may_write};
 
 use super::PairedDevice;
-use crate::db::{Consent, Incoming, PushOutcome};
+use crate::db::{Consent, Incoming, PushLimits, PushOutcome};
 use crate::http::error::ApiError;
 use crate::http::{AppState, JsonBody};
 
@@ -119,21 +119,6 @@ pub async fn push(
     }
     let consent = consent_of(&app, &device).await?;
     let now = Utc::now().timestamp_millis();
-    let (count, started) = app
-        .db
-        .count_in_window(&format!("push:{}", device.0.device_id), now, 60_000)
-        .await?;
-    let allowed = i64::from(app.settings.pushes_per_minute);
-    if count > allowed {
-        let wait = (started + 60_000 - now).max(1_000) as u64;
-        tracing::warn!(device = %device.0.device_id, count, "refused: push rate");
-        return Err(ApiError::rate_limited(
-            wait.div_ceil(1_000),
-            format!(
-                "This device pushed more than {allowed} times in a minute; wait and sync again."
-            ),
-        ));
-    }
     let now_ms = now.max(0) as u64;
     let mut results: Vec<PushResult> = Vec::with_capacity(body.records.len());
     let mut accepted = Vec::new();
@@ -151,7 +136,17 @@ pub async fn push(
     }
     let outcomes = app
         .db
-        .push(&device.0.patient_id, accepted, app.settings.quota)
+        .push(
+            &device.0.patient_id,
+            accepted,
+            &PushLimits {
+                quota: app.settings.quota,
+                rate: Some((
+                    device.0.device_id.clone(),
+                    i64::from(app.settings.pushes_per_minute),
+                )),
+            },
+        )
         .await?;
     for (slot, outcome) in slots.into_iter().zip(outcomes) {
         if let PushOutcome::Refused(reason) = outcome {
