@@ -7,25 +7,10 @@
 
 mod common;
 
-use common::{PASSWORD, TestDb, staff, start};
+use common::{PASSWORD, TestDb, staff, start, totp};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use steady_server::db::Role;
-
-fn totp(secret: &str) -> totp_rs::TOTP {
-    totp_rs::TOTP::new(
-        totp_rs::Algorithm::SHA1,
-        6,
-        1,
-        30,
-        totp_rs::Secret::Encoded(secret.to_owned())
-            .to_bytes()
-            .unwrap(),
-        Some("Steady".into()),
-        "x".into(),
-    )
-    .unwrap()
-}
 
 fn step_now() -> u64 {
     chrono::Utc::now().timestamp() as u64 / 30

@@ -40,7 +40,8 @@ pub async fn sign_in(http: &reqwest::Client, base: &str, email: &str) -> String 
 /// email), and the last time step it used (a code is taken once).
 static SECRETS: std::sync::Mutex<Vec<(String, String, u64)>> = std::sync::Mutex::new(Vec::new());
 
-fn totp(secret: &str) -> totp_rs::TOTP {
+/// The authenticator app's view of `secret` (base32).
+pub fn totp(secret: &str) -> totp_rs::TOTP {
     totp_rs::TOTP::new(
         totp_rs::Algorithm::SHA1,
         6,
