@@ -60,11 +60,7 @@ impl RecordKind {
     /// [`RecordKind::read`] of a body given as JSON text.
     pub fn read_text(self, body: &str) -> Result<(DateTime<FixedOffset>, Visibility), String> {
         fn read<B: Body>(body: &str) -> Result<(DateTime<FixedOffset>, Visibility), String> {
-            if let Ok(value) = serde_json::from_str::<B>(body) {
-                return Ok((value.at(), value.visibility()));
-            }
-            let mut deserializer = serde_json::Deserializer::from_str(body);
-            let value: B = serde_path_to_error::deserialize(&mut deserializer).map_err(named)?;
+            let value: B = parse(body)?;
             Ok((value.at(), value.visibility()))
         }
         for_kind!(self, read, body)
@@ -80,14 +76,7 @@ impl RecordKind {
     /// is true or false. What is wrong, naming the field.
     pub fn check_fields<V: FieldValue>(self, fields: &FieldMap<V>) -> Result<(), String> {
         fn check<B: Body>(body: &str, names: bool) -> Result<Option<Vec<String>>, String> {
-            let value: B = match serde_json::from_str(body) {
-                Ok(value) => value,
-                Err(_) => {
-                    let mut deserializer = serde_json::Deserializer::from_str(body);
-                    serde_path_to_error::deserialize(&mut deserializer).map_err(named)?
-                }
-            };
-            checked(&value, names)
+            checked(&parse::<B>(body)?, names)
         }
         // A field with a value is in the body, where an unknown one fails to
         // read; only a removed one (no value) is looked up by name.
@@ -161,6 +150,16 @@ fn listed(errors: &ValidationErrors) -> String {
         .map(|e| format!("field {}: {}", e.field, e.message))
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// A body given as JSON text, read as `B`: the common case fast, a
+/// failure read again to name the field.
+fn parse<B: Body>(body: &str) -> Result<B, String> {
+    if let Ok(value) = serde_json::from_str(body) {
+        return Ok(value);
+    }
+    let mut deserializer = serde_json::Deserializer::from_str(body);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(named)
 }
 
 /// What is wrong with a body, naming the field. A body read from text is

@@ -112,28 +112,18 @@ pub(crate) fn note(text: &str, what: &str) -> Result<String, String> {
 }
 
 pub(crate) fn short_text(text: &str, what: &str) -> Result<String, String> {
-    let text = text.trim();
-    let len = text.chars().count();
-    if len > MAX_SHORT_CHARS {
-        return Err(format!(
-            "{what} is {len} characters long; keep it to {MAX_SHORT_CHARS} or fewer."
-        ));
-    }
-    Ok(text.to_owned())
+    trimmed_short(text)
+        .map(str::to_owned)
+        .map_err(|len| too_long(what, len))
 }
 
 /// Trims each item, drops blanks and repeats, and bounds the list.
 pub(crate) fn short_list(items: &[String], what: &str) -> Result<Vec<String>, String> {
     let mut out: Vec<String> = Vec::with_capacity(items.len());
     for item in items {
-        let item = item.trim();
-        let len = item.chars().count();
-        // The words for the error are made only when there is one.
-        if len > MAX_SHORT_CHARS {
-            return Err(format!(
-                "One of the {what} is {len} characters long; keep it to {MAX_SHORT_CHARS} or fewer."
-            ));
-        }
+        // The error's words are made only when there is one.
+        let item =
+            trimmed_short(item).map_err(|len| too_long(&format!("One of the {what}"), len))?;
         if !item.is_empty() && !out.iter().any(|o| o == item) {
             out.push(item.to_owned());
         }
@@ -145,6 +135,21 @@ pub(crate) fn short_list(items: &[String], what: &str) -> Result<Vec<String>, St
         ));
     }
     Ok(out)
+}
+
+/// The text trimmed, or its length when that is over [`MAX_SHORT_CHARS`].
+fn trimmed_short(text: &str) -> Result<&str, usize> {
+    let text = text.trim();
+    let len = text.chars().count();
+    if len > MAX_SHORT_CHARS {
+        Err(len)
+    } else {
+        Ok(text)
+    }
+}
+
+fn too_long(what: &str, len: usize) -> String {
+    format!("{what} is {len} characters long; keep it to {MAX_SHORT_CHARS} or fewer.")
 }
 
 /// The first and last years a record's dates may fall in: Steady keeps

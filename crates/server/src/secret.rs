@@ -73,7 +73,7 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
     let (Some(salt), Some(expected)) = (hash.salt, hash.hash) else {
         return false;
     };
-    let (Ok(params), Ok(algorithm)) =
+    let (Ok(stored_params), Ok(algorithm)) =
         (Params::try_from(&hash), Algorithm::try_from(hash.algorithm))
     else {
         return false;
@@ -82,7 +82,8 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
         Ok(version) => version.unwrap_or_default(),
         Err(_) => return false,
     };
-    if params.m_cost() > params_m_cost() {
+    // A hash costing more memory than this server's is not one it made.
+    if stored_params.m_cost() > params().m_cost() {
         return false;
     }
     let mut salt_buf = [0u8; 64];
@@ -90,14 +91,10 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
         return false;
     };
     let mut out = vec![0u8; expected.len()];
-    let argon2 = Argon2::new(algorithm, version, params.clone());
+    let argon2 = Argon2::new(algorithm, version, stored_params.clone());
     // Output's equality is constant-time.
-    argon2_into(&argon2, &params, password.as_bytes(), salt, &mut out)
+    argon2_into(&argon2, &stored_params, password.as_bytes(), salt, &mut out)
         && Output::new(&out).is_ok_and(|o| o == expected)
-}
-
-fn params_m_cost() -> u32 {
-    params().m_cost()
 }
 
 /// A hash to verify against when the account does not exist, so a wrong

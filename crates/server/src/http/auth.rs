@@ -241,9 +241,7 @@ impl FromRequestParts<AppState> for Staff {
         let Partial(staff) = Partial::from_request_parts(parts, app).await?;
         match staff.session.stage {
             Stage::SignedIn => Ok(staff),
-            Stage::SecondFactor => Err(ApiError::second_factor(
-                "Enter the code from your authenticator app to finish signing in.",
-            )),
+            Stage::SecondFactor => Err(awaiting_code()),
             Stage::Enrol => Err(ApiError::second_factor(
                 "Set up a second factor (an authenticator app) to finish signing in.",
             )),
@@ -283,6 +281,11 @@ impl FromRequestParts<AppState> for Partial {
             token_hash: hash,
         }))
     }
+}
+
+/// The refusal of a session whose second factor is still awaited.
+pub(crate) fn awaiting_code() -> ApiError {
+    ApiError::second_factor("Enter the code from your authenticator app to finish signing in.")
 }
 
 /// Cookie of a browser that may skip the second factor for a while.

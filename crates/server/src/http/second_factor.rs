@@ -16,7 +16,9 @@ use ts_rs::TS;
 use utoipa::ToSchema;
 
 use super::admin::Admin;
-use super::auth::{BROWSER_COOKIE, CurrentSession, Partial, REMEMBER_BROWSER, Staff, cookie_value};
+use super::auth::{
+    BROWSER_COOKIE, CurrentSession, Partial, REMEMBER_BROWSER, Staff, awaiting_code, cookie_value,
+};
 use super::error::{ApiError, ErrorBody};
 use super::limit::{self, Counter};
 use super::{AppState, JsonBody};
@@ -85,6 +87,25 @@ fn new_recovery_code() -> String {
     format!("{first}-{second}")
 }
 
+/// Counts a code entered for the account as a guess, under the sign-in
+/// limit of its account.
+async fn take_code_attempt(
+    app: &AppState,
+    user_id: &str,
+    route: &str,
+) -> Result<limit::Taken, ApiError> {
+    limit::take(
+        &app.db,
+        route,
+        &[Counter {
+            name: "second-factor-account",
+            of: user_id,
+            rule: limit::SIGN_IN_ACCOUNT,
+        }],
+    )
+    .await
+}
+
 /// A code from the authenticator app, or a recovery code.
 #[derive(Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
@@ -116,16 +137,7 @@ pub async fn enter_code(
         ));
     }
     let user = &staff.session.user;
-    let taken = limit::take(
-        &app.db,
-        "POST /v1/session/second-factor",
-        &[Counter {
-            name: "second-factor-account",
-            of: &user.id,
-            rule: limit::SIGN_IN_ACCOUNT,
-        }],
-    )
-    .await?;
+    let taken = take_code_attempt(&app, &user.id, "POST /v1/session/second-factor").await?;
     let enrolment = app
         .db
         .enrolment(&user.id)
@@ -200,9 +212,7 @@ pub async fn begin(
     Partial(staff): Partial,
 ) -> Result<Json<NewSecondFactor>, ApiError> {
     if staff.session.stage == Stage::SecondFactor {
-        return Err(ApiError::second_factor(
-            "Enter the code from your authenticator app to finish signing in.",
-        ));
+        return Err(awaiting_code());
     }
     let user = &staff.session.user;
     let secret = match Secret::generate_secret().to_encoded() {
@@ -243,21 +253,10 @@ pub async fn confirm(
     JsonBody(body): JsonBody<SecondFactorCode>,
 ) -> Result<Json<RecoveryCodes>, ApiError> {
     if staff.session.stage == Stage::SecondFactor {
-        return Err(ApiError::second_factor(
-            "Enter the code from your authenticator app to finish signing in.",
-        ));
+        return Err(awaiting_code());
     }
     let user = &staff.session.user;
-    let taken = limit::take(
-        &app.db,
-        "POST /v1/second-factor/confirm",
-        &[Counter {
-            name: "second-factor-account",
-            of: &user.id,
-            rule: limit::SIGN_IN_ACCOUNT,
-        }],
-    )
-    .await?;
+    let taken = take_code_attempt(&app, &user.id, "POST /v1/second-factor/confirm").await?;
     let pending = app
         .db
         .enrolment(&user.id)

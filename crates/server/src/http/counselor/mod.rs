@@ -62,42 +62,34 @@ pub(crate) struct Typed<B> {
     pub unreadable: u32,
 }
 
-pub(crate) async fn typed<B: Body>(
+/// The patient's live records of a kind they share, read as that kind;
+/// none for a kind they do not share.
+pub(crate) async fn shared<B: Body>(
     app: &AppState,
     patient: &Patient,
+    consent: &Consent,
 ) -> Result<Typed<B>, ApiError> {
+    let mut typed = Typed {
+        values: Vec::new(),
+        unreadable: 0,
+    };
+    if !consent.shares(B::KIND) {
+        return Ok(typed);
+    }
     let listing = app.db.records_of(&patient.id, B::KIND).await?;
     let mut unreadable = listing.unreadable.len();
-    let mut values = Vec::with_capacity(listing.records.len());
     for record in listing.records {
         if record.fields.is_deleted() {
             continue;
         }
         match serde_json::from_value(Value::Object(record.fields.into_body(B::KIND))) {
-            Ok(value) => values.push(value),
+            Ok(value) => typed.values.push(value),
             Err(_) => {
                 tracing::warn!(patient = %patient.id, record = %record.id, kind = %B::KIND.as_str(), "stored record does not read as its kind; skipped");
                 unreadable += 1;
             }
         }
     }
-    Ok(Typed {
-        values,
-        unreadable: u32::try_from(unreadable).unwrap_or(u32::MAX),
-    })
-}
-
-/// [`typed`], for a kind the patient shares; none for one they do not.
-pub(crate) async fn shared<B: Body>(
-    app: &AppState,
-    patient: &Patient,
-    consent: &Consent,
-) -> Result<Typed<B>, ApiError> {
-    if !consent.shares(B::KIND) {
-        return Ok(Typed {
-            values: Vec::new(),
-            unreadable: 0,
-        });
-    }
-    typed(app, patient).await
+    typed.unreadable = u32::try_from(unreadable).unwrap_or(u32::MAX);
+    Ok(typed)
 }
