@@ -246,7 +246,11 @@ async fn bare_insert(url: &str, patient_id: &str, rows: &[(String, String)]) -> 
             let started = Instant::now();
             for chunk in rows.chunks(BATCH) {
                 let mut tx = $pool.begin().await.unwrap();
-                let sql = steady_server::db::write_sql(chunk.len(), numbered, false);
+                let sql = steady_server::db::write_sql(
+                    chunk.len(),
+                    numbered,
+                    steady_server::db::Conflict::Fail,
+                );
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for (id, fields) in chunk {
                     change += 1;

@@ -87,6 +87,26 @@ async fn story(db: TestDb) {
     );
     assert_eq!(nothing["cursor"], cursor);
 
+    // A whole record the server holds, sent again newer (it checks as a new
+    // record would): merged onto the stored copy, not skipped, and numbered
+    // next, as if the replay had not happened.
+    let (status, results) = push(base, &token, vec![checkin(&id(3), 2, now + 1)]).await;
+    assert_eq!(
+        (status, statuses(&results)),
+        (StatusCode::OK, vec!["applied".to_owned()])
+    );
+    let (_, merged) = pull(base, &token, cursor, 100).await;
+    let records = merged["records"].as_array().unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["id"], id(3));
+    assert_eq!(records[0]["fields"]["craving"]["value"], 2);
+    assert_eq!(
+        records[0]["change"],
+        cursor + 1,
+        "a replay hands out no number"
+    );
+    let cursor = cursor + 1;
+
     // Field by field: a newer craving wins, an older note does not undo it,
     // and the untouched visibility stays.
     let newer = json!({"id": id(1), "kind": "checkin", "fields": {"craving": {"value": 4, "stamp": stamp(now + 10, 2)}}});

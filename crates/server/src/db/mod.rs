@@ -29,7 +29,8 @@ pub use caseload::{
 };
 pub use limits::{Attempt, Limits, Rule};
 pub use records::{
-    Incoming, Listing, PushLimits, PushOutcome, Quota, RawRecord, Records, StoredRecord, write_sql,
+    Conflict, Incoming, Listing, PushLimits, PushOutcome, Quota, RawRecord, Records, StoredRecord,
+    write_sql,
 };
 pub use second_factor::{Enrolment, SecondFactor, Stage};
 

@@ -131,12 +131,23 @@ pub const RATE_WINDOW_MS: i64 = 60_000;
 /// Most rows in one INSERT statement (5 parameters each).
 pub(crate) const WRITE_ROWS: usize = 500;
 
+/// What an INSERT of records does with a record already stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conflict {
+    /// Fails the statement.
+    Fail,
+    /// Replaces its fields and change number.
+    Update,
+    /// Leaves it.
+    Skip,
+}
+
 /// `INSERT` of `rows` records, parameters (patient_id, id, kind, fields,
-/// change_no) per row, `ON CONFLICT DO UPDATE` when `upsert`: numbered
+/// change_no) per row, doing `conflict` with a record stored: numbered
 /// (`$1`) for PostgreSQL, positional (`?`) for SQLite, where looking up
 /// thousands of numbered parameters by name costs more than the insert.
 /// Public so the ingest benchmark's bare baseline runs the same INSERT.
-pub fn write_sql(rows: usize, numbered: bool, upsert: bool) -> String {
+pub fn write_sql(rows: usize, numbered: bool, conflict: Conflict) -> String {
     let mut sql =
         String::from("INSERT INTO records (patient_id, id, kind, fields, change_no) VALUES ");
     for row in 0..rows {
@@ -157,23 +168,26 @@ pub fn write_sql(rows: usize, numbered: bool, upsert: bool) -> String {
             sql.push_str("(?, ?, ?, ?, ?)");
         }
     }
-    if upsert {
-        sql.push_str(
-            " ON CONFLICT (patient_id, id) DO UPDATE SET fields = excluded.fields, change_no = excluded.change_no",
-        );
-    }
+    sql.push_str(match conflict {
+        Conflict::Fail => "",
+        Conflict::Update => {
+            " ON CONFLICT (patient_id, id) DO UPDATE SET fields = excluded.fields, change_no = excluded.change_no"
+        }
+        Conflict::Skip => " ON CONFLICT (patient_id, id) DO NOTHING",
+    });
     sql
 }
 
-const ENSURE_COUNTER: &str = "INSERT INTO patient_changes (patient_id, last_change) VALUES ($1, 0)
-     ON CONFLICT (patient_id) DO NOTHING";
-
-const LOCK_PATIENT: &str =
-    "UPDATE patient_changes SET last_change = last_change WHERE patient_id = $1";
+/// Takes the patient's counter row, made if need be, and reads its last
+/// change number. It writes the row, so PostgreSQL locks it and SQLite
+/// takes its one write lock, until the push ends.
+const LOCK_PATIENT: &str = "INSERT INTO patient_changes (patient_id, last_change) VALUES ($1, 0)
+     ON CONFLICT (patient_id) DO UPDATE SET last_change = patient_changes.last_change
+     RETURNING last_change";
 
 const ADVANCE_CHANGES: &str = "UPDATE patient_changes
      SET last_change = last_change + $2, records = records + $3, bytes = bytes + $4
-     WHERE patient_id = $1 RETURNING last_change, records, bytes";
+     WHERE patient_id = $1 RETURNING records, bytes";
 
 const PULL: &str = "SELECT id, kind, fields, change_no FROM records
      WHERE patient_id = $1 AND change_no > $2 ORDER BY change_no LIMIT $3";
@@ -196,85 +210,114 @@ where
         records: Vec<Incoming>,
         limits: &PushLimits,
     ) -> Result<Vec<PushOutcome>, DbError> {
-        let quota = limits.quota;
         let mut tx = self.pool.begin().await?;
-        if let Some((device, allowed)) = &limits.rate {
-            let now = super::now_ms();
-            let row = sqlx::query(super::limits::COUNT_IN_WINDOW)
-                .bind(format!("push:{device}").as_str())
-                .bind(now)
-                .bind(RATE_WINDOW_MS)
-                .fetch_one(&mut *tx)
-                .await?;
-            let (count, started): (i64, i64) = (row.try_get("count")?, row.try_get("started_ms")?);
-            if count > *allowed {
-                // Committed, so the refused pushes count too.
-                tx.commit().await?;
-                return Err(DbError::RateLimited {
-                    allowed: *allowed,
-                    retry_ms: (started + RATE_WINDOW_MS - now).max(1_000),
-                });
+        let mut outcomes: Vec<Option<PushOutcome>> = vec![None; records.len()];
+        // Records the server may already hold, with their places in the push.
+        let mut known: Vec<(usize, Incoming)> = Vec::new();
+        let mut count = Counted::default();
+        let mut seen = HashSet::new();
+        let repeats = !records.iter().all(|r| seen.insert(r.id.as_str()));
+        drop(seen);
+        let last = if repeats {
+            // An id pushed twice: its copies merge in order, against the
+            // stored copy, below.
+            let answer = take_patient::<B>(&mut tx, patient_id, limits).await;
+            let last;
+            (last, tx) = taken(tx, answer).await?;
+            known.extend(records.into_iter().enumerate());
+            last
+        } else {
+            // Most pushes carry records new to the server. Each is checked
+            // as new and inserted unless the server has it, a part at a time:
+            // a part is inserted while the next is checked, so the database
+            // and the checks overlap. The rest are merged below.
+            let mut parts = Parts::new(records);
+            let first = parts.next();
+            let (answer, mut checked) =
+                tokio::join!(take_patient::<B>(&mut tx, patient_id, limits), async {
+                    check_as_new(first)
+                },);
+            let last;
+            (last, tx) = taken(tx, answer).await?;
+            loop {
+                let (new, others): (Vec<_>, Vec<_>) =
+                    checked.into_iter().partition(|(_, _, c)| c.is_ok());
+                known.extend(others.into_iter().map(|(at, record, _)| (at, record)));
+                let new: Vec<New> = new
+                    .into_iter()
+                    .map(|(at, record, text)| New {
+                        at,
+                        record,
+                        text: text.unwrap_or_default(),
+                    })
+                    .collect();
+                let numbered = count.numbers;
+                let first_change = last + numbered + 1;
+                let next = parts.next();
+                let (inserted, next) = if next.is_empty() {
+                    let inserted = insert_new::<B>(&mut tx, patient_id, &new, first_change).await;
+                    (inserted, None)
+                } else {
+                    let (inserted, next) = tokio::join!(
+                        insert_new::<B>(&mut tx, patient_id, &new, first_change),
+                        async { check_as_new(next) },
+                    );
+                    (inserted, Some(next))
+                };
+                let inserted = inserted?;
+                for (i, New { at, record, text }) in new.into_iter().enumerate() {
+                    if inserted.contains(record.id.as_str()) {
+                        outcomes[at] = Some(PushOutcome::Applied);
+                        // Numbers go up to the last inserted; one skipped
+                        // before it leaves a gap, which a pull never minds.
+                        count.numbers = numbered + i as i64 + 1;
+                        count.added += 1;
+                        count.grown += text.len() as i64;
+                    } else {
+                        known.push((at, record));
+                    }
+                }
+                match next {
+                    Some(next) => checked = next,
+                    None => break,
+                }
             }
+            last
+        };
+        if !known.is_empty() {
+            let ids: Vec<&str> = known.iter().map(|(_, r)| r.id.as_str()).collect();
+            let (mut stored, stored_bytes) = read_stored::<B>(&mut tx, patient_id, &ids).await?;
+            let (places, records): (Vec<usize>, Vec<Incoming>) = known.into_iter().unzip();
+            let (done, mut rows) = settle(&mut stored, records);
+            for (at, outcome) in places.into_iter().zip(done) {
+                outcomes[at] = Some(outcome);
+            }
+            for row in &mut rows {
+                // A row replacing an unreadable copy updates it in place.
+                row.fresh &= !stored_bytes.contains_key(&row.id);
+                count.added += i64::from(row.fresh);
+                count.grown +=
+                    row.text.len() as i64 - stored_bytes.get(&row.id).copied().unwrap_or(0);
+            }
+            write_rows::<B>(&mut tx, patient_id, &rows, last + count.numbers + 1).await?;
+            count.numbers += rows.len() as i64;
         }
-        sqlx::query(ENSURE_COUNTER)
-            .bind(patient_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(LOCK_PATIENT)
-            .bind(patient_id)
-            .execute(&mut *tx)
-            .await?;
-        // Every stored record the push touches, in one query.
-        let ids = serde_json::to_string(&records.iter().map(|r| r.id.as_str()).collect::<Vec<_>>())
-            .map_err(|e| DbError::Corrupt(e.to_string()))?;
-        let mut stored: Stored = HashMap::new();
-        let mut stored_bytes: HashMap<String, i64> = HashMap::new();
-        for row in sqlx::query(B::RECORDS_BY_IDS)
-            .bind(patient_id)
-            .bind(ids)
-            .fetch_all(&mut *tx)
-            .await?
-        {
-            let text: String = row.try_get("fields")?;
-            let id: String = row.try_get("id")?;
-            stored_bytes.insert(id.clone(), text.len() as i64);
-            // A stored copy that no longer reads is replaced by what the
-            // device sends, as if the server had never had it.
-            let Ok(fields) = serde_json::from_str(&text) else {
-                continue;
-            };
-            stored.insert(id, (row.try_get("kind")?, fields));
-        }
-        let (outcomes, mut changed) = settle(stored, records);
-        for row in &mut changed {
-            // A row replacing an unreadable copy updates it in place.
-            row.fresh &= !stored_bytes.contains_key(&row.id);
-        }
-        if !changed.is_empty() {
-            let added = changed.iter().filter(|c| c.fresh).count() as i64;
-            let grown: i64 = changed
-                .iter()
-                .map(|c| c.text.len() as i64 - stored_bytes.get(&c.id).copied().unwrap_or(0))
-                .sum();
-            // Numbers for every change at once: last - n + 1 ..= last.
+        if count.numbers > 0 {
             let row = sqlx::query(ADVANCE_CHANGES)
                 .bind(patient_id)
-                .bind(changed.len() as i64)
-                .bind(added)
-                .bind(grown)
+                .bind(count.numbers)
+                .bind(count.added)
+                .bind(count.grown)
                 .fetch_one(&mut *tx)
                 .await?;
-            let (last, held, bytes): (i64, i64, i64) = (
-                row.try_get("last_change")?,
-                row.try_get("records")?,
-                row.try_get("bytes")?,
-            );
-            let over = if added > 0 && held > quota.records {
+            let (held, bytes): (i64, i64) = (row.try_get("records")?, row.try_get("bytes")?);
+            let quota = limits.quota;
+            let over = if count.added > 0 && held > quota.records {
                 Some(DbError::Quota {
                     what: "records",
                     limit: quota.records,
                 })
-            } else if grown > 0 && bytes > quota.bytes {
+            } else if count.grown > 0 && bytes > quota.bytes {
                 Some(DbError::Quota {
                     what: "bytes of records",
                     limit: quota.bytes,
@@ -295,29 +338,12 @@ where
                 }
                 return Err(over);
             }
-            let first = last - changed.len() as i64 + 1;
-            // Records new to the server are inserted; the patient's lock
-            // keeps anyone else from adding them meanwhile.
-            let (fresh, known): (Vec<_>, Vec<_>) =
-                changed.iter().enumerate().partition(|(_, c)| c.fresh);
-            for (rows, upsert) in [(fresh, false), (known, true)] {
-                for chunk in rows.chunks(WRITE_ROWS) {
-                    let sql = write_sql(chunk.len(), B::NUMBERED_PARAMETERS, upsert);
-                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for (at, row) in chunk {
-                        query = query
-                            .bind(patient_id)
-                            .bind(row.id.as_str())
-                            .bind(row.kind.as_str())
-                            .bind(row.text.as_str())
-                            .bind(first + *at as i64);
-                    }
-                    query.execute(&mut *tx).await?;
-                }
-            }
         }
         tx.commit().await?;
-        Ok(outcomes)
+        outcomes
+            .into_iter()
+            .map(|o| o.ok_or_else(|| DbError::Corrupt("a pushed record was left unsettled".into())))
+            .collect()
     }
 
     async fn pull_raw(
@@ -355,6 +381,222 @@ where
         }
         Ok(listing)
     }
+}
+
+/// What a push adds up as it goes: change numbers handed out, records
+/// added, bytes grown.
+#[derive(Default)]
+struct Counted {
+    numbers: i64,
+    added: i64,
+    grown: i64,
+}
+
+/// Records checked at a time, inserted while the next part is checked.
+const PART: usize = 125;
+
+/// A push's records, a part at a time, each with its place in the push.
+struct Parts {
+    records: std::iter::Enumerate<std::vec::IntoIter<Incoming>>,
+}
+
+impl Parts {
+    fn new(records: Vec<Incoming>) -> Self {
+        Self {
+            records: records.into_iter().enumerate(),
+        }
+    }
+
+    /// The next part; empty once every record is taken.
+    fn next(&mut self) -> Vec<(usize, Incoming)> {
+        self.records.by_ref().take(PART).collect()
+    }
+}
+
+/// Each record checked as new to the server: its text to store, or why a
+/// new record like it would be refused.
+fn check_as_new(part: Vec<(usize, Incoming)>) -> Vec<(usize, Incoming, Checked)> {
+    part.into_iter()
+        .map(|(at, record)| {
+            let checked = check(&record.kind, &record.fields);
+            (at, record, checked)
+        })
+        .collect()
+}
+
+/// A record checked as new, with its text to insert.
+struct New {
+    at: usize,
+    record: Incoming,
+    text: String,
+}
+
+/// Counts the push against the device's rate (refused past it), then
+/// takes the patient's row: its last change number.
+async fn take_patient<B: Backend>(
+    tx: &mut sqlx::Transaction<'static, B>,
+    patient_id: &str,
+    limits: &PushLimits,
+) -> Result<i64, DbError>
+where
+    for<'c> &'c mut B::Connection: Executor<'c, Database = B>,
+    for<'a> &'a str: Bind<B> + ColumnIndex<B::Row>,
+    i64: Column<B>,
+{
+    if let Some((device, allowed)) = &limits.rate {
+        let now = super::now_ms();
+        let row = sqlx::query(super::limits::COUNT_IN_WINDOW)
+            .bind(format!("push:{device}").as_str())
+            .bind(now)
+            .bind(RATE_WINDOW_MS)
+            .fetch_one(&mut **tx)
+            .await?;
+        let (count, started): (i64, i64) = (row.try_get("count")?, row.try_get("started_ms")?);
+        if count > *allowed {
+            return Err(DbError::RateLimited {
+                allowed: *allowed,
+                retry_ms: (started + RATE_WINDOW_MS - now).max(1_000),
+            });
+        }
+    }
+    Ok(sqlx::query(LOCK_PATIENT)
+        .bind(patient_id)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("last_change")?)
+}
+
+/// What [`take_patient`] answered; a push refused for its rate is still
+/// committed, so that refused pushes count too.
+async fn taken<B: Backend>(
+    tx: sqlx::Transaction<'static, B>,
+    last: Result<i64, DbError>,
+) -> Result<(i64, sqlx::Transaction<'static, B>), DbError> {
+    match last {
+        Ok(last) => Ok((last, tx)),
+        Err(limited @ DbError::RateLimited { .. }) => {
+            tx.commit().await?;
+            Err(limited)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The stored copies of records `ids` (those that read), and the size of
+/// each stored copy, read or not.
+async fn read_stored<B: Backend>(
+    conn: &mut B::Connection,
+    patient_id: &str,
+    ids: &[&str],
+) -> Result<(Stored, HashMap<String, i64>), DbError>
+where
+    for<'c> &'c mut B::Connection: Executor<'c, Database = B>,
+    for<'a> &'a str: Bind<B> + ColumnIndex<B::Row>,
+    String: Column<B>,
+{
+    let ids = serde_json::to_string(ids).map_err(|e| DbError::Corrupt(e.to_string()))?;
+    let mut stored: Stored = HashMap::new();
+    let mut stored_bytes: HashMap<String, i64> = HashMap::new();
+    for row in sqlx::query(B::RECORDS_BY_IDS)
+        .bind(patient_id)
+        .bind(ids)
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let text: String = row.try_get("fields")?;
+        let id: String = row.try_get("id")?;
+        stored_bytes.insert(id.clone(), text.len() as i64);
+        // A stored copy that no longer reads is replaced by what the
+        // device sends, as if the server had never had it.
+        let Ok(fields) = serde_json::from_str(&text) else {
+            continue;
+        };
+        stored.insert(id, (row.try_get("kind")?, fields));
+    }
+    Ok((stored, stored_bytes))
+}
+
+/// Inserts records checked as new, numbered `first`, `first + 1`, ... in
+/// order, skipping any the server already has; the ids inserted.
+async fn insert_new<B: Backend>(
+    conn: &mut B::Connection,
+    patient_id: &str,
+    rows: &[New],
+    first: i64,
+) -> Result<HashSet<String>, DbError>
+where
+    for<'c> &'c mut B::Connection: Executor<'c, Database = B>,
+    for<'a> &'a str: Bind<B> + ColumnIndex<B::Row>,
+    String: Column<B>,
+    i64: Bind<B>,
+{
+    let mut inserted = HashSet::with_capacity(rows.len());
+    for (n, chunk) in rows.chunks(WRITE_ROWS).enumerate() {
+        let first = first + (n * WRITE_ROWS) as i64;
+        let sql = write_sql(chunk.len(), B::NUMBERED_PARAMETERS, Conflict::Skip);
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (i, row) in chunk.iter().enumerate() {
+            query = query
+                .bind(patient_id)
+                .bind(row.record.id.as_str())
+                .bind(row.record.kind.as_str())
+                .bind(row.text.as_str())
+                .bind(first + i as i64);
+        }
+        let done = query.execute(&mut *conn).await?;
+        if B::rows_affected(&done) == chunk.len() as u64 {
+            inserted.extend(chunk.iter().map(|row| row.record.id.clone()));
+            continue;
+        }
+        // Some were held already (rare: a replay): those inserted are the
+        // ones with this statement's numbers.
+        for row in sqlx::query(INSERTED_BETWEEN)
+            .bind(patient_id)
+            .bind(first)
+            .bind(first + chunk.len() as i64 - 1)
+            .fetch_all(&mut *conn)
+            .await?
+        {
+            inserted.insert(row.try_get("id")?);
+        }
+    }
+    Ok(inserted)
+}
+
+const INSERTED_BETWEEN: &str =
+    "SELECT id FROM records WHERE patient_id = $1 AND change_no BETWEEN $2 AND $3";
+
+/// Writes `rows`, numbered `first`, `first + 1`, ... in order: records new
+/// to the server inserted (the patient's lock keeps anyone else from
+/// adding them meanwhile), known ones updated.
+async fn write_rows<B: Backend>(
+    conn: &mut B::Connection,
+    patient_id: &str,
+    rows: &[Row],
+    first: i64,
+) -> Result<(), DbError>
+where
+    for<'c> &'c mut B::Connection: Executor<'c, Database = B>,
+    for<'a> &'a str: Bind<B>,
+    i64: Bind<B>,
+{
+    let (fresh, known): (Vec<_>, Vec<_>) = rows.iter().enumerate().partition(|(_, r)| r.fresh);
+    for (rows, upsert) in [(fresh, Conflict::Fail), (known, Conflict::Update)] {
+        for chunk in rows.chunks(WRITE_ROWS) {
+            let sql = write_sql(chunk.len(), B::NUMBERED_PARAMETERS, upsert);
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (at, row) in chunk {
+                query = query
+                    .bind(patient_id)
+                    .bind(row.id.as_str())
+                    .bind(row.kind.as_str())
+                    .bind(row.text.as_str())
+                    .bind(first + *at as i64);
+            }
+            query.execute(&mut *conn).await?;
+        }
+    }
+    Ok(())
 }
 
 fn raw_of<R: sqlx::Row>(row: &R) -> Result<RawRecord, DbError>
@@ -396,8 +638,9 @@ enum Settled {
 
 /// Merges each pushed record onto its stored copy and checks the result;
 /// each record's outcome, in push order, and the rows to write. Pure work
-/// on values, done while the patient's lock is held.
-pub(crate) fn settle(mut stored: Stored, records: Vec<Incoming>) -> (Vec<PushOutcome>, Vec<Row>) {
+/// on values, done while the patient's lock is held; `stored` takes in
+/// what an id pushed twice comes to, for its later copies.
+pub(crate) fn settle(stored: &mut Stored, records: Vec<Incoming>) -> (Vec<PushOutcome>, Vec<Row>) {
     // An id pushed twice: later copies merge onto earlier ones, in order,
     // and the record is written once. Other records stand alone.
     let mut seen = HashSet::new();
@@ -470,17 +713,24 @@ fn settle_one(
             merged
         }
     };
-    // The merged record must pass the rules the app applies before it
-    // saves: every field in range, none unknown, none missing.
+    match check(kind, &merged) {
+        Err(reason) => Settled::Refused(reason),
+        Ok(text) => Settled::Changed { text, merged },
+    }
+}
+
+/// A record checked: its text to store, or why it is refused.
+type Checked = Result<String, String>;
+
+/// Checks a record as it would be stored. It must pass the rules the app
+/// applies before it saves: every field in range, none unknown, none
+/// missing.
+fn check(kind: &str, fields: &FieldMap<RawJson>) -> Checked {
     let valid = match RecordKind::parse(kind) {
         None => Err(format!("{kind:?} is not a kind of record")),
-        Some(k) => k.check_fields(&merged),
+        Some(k) => k.check_fields(fields),
     };
-    match valid {
-        Err(reason) => Settled::Refused(format!("it is not a valid {kind}: {reason}")),
-        Ok(()) => Settled::Changed {
-            text: merged.to_text(),
-            merged,
-        },
-    }
+    valid
+        .map(|()| fields.to_text())
+        .map_err(|reason| format!("it is not a valid {kind}: {reason}"))
 }
