@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use chrono::{TimeDelta, Utc};
 use serde_json::{Value, json};
 use steady_core::{ConsentTerms, Store, SyncClient};
+use steady_model::protocol::{PushResponse, PushStatus};
 use steady_model::{Body, CheckIn, CheckInDraft, Visibility};
 use steady_server::testing::{TestDb, pairing_code};
 
@@ -101,7 +102,8 @@ async fn device(c: &Clinic, http: &reqwest::Client) -> (String, String) {
 }
 
 /// Sends one push whose body is already encoded, as a device would have it
-/// ready; the server's work is what the ingest figure measures.
+/// ready, and reads the answer as the app does (the protocol's type); the
+/// server's work is what the ingest figure measures.
 async fn push(http: &reqwest::Client, base: &str, token: &str, body: Vec<u8>) {
     let r = http
         .post(format!("{base}/v1/sync/push"))
@@ -112,14 +114,13 @@ async fn push(http: &reqwest::Client, base: &str, token: &str, body: Vec<u8>) {
         .await
         .unwrap();
     assert!(r.status().is_success(), "{}", r.status());
-    let answer: Value = r.json().await.unwrap();
+    let answer: PushResponse = r.json().await.unwrap();
     assert!(
-        answer["results"]
-            .as_array()
-            .unwrap()
+        answer
+            .results
             .iter()
-            .all(|r| r["status"] == "applied"),
-        "{answer}"
+            .all(|r| r.status == PushStatus::Applied),
+        "{answer:?}"
     );
 }
 

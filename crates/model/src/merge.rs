@@ -80,9 +80,40 @@ fn none<V>() -> Option<V> {
 }
 
 /// A record as replicas exchange it: every stamped field.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct FieldMap<V = Value>(pub BTreeMap<String, Stamped<V>>);
+
+/// Read as a map would be, a field named twice keeping its last value, but
+/// built in one go from the fields in order of name (which is how they
+/// usually arrive) rather than by one insertion after another.
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for FieldMap<V> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Fields<V>(std::marker::PhantomData<V>);
+
+        impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Fields<V> {
+            type Value = FieldMap<V>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of stamped fields")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<FieldMap<V>, A::Error> {
+                let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
+                while let Some(field) = map.next_entry::<String, Stamped<V>>()? {
+                    fields.push(field);
+                }
+                // Sorted stably, and of equal names the last is kept.
+                Ok(FieldMap(fields.into_iter().collect()))
+            }
+        }
+
+        deserializer.deserialize_map(Fields(std::marker::PhantomData))
+    }
+}
 
 impl<V> Default for FieldMap<V> {
     fn default() -> Self {
@@ -375,6 +406,30 @@ mod tests {
             // Any order of the same copies gives the same result.
             let reversed = c.iter().rev().fold(FieldMap::default(), |acc, m| merge(&acc, m));
             prop_assert_eq!(all, reversed);
+        }
+    }
+
+    proptest! {
+        /// Read from JSON text whose fields come in any order, some named
+        /// twice, a record is what serde's own map gives for the same text.
+        #[test]
+        fn read_as_serde_reads_a_map(
+            fields in prop::collection::vec(
+                (prop::sample::select(vec!["at", "craving", "note", "answers.b", "answers.a"]), stamped()),
+                0..12,
+            ),
+        ) {
+            let mut text = String::from("{");
+            for (i, (name, field)) in fields.iter().enumerate() {
+                if i > 0 {
+                    text.push(',');
+                }
+                text.push_str(&format!("{}:{}", json!(name), serde_json::to_string(field).unwrap()));
+            }
+            text.push('}');
+            let ours: FieldMap = serde_json::from_str(&text).unwrap();
+            let serdes: BTreeMap<String, Stamped> = serde_json::from_str(&text).unwrap();
+            prop_assert_eq!(ours.0, serdes);
         }
     }
 

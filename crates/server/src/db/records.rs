@@ -394,22 +394,41 @@ struct Counted {
 
 /// Records checked at a time, inserted while the next part is checked.
 const PART: usize = 125;
+/// Records in a push's first part, checked while the patient's row is
+/// taken, and in its last, inserted while nothing is left to check (of a
+/// push long enough to have them).
+const FIRST_PART: usize = 60;
+const LAST_PART: usize = 25;
 
 /// A push's records, a part at a time, each with its place in the push.
 struct Parts {
     records: std::iter::Enumerate<std::vec::IntoIter<Incoming>>,
+    first: bool,
 }
 
 impl Parts {
     fn new(records: Vec<Incoming>) -> Self {
         Self {
             records: records.into_iter().enumerate(),
+            first: true,
         }
     }
 
-    /// The next part; empty once every record is taken.
+    /// The next part; empty once every record is taken. The last part is
+    /// short, as nothing is checked while it is inserted.
     fn next(&mut self) -> Vec<(usize, Incoming)> {
-        self.records.by_ref().take(PART).collect()
+        let left = self.records.len();
+        let take = if self.first && left > FIRST_PART + LAST_PART {
+            FIRST_PART
+        } else if left > PART + LAST_PART {
+            PART
+        } else if left > LAST_PART {
+            left - LAST_PART
+        } else {
+            left
+        };
+        self.first = false;
+        self.records.by_ref().take(take).collect()
     }
 }
 

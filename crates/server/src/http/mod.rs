@@ -167,6 +167,21 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        JsonText::from_request(req, state)
+            .await?
+            .read()
+            .map(JsonBody)
+    }
+}
+
+/// A [`JsonBody`] taken in but not yet read, so that a handler can read it
+/// while it waits for something else.
+pub struct JsonText(axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for JsonText {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let is_json = req
             .headers()
             .get(axum::http::header::CONTENT_TYPE)
@@ -189,25 +204,32 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                 format!("The request body is larger than {MAX_BODY_BYTES} bytes; send less at a time."),
             )
         })?;
-        // The common case, fast; a body that fails is read again, tracking
-        // the path, to name the field at fault.
+        Ok(JsonText(bytes))
+    }
+}
+
+impl JsonText {
+    /// The body read as `T`, or what is wrong with it (see [`JsonBody`]).
+    pub fn read<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
         // UTF-8 checked once for the whole body, rather than string by string.
-        let text = std::str::from_utf8(&bytes).map_err(|e| {
+        let text = std::str::from_utf8(&self.0).map_err(|e| {
             ApiError::invalid("body", format!("The request body is not UTF-8: {e}."))
         })?;
         refuse_deep(text)?;
         if text.contains("\\u0000") {
             refuse_nul(text)?;
         }
+        // The common case, fast; a body that fails is read again, tracking
+        // the path, to name the field at fault.
         if let Ok(value) = serde_json::from_str::<T>(text) {
-            return Ok(JsonBody(value));
+            return Ok(value);
         }
         let mut deserializer = serde_json::Deserializer::from_str(text);
         let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(json_problem)?;
         deserializer.end().map_err(|e| {
             ApiError::invalid("body", format!("The request body is not valid JSON: {e}."))
         })?;
-        Ok(JsonBody(value))
+        Ok(value)
     }
 }
 
@@ -230,8 +252,9 @@ fn refuse_deep(text: &str) -> Result<(), ApiError> {
 }
 
 /// How deeply the arrays and objects of JSON text nest, read from its
-/// bytes without parsing (and so without parsing's recursion): strings are
-/// skipped to their closing quote in one search each.
+/// bytes without parsing (and so without parsing's recursion). One pass,
+/// byte by byte: a body's strings are mostly short, where a search per
+/// string costs more than it saves.
 pub(crate) fn json_depth(text: &str) -> usize {
     let bytes = text.as_bytes();
     let (mut depth, mut deepest, mut at) = (0usize, 0usize, 0usize);
@@ -239,15 +262,12 @@ pub(crate) fn json_depth(text: &str) -> usize {
         match bytes[at] {
             b'"' => {
                 at += 1;
-                loop {
-                    match memchr::memchr2(b'"', b'\\', &bytes[at..]) {
-                        None => return deepest,
+                while at < bytes.len() {
+                    match bytes[at] {
                         // An escape: the next character is not the end.
-                        Some(i) if bytes[at + i] == b'\\' => at += i + 2,
-                        Some(i) => {
-                            at += i;
-                            break;
-                        }
+                        b'\\' => at += 2,
+                        b'"' => break,
+                        _ => at += 1,
                     }
                 }
             }
@@ -435,6 +455,9 @@ fn json_problem(error: serde_path_to_error::Error<serde_json::Error>) -> ApiErro
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+    use serde_json::Value;
+
     use super::json_depth;
 
     #[test]
@@ -445,5 +468,40 @@ mod tests {
         assert_eq!(json_depth(r#"["\\",[["x"]]]"#), 3);
         assert_eq!(json_depth(&"[".repeat(100)), 100);
         assert_eq!(json_depth(r#"{"a":"unterminated"#), 1);
+    }
+
+    /// The depth of a value as serde_json reads it.
+    fn depth(value: &Value) -> usize {
+        match value {
+            Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+            Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<i64>().prop_map(Value::from),
+            // Strings full of what the scan must not count.
+            r#"[\[\]{}"\\a\n\u{e9}]{0,8}"#.prop_map(Value::from),
+        ];
+        leaf.prop_recursive(12, 64, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                prop::collection::btree_map(r#"[\[{"\\k]{0,4}"#, inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn depth_is_what_a_parser_finds(value in value()) {
+            let text = serde_json::to_string(&value).unwrap();
+            prop_assert_eq!(json_depth(&text), depth(&value));
+            let pretty = serde_json::to_string_pretty(&value).unwrap();
+            prop_assert_eq!(json_depth(&pretty), depth(&value));
+        }
     }
 }

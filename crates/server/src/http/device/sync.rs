@@ -20,7 +20,7 @@ use steady_model::{RecordKind, Writer, may_write};
 use super::PairedDevice;
 use crate::db::{Consent, Incoming, PushLimits, PushOutcome};
 use crate::http::error::ApiError;
-use crate::http::{AppState, JsonBody};
+use crate::http::{AppState, JsonText};
 
 /// A pushed record's fields as the server holds them: each value kept as
 /// the JSON text it arrived in, each stamp read (a stamp that is not one
@@ -106,8 +106,13 @@ fn check(record: WireRecord<Fields>, consent: &Consent, now_ms: u64) -> Result<I
 pub async fn push(
     State(app): State<AppState>,
     device: PairedDevice,
-    JsonBody(body): JsonBody<PushRequest<Fields>>,
+    body: JsonText,
 ) -> Result<Json<PushResponse>, ApiError> {
+    // The body is read while the consent is looked up.
+    let (consent, body) = tokio::join!(consent_of(&app, &device), async {
+        body.read::<PushRequest<Fields>>()
+    });
+    let (body, consent) = (body?, consent?);
     if body.records.len() > MAX_PUSH {
         return Err(ApiError::unprocessable(
             "records",
@@ -117,7 +122,6 @@ pub async fn push(
             ),
         ));
     }
-    let consent = consent_of(&app, &device).await?;
     let now = Utc::now().timestamp_millis();
     let now_ms = now.max(0) as u64;
     let mut results: Vec<PushResult> = Vec::with_capacity(body.records.len());
