@@ -126,8 +126,9 @@ async fn push(http: &reqwest::Client, base: &str, token: &str, body: Vec<u8>) {
 
 /// Rounds of the ingest comparison. Each round times the ingest and its
 /// bare baseline back to back, so the figure is the round with the median
-/// ratio: a slow or fast moment of the machine affects both sides of it.
-const ROUNDS: usize = 3;
+/// ratio: a slow or fast moment of the machine affects both sides of it,
+/// and with five rounds two such moments cannot move the median.
+const ROUNDS: usize = 5;
 
 /// The (ingest, bare) pair whose ratio is the median of the rounds'.
 fn median_round(mut rounds: Vec<(Duration, Duration)>) -> (Duration, Duration) {
