@@ -130,6 +130,52 @@ pub struct PullQuery {
     pub limit: Option<i64>,
 }
 
+/// `GET /v1/device/disclosures`' query: a page of the log, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+pub struct DisclosuresQuery {
+    /// Entries older than this one (its `id`); the newest when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<i64>,
+    /// Entries per page, 1 to 500; 100 by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+}
+
+/// One read or write of the patient's records by the care team, as the
+/// clinic's audit log holds it (42 CFR §2.24: who the records were
+/// disclosed to).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Disclosure {
+    /// The log entry's number, for `before`.
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    /// The staff member's name.
+    pub who: String,
+    /// `counselor` or `admin`.
+    pub role: String,
+    /// What they did, as the log says it: `read records`, `read insights`,
+    /// `read caseload summary`, `write message`, `revoke device`, ...
+    pub action: String,
+    /// The kind of record read or written, where the entry names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The purpose of the consent in force at the time, if one was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+}
+
+/// A page of disclosures, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DisclosuresResponse {
+    pub entries: Vec<Disclosure>,
+    /// Whether older entries are waiting (ask with `before`).
+    pub more: bool,
+}
+
 /// A pulled record: its fields and its change number.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(bound = ""))]

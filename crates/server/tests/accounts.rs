@@ -116,6 +116,7 @@ async fn story(db: TestDb) {
             "GET /v1/caseload/events",
             "GET /v1/clinic/second-factor",
             "GET /v1/device",
+            "GET /v1/device/disclosures",
             "GET /v1/devices",
             "GET /v1/me",
             "GET /v1/patients",

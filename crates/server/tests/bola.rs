@@ -160,6 +160,18 @@ async fn story(db: TestDb) {
         .await
         .unwrap();
     assert!(!pulled.contains(SECRET));
+    // Nor does a patient's record of disclosures: B's lists none of X's
+    // attempts (each refused before anything was read or audited).
+    let b_disclosures: Value = Client::new()
+        .get(format!("{base}/v1/device/disclosures"))
+        .bearer_auth(&token_b)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(b_disclosures["entries"], json!([]), "{b_disclosures}");
     let caseload = x
         .get(format!("{base}/v1/patients"))
         .send()

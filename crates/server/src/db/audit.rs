@@ -42,6 +42,19 @@ pub struct AuditFilter {
     pub limit: i64,
 }
 
+/// An audit entry about one patient, as the patient may read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DisclosureRow {
+    pub id: i64,
+    pub at_ms: i64,
+    pub who: String,
+    pub role: String,
+    pub action: String,
+    pub detail: String,
+    /// The purpose of the consent in force at `at_ms`, if one was.
+    pub purpose: Option<String>,
+}
+
 /// The append-only audit log.
 #[async_trait]
 pub trait Audit: Send + Sync {
@@ -60,6 +73,14 @@ pub trait Audit: Send + Sync {
         clinic_id: &str,
         filter: &AuditFilter,
     ) -> Result<Vec<AuditEntry>, DbError>;
+    /// The entries about one patient, newest first: those before entry
+    /// `before` when given, at most `limit`.
+    async fn disclosures(
+        &self,
+        patient_id: &str,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<DisclosureRow>, DbError>;
 }
 
 const INSERT_AUDIT: &str =
@@ -79,6 +100,17 @@ const AUDIT_LOG: &str = "SELECT a.id, a.at_ms, a.actor_id, COALESCE(u.name, '') 
        AND (CAST($6 AS BIGINT) IS NULL OR a.at_ms < $6)
      ORDER BY a.id DESC LIMIT $7";
 
+const DISCLOSURES: &str = "SELECT a.id, a.at_ms, COALESCE(u.name, '') AS who,
+       COALESCE(u.role, '') AS role, a.action, a.detail,
+       (SELECT c.purpose FROM consents c
+         WHERE c.patient_id = a.patient_id AND c.signed_ms <= a.at_ms
+           AND (c.revoked_ms IS NULL OR c.revoked_ms > a.at_ms)
+         ORDER BY c.signed_ms DESC LIMIT 1) AS purpose
+     FROM audit_log a
+     LEFT JOIN users u ON u.id = a.actor_id
+     WHERE a.patient_id = $1 AND (CAST($2 AS BIGINT) IS NULL OR a.id < $2)
+     ORDER BY a.id DESC LIMIT $3";
+
 #[async_trait]
 impl<B: Backend> Audit for Sql<B>
 where
@@ -88,6 +120,7 @@ where
     String: Column<B>,
     i64: Column<B>,
     Option<i64>: Bind<B>,
+    Option<String>: Column<B>,
 {
     async fn audit(
         &self,
@@ -135,6 +168,33 @@ where
                     patient_name: row.try_get("patient_name")?,
                     action: row.try_get("action")?,
                     detail: row.try_get("detail")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn disclosures(
+        &self,
+        patient_id: &str,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<DisclosureRow>, DbError> {
+        let rows = sqlx::query(DISCLOSURES)
+            .bind(patient_id)
+            .bind(before)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(DisclosureRow {
+                    id: row.try_get("id")?,
+                    at_ms: row.try_get("at_ms")?,
+                    who: row.try_get("who")?,
+                    role: row.try_get("role")?,
+                    action: row.try_get("action")?,
+                    detail: row.try_get("detail")?,
+                    purpose: row.try_get("purpose")?,
                 })
             })
             .collect()

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use accounts::{Accounts, Clinic, NewUser, Role, Session, SessionLimits, User};
-pub use audit::{Audit, AuditEntry, AuditFilter};
+pub use audit::{Audit, AuditEntry, AuditFilter, DisclosureRow};
 pub use backend::{Backend, Bind, Column, Sql};
 pub use caseload::{
     Caseload, ClinicDevice, Consent, Device, DeviceAuth, NewConsent, NewDevice, Paired, Patient,

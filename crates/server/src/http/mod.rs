@@ -85,6 +85,7 @@ pub fn router(state: AppState) -> (axum::Router, OpenApiDoc) {
         .routes(routes!(device::pair::pair))
         .routes(routes!(device::pair::preview))
         .routes(routes!(device::status, device::unpair))
+        .routes(routes!(device::disclosures))
         .routes(routes!(device::give_consent, device::revoke_consent))
         .routes(routes!(device::sync::push))
         .routes(routes!(device::sync::pull))

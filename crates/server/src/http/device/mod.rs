@@ -6,13 +6,16 @@ pub mod pair;
 pub mod sync;
 
 use axum::Json;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use chrono::Utc;
 use serde::Serialize;
 use steady_model::RecordKind;
-use steady_model::protocol::{ConsentTerms, ErrorBody, MAX_CONSENT, consent_recipient};
+use steady_model::protocol::{
+    ConsentTerms, Disclosure, DisclosuresQuery, DisclosuresResponse, ErrorBody, MAX_CONSENT,
+    consent_recipient,
+};
 use utoipa::ToSchema;
 
 use crate::db::{Consent, DeviceAuth, NewConsent};
@@ -105,6 +108,59 @@ impl FromRequestParts<AppState> for PairedDevice {
         crate::http::Actor::name(parts, format!("device:{}", device.device_id));
         Ok(PairedDevice(device))
     }
+}
+
+/// Who at the clinic read or wrote this patient's records, and when, newest
+/// first: the patient's own view of the audit log (42 CFR §2.24). Only the
+/// entries about this device's patient.
+#[utoipa::path(get, path = "/v1/device/disclosures", tag = "device", params(DisclosuresQuery),
+    responses(
+        (status = 200, body = DisclosuresResponse),
+        (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+pub async fn disclosures(
+    State(app): State<AppState>,
+    PairedDevice(device): PairedDevice,
+    query: Result<Query<DisclosuresQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<DisclosuresResponse>, ApiError> {
+    let Query(query) = query.map_err(crate::http::error::unusable_query)?;
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::unprocessable(
+            "limit",
+            format!("A page holds 1 to 500 entries; {limit} was asked for."),
+        ));
+    }
+    // One more than the page, to tell whether more are waiting.
+    let mut rows = app
+        .db
+        .disclosures(&device.patient_id, query.before, limit + 1)
+        .await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let entries = rows
+        .into_iter()
+        .map(|row| {
+            // "read records" says its kind in the detail; "write message"
+            // in the action.
+            let kind = row
+                .detail
+                .strip_prefix("kind=")
+                .or_else(|| row.action.strip_prefix("write "))
+                .map(str::to_owned);
+            Disclosure {
+                id: row.id,
+                at: chrono::DateTime::from_timestamp_millis(row.at_ms).unwrap_or_default(),
+                who: row.who,
+                role: row.role,
+                action: row.action,
+                kind,
+                purpose: row.purpose,
+            }
+        })
+        .collect();
+    Ok(Json(DisclosuresResponse { entries, more }))
 }
 
 /// This device, its patient and the consent in force.
