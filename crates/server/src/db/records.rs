@@ -236,21 +236,17 @@ where
             let (answer, mut checked) =
                 tokio::join!(take_patient::<B>(&mut tx, patient_id, limits), async {
                     check_as_new(first)
-                },);
+                });
             let last;
             (last, tx) = taken(tx, answer).await?;
             loop {
-                let (new, others): (Vec<_>, Vec<_>) =
-                    checked.into_iter().partition(|(_, _, c)| c.is_ok());
-                known.extend(others.into_iter().map(|(at, record, _)| (at, record)));
-                let new: Vec<New> = new
-                    .into_iter()
-                    .map(|(at, record, text)| New {
-                        at,
-                        record,
-                        text: text.unwrap_or_default(),
-                    })
-                    .collect();
+                let mut new = Vec::with_capacity(checked.len());
+                for (at, record, checked) in checked {
+                    match checked {
+                        Ok(text) => new.push(New { at, record, text }),
+                        Err(_) => known.push((at, record)),
+                    }
+                }
                 let numbered = count.numbers;
                 let first_change = last + numbered + 1;
                 let next = parts.next();
