@@ -20,6 +20,11 @@ use crate::kind::RecordKind;
 /// The field that marks a record deleted (a tombstone) when it holds `true`.
 pub const DELETED: &str = "deleted";
 
+/// The field that says who may see a record. A shared record whose
+/// visibility becomes `private` is withdrawn: the care team's copy keeps
+/// only this field.
+pub const VISIBILITY: &str = "visibility";
+
 /// What a field's value can be held as: a parsed [`Value`] (the app, which
 /// reads its records) or the JSON text itself ([`RawJson`]: the server,
 /// which stores and forwards values without looking inside).
@@ -179,6 +184,26 @@ impl<V: FieldValue> FieldMap<V> {
             out.raw("\"}");
         }
         out.end()
+    }
+
+    /// Whether the patient withdrew the record: its visibility is private.
+    pub fn is_withdrawn(&self) -> bool {
+        self.0
+            .get(VISIBILITY)
+            .and_then(|f| f.value.as_ref())
+            .is_some_and(|v| v.json_text() == "\"private\"")
+    }
+
+    /// The record as the care team keeps it once withdrawn: its visibility
+    /// field and nothing else.
+    pub fn withdrawn(&self) -> Self {
+        FieldMap(
+            self.0
+                .iter()
+                .filter(|(path, _)| *path == VISIBILITY)
+                .map(|(path, field)| (path.clone(), field.clone()))
+                .collect(),
+        )
     }
 
     /// Whether the record is deleted (its `deleted` field says true).

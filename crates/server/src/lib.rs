@@ -139,6 +139,7 @@ pub async fn launch(
         secret::ServerKey::load_or_create(&settings.key_path()?).map_err(anyhow::Error::msg)?;
     let (live, listening) = live::Live::start(postgres).await?;
     let closing = live.clone();
+    let closing_db = db.clone();
     let state = AppState {
         db,
         live,
@@ -169,6 +170,9 @@ pub async fn launch(
         if let Some(listening) = listening {
             listening.abort();
         }
+        // Every connection closed before the program may end (see
+        // `Database::close`).
+        closing_db.close().await;
         served
     });
     tracing::info!(%addr, "steady-server listening");

@@ -192,62 +192,69 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Admin { action } => {
             let db = steady_server::db::connect(&database).await?;
-            match action {
-                Admin::ResetSecondFactor { email } => {
-                    let email = steady_server::rules::email(&email)
-                        .map_err(|m| anyhow::anyhow!("--email: {m}"))?;
-                    let Some((user, _)) = db.user_by_email(&email).await? else {
-                        bail!("there is no account with the email {email}");
-                    };
-                    let by_whom = format!(
-                        "steady-server admin (run by {})",
-                        std::env::var("USER").unwrap_or_else(|_| "an unknown user".into())
-                    );
-                    db.reset_second_factor(&user.id, &by_whom).await?;
-                    println!(
-                        "The second factor of {email} is removed; they set up a new one at their next sign-in."
-                    );
-                }
-                Admin::CreateClinic { name } => {
-                    let name = name.trim();
-                    if name.is_empty() {
-                        bail!("give the clinic a name with --name");
-                    }
-                    let clinic = db.create_clinic(name).await?;
-                    println!("{}", clinic.id);
-                }
-                Admin::AddUser {
-                    clinic,
-                    email,
-                    name,
-                    role,
-                } => {
-                    let role = Role::parse(&role).with_context(|| {
-                        format!("--role must be counselor or admin, not {role:?}")
-                    })?;
-                    let email = steady_server::rules::email(&email)
-                        .map_err(|m| anyhow::anyhow!("--email: {m}"))?;
-                    let password = match std::env::var("STEADY_PASSWORD") {
-                        Ok(p) => p,
-                        Err(_) => {
-                            let mut line = String::new();
-                            std::io::stdin().lock().read_line(&mut line)?;
-                            line.trim_end_matches(['\r', '\n']).to_owned()
-                        }
-                    };
-                    let password_hash = hash_password(&password).map_err(anyhow::Error::msg)?;
-                    let user = db
-                        .create_user(&NewUser {
-                            clinic_id: clinic,
-                            email,
-                            name: name.trim().to_owned(),
-                            role,
-                            password_hash,
-                        })
-                        .await?;
-                    println!("{}", user.id);
-                }
+            let done = admin(&db, action).await;
+            db.close().await;
+            done?;
+        }
+    }
+    Ok(())
+}
+
+/// One `steady-server admin` command.
+async fn admin(db: &steady_server::db::Db, action: Admin) -> anyhow::Result<()> {
+    match action {
+        Admin::ResetSecondFactor { email } => {
+            let email =
+                steady_server::rules::email(&email).map_err(|m| anyhow::anyhow!("--email: {m}"))?;
+            let Some((user, _)) = db.user_by_email(&email).await? else {
+                bail!("there is no account with the email {email}");
+            };
+            let by_whom = format!(
+                "steady-server admin (run by {})",
+                std::env::var("USER").unwrap_or_else(|_| "an unknown user".into())
+            );
+            db.reset_second_factor(&user.id, &by_whom).await?;
+            println!(
+                "The second factor of {email} is removed; they set up a new one at their next sign-in."
+            );
+        }
+        Admin::CreateClinic { name } => {
+            let name = name.trim();
+            if name.is_empty() {
+                bail!("give the clinic a name with --name");
             }
+            let clinic = db.create_clinic(name).await?;
+            println!("{}", clinic.id);
+        }
+        Admin::AddUser {
+            clinic,
+            email,
+            name,
+            role,
+        } => {
+            let role = Role::parse(&role)
+                .with_context(|| format!("--role must be counselor or admin, not {role:?}"))?;
+            let email =
+                steady_server::rules::email(&email).map_err(|m| anyhow::anyhow!("--email: {m}"))?;
+            let password = match std::env::var("STEADY_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().lock().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let password_hash = hash_password(&password).map_err(anyhow::Error::msg)?;
+            let user = db
+                .create_user(&NewUser {
+                    clinic_id: clinic,
+                    email,
+                    name: name.trim().to_owned(),
+                    role,
+                    password_hash,
+                })
+                .await?;
+            println!("{}", user.id);
         }
     }
     Ok(())

@@ -126,14 +126,24 @@ weeks: Array<WeekAttendance>,
 /**
  * Stored records that could not be read, left out of every figure.
  */
-unreadable: number, };
+unreadable: number, 
+/**
+ * Records the patient withdrew (made private after sharing), left out
+ * of every figure; the server keeps nothing of them.
+ */
+withdrawn: number, };
 
 export type PatientRecord = { id: string, kind: string, fields: Record<string, unknown>, 
 /**
  * The stored record could not be read (damaged, or from a version with
  * other rules); its fields are left out.
  */
-unreadable: boolean, };
+unreadable: boolean, 
+/**
+ * The patient withdrew it (made it private after sharing it): the
+ * server keeps none of its contents.
+ */
+withdrawn: boolean, };
 
 export type ItemType = "group" | "display" | "string" | "text" | "integer" | "boolean" | "choice";
 
@@ -192,7 +202,8 @@ source: string, score?: ScoreRule, item: Array<Item>, };
 
 export type AuditEntry = { id: number, at_ms: number, 
 /**
- * The staff account that read.
+ * The staff account that read; empty when the patient's device acted
+ * (withdrawing a record).
  */
 actor_id: string, 
 /**

@@ -21,6 +21,7 @@ describe("records", () => {
       kind: "worksheet",
       fields: { template: "coping-card", "answers.situation": "after work", "answers.moods": ["sad", "tense"] },
       unreadable: false,
+      withdrawn: false,
     };
     const a = answers(r);
     expect(a.get("situation")).toBe("after work");

@@ -16,7 +16,8 @@ pub struct AuditEntry {
     pub id: i64,
     #[ts(type = "number")]
     pub at_ms: i64,
-    /// The staff account that read.
+    /// The staff account that read; empty when the patient's device acted
+    /// (withdrawing a record).
     pub actor_id: String,
     /// Its name, for people reading the log.
     pub actor_name: String,
@@ -73,7 +74,8 @@ pub trait Audit: Send + Sync {
         clinic_id: &str,
         filter: &AuditFilter,
     ) -> Result<Vec<AuditEntry>, DbError>;
-    /// The entries about one patient, newest first: those before entry
+    /// The staff's entries about one patient (who read or wrote what),
+    /// newest first: those before entry
     /// `before` when given, at most `limit`.
     async fn disclosures(
         &self,
@@ -87,7 +89,8 @@ const INSERT_AUDIT: &str =
     "INSERT INTO audit_log (at_ms, clinic_id, actor_id, patient_id, action, detail)
      VALUES ($1, $2, $3, $4, $5, $6)";
 
-const AUDIT_LOG: &str = "SELECT a.id, a.at_ms, a.actor_id, COALESCE(u.name, '') AS actor_name,
+const AUDIT_LOG: &str = "SELECT a.id, a.at_ms, COALESCE(a.actor_id, '') AS actor_id,
+       COALESCE(u.name, CASE WHEN a.device_id IS NOT NULL THEN 'The patient, from their device' ELSE '' END) AS actor_name,
        a.patient_id, COALESCE(p.display_name, '') AS patient_name, a.action, a.detail
      FROM audit_log a
      LEFT JOIN users u ON u.id = a.actor_id
@@ -108,7 +111,8 @@ const DISCLOSURES: &str = "SELECT a.id, a.at_ms, COALESCE(u.name, '') AS who,
          ORDER BY c.signed_ms DESC LIMIT 1) AS purpose
      FROM audit_log a
      LEFT JOIN users u ON u.id = a.actor_id
-     WHERE a.patient_id = $1 AND (CAST($2 AS BIGINT) IS NULL OR a.id < $2)
+     WHERE a.patient_id = $1 AND a.actor_id IS NOT NULL
+       AND (CAST($2 AS BIGINT) IS NULL OR a.id < $2)
      ORDER BY a.id DESC LIMIT $3";
 
 #[async_trait]

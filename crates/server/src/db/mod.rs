@@ -69,6 +69,11 @@ pub trait Database:
 {
     /// Answers when the database does.
     async fn health(&self) -> Result<(), DbError>;
+    /// Closes every connection, waiting for each to finish. A program that
+    /// ends calls it first: SQLite's connections close on threads of their
+    /// own, and one still closing while the process exits can meet
+    /// OpenSSL's exit-time clean-up (SQLCipher's crypto), corrupting the heap.
+    async fn close(&self);
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     /// [`Records::pull_raw`], each record's fields read.
@@ -121,6 +126,10 @@ where
     async fn health(&self) -> Result<(), DbError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
     }
 
     fn backend(&self) -> &'static str {

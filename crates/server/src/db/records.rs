@@ -52,6 +52,9 @@ pub struct Listing {
     pub records: Vec<StoredRecord>,
     /// Ids of the records whose stored fields do not read.
     pub unreadable: Vec<String>,
+    /// Ids of the records the patient withdrew (made private after sharing):
+    /// only that is kept of them.
+    pub withdrawn: Vec<String>,
 }
 
 /// A stored record with its fields as the stored JSON text, which is
@@ -123,6 +126,14 @@ pub struct PushLimits {
     pub quota: Quota,
     /// The device's id and its pushes a minute.
     pub rate: Option<(String, i64)>,
+}
+
+impl PushLimits {
+    /// The device pushing, if a device is: a device's push is always
+    /// counted against its rate.
+    pub fn device(&self) -> Option<&str> {
+        self.rate.as_ref().map(|(device, _)| device.as_str())
+    }
 }
 
 /// The window pushes are counted in.
@@ -297,6 +308,7 @@ where
             }
             write_rows::<B>(&mut tx, patient_id, &rows, last + count.numbers + 1).await?;
             count.numbers += rows.len() as i64;
+            audit_withdrawals::<B>(&mut tx, patient_id, &rows, limits).await?;
         }
         if count.numbers > 0 {
             let row = sqlx::query(ADVANCE_CHANGES)
@@ -368,6 +380,7 @@ where
             let raw = raw_of(row)?;
             let id = raw.id.clone();
             match raw.decode() {
+                Ok(record) if record.fields.is_withdrawn() => listing.withdrawn.push(record.id),
                 Ok(record) => listing.records.push(record),
                 Err(_) => {
                     tracing::warn!(patient = %patient_id, record = %id, kind = %kind.as_str(), "stored record does not read; skipped");
@@ -614,6 +627,44 @@ where
     Ok(())
 }
 
+/// The audit log's entry for each record withdrawn, written in the push's
+/// transaction: the tombstone and its entry commit together. The device is
+/// the actor; the record's id and kind are named, never its contents.
+async fn audit_withdrawals<B: Backend>(
+    conn: &mut B::Connection,
+    patient_id: &str,
+    rows: &[Row],
+    limits: &PushLimits,
+) -> Result<(), DbError>
+where
+    for<'c> &'c mut B::Connection: Executor<'c, Database = B>,
+    for<'a> &'a str: Bind<B>,
+    i64: Bind<B>,
+{
+    for row in rows.iter().filter(|r| r.withdrawn) {
+        let Some(device) = limits.device() else {
+            return Err(DbError::Corrupt("a withdrawal came from no device".into()));
+        };
+        let detail = format!("kind={} id={}", row.kind, row.id);
+        sqlx::query(AUDIT_WITHDRAWAL)
+            .bind(super::now_ms())
+            .bind(device)
+            .bind(WITHDRAW_ACTION)
+            .bind(detail.as_str())
+            .bind(patient_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The action a withdrawal is logged as.
+pub const WITHDRAW_ACTION: &str = "withdraw record";
+
+const AUDIT_WITHDRAWAL: &str =
+    "INSERT INTO audit_log (at_ms, clinic_id, device_id, patient_id, action, detail)
+     SELECT $1, clinic_id, $2, id, $3, $4 FROM patients WHERE id = $5";
+
 fn raw_of<R: sqlx::Row>(row: &R) -> Result<RawRecord, DbError>
 where
     for<'a> &'a str: ColumnIndex<R>,
@@ -638,6 +689,9 @@ pub(crate) struct Row {
     pub kind: String,
     pub text: String,
     pub fresh: bool,
+    /// The patient withdrew the record with this write: its contents are
+    /// dropped and the audit log says so.
+    pub withdrawn: bool,
 }
 
 /// What one pushed record comes to against its stored copy.
@@ -648,6 +702,7 @@ enum Settled {
     Changed {
         merged: FieldMap<RawJson>,
         text: String,
+        withdrawn: bool,
     },
 }
 
@@ -671,7 +726,12 @@ pub(crate) fn settle(stored: &mut Stored, records: Vec<Incoming>) -> (Vec<PushOu
         let fresh = !stored.contains_key(&id);
         let settled = settle_one(stored.get(&id), &kind, fields);
         outcomes.push(outcome(&settled));
-        let Settled::Changed { merged, text } = settled else {
+        let Settled::Changed {
+            merged,
+            text,
+            withdrawn,
+        } = settled
+        else {
             continue;
         };
         if !repeated.contains(&id) {
@@ -680,11 +740,15 @@ pub(crate) fn settle(stored: &mut Stored, records: Vec<Incoming>) -> (Vec<PushOu
                 kind,
                 text,
                 fresh,
+                withdrawn,
             });
             continue;
         }
         match row_of.get(&id) {
-            Some(&at) => rows[at].text = text,
+            Some(&at) => {
+                rows[at].text = text;
+                rows[at].withdrawn |= withdrawn;
+            }
             None => {
                 row_of.insert(id.clone(), rows.len());
                 rows.push(Row {
@@ -692,6 +756,7 @@ pub(crate) fn settle(stored: &mut Stored, records: Vec<Incoming>) -> (Vec<PushOu
                     kind: kind.clone(),
                     text,
                     fresh,
+                    withdrawn,
                 });
             }
         }
@@ -713,6 +778,9 @@ fn settle_one(
     fields: FieldMap<RawJson>,
 ) -> Settled {
     let merged = match current {
+        // A withdrawal of a record the server never held: there is nothing
+        // to drop, and nothing is kept.
+        None if fields.is_withdrawn() => return Settled::Unchanged,
         // A record the server has never seen is stored as pushed.
         None => fields,
         Some((stored_kind, _)) if stored_kind != kind => {
@@ -728,9 +796,26 @@ fn settle_one(
             merged
         }
     };
+    // Made private by the patient: the care team keeps only that. Later
+    // writes of its contents with older stamps merge into the same.
+    if merged.is_withdrawn() {
+        let kept = merged.withdrawn();
+        if current.is_some_and(|(_, c)| *c == kept) {
+            return Settled::Unchanged;
+        }
+        return Settled::Changed {
+            text: kept.to_text(),
+            merged: kept,
+            withdrawn: current.is_some_and(|(_, c)| !c.is_withdrawn()),
+        };
+    }
     match check(kind, &merged) {
         Err(reason) => Settled::Refused(reason),
-        Ok(text) => Settled::Changed { text, merged },
+        Ok(text) => Settled::Changed {
+            text,
+            merged,
+            withdrawn: false,
+        },
     }
 }
 

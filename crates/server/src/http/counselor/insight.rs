@@ -60,6 +60,9 @@ pub struct Insights {
     pub weeks: Vec<WeekAttendance>,
     /// Stored records that could not be read, left out of every figure.
     pub unreadable: u32,
+    /// Records the patient withdrew (made private after sharing), left out
+    /// of every figure; the server keeps nothing of them.
+    pub withdrawn: u32,
 }
 
 /// One patient's insights over a window of days.
@@ -106,6 +109,8 @@ pub async fn insights(
     let program: Typed<Program> = shared(&app, &patient, &consent).await?;
     let unreadable =
         checkins.unreadable + triggers.unreadable + attendance.unreadable + program.unreadable;
+    let withdrawn =
+        checkins.withdrawn + triggers.withdrawn + attendance.withdrawn + program.withdrawn;
     let target = program.values.first().map(|p| p.weekly_hours_target);
     let (checkins, triggers, attendance) = (checkins.values, triggers.values, attendance.values);
     let to = query.to.unwrap_or_else(|| {
@@ -129,5 +134,6 @@ pub async fn insights(
         halt: halt_counts(&checkins, from, to),
         weeks: weekly_hours(&attendance, to, weeks, target),
         unreadable,
+        withdrawn,
     }))
 }

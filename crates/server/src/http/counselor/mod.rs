@@ -60,6 +60,8 @@ pub(crate) async fn consented_patient(
 pub(crate) struct Typed<B> {
     pub values: Vec<B>,
     pub unreadable: u32,
+    /// Records the patient withdrew: counted, nothing of them kept.
+    pub withdrawn: u32,
 }
 
 /// The patient's live records of a kind they share, read as that kind;
@@ -72,12 +74,14 @@ pub(crate) async fn shared<B: Body>(
     let mut typed = Typed {
         values: Vec::new(),
         unreadable: 0,
+        withdrawn: 0,
     };
     if !consent.shares(B::KIND) {
         return Ok(typed);
     }
     let listing = app.db.records_of(&patient.id, B::KIND).await?;
     let mut unreadable = listing.unreadable.len();
+    typed.withdrawn = u32::try_from(listing.withdrawn.len()).unwrap_or(u32::MAX);
     for record in listing.records {
         if record.fields.is_deleted() {
             continue;

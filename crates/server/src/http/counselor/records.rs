@@ -43,6 +43,9 @@ pub struct PatientRecord {
     /// The stored record could not be read (damaged, or from a version with
     /// other rules); its fields are left out.
     pub unreadable: bool,
+    /// The patient withdrew it (made it private after sharing it): the
+    /// server keeps none of its contents.
+    pub withdrawn: bool,
 }
 
 /// One patient's shared records of one kind, optionally in a time range.
@@ -128,9 +131,19 @@ pub async fn patient_records(
                 .filter_map(|(path, f)| Some((path, f.value?)))
                 .collect(),
             unreadable: false,
+            withdrawn: false,
         })
         .filter(|r| in_range(&r.fields))
         .collect();
+    // A withdrawn record has no time left to place it by: it is listed
+    // whatever the range, so the counselor knows the patient took it back.
+    records.extend(listing.withdrawn.into_iter().map(|id| PatientRecord {
+        id,
+        kind: kind.as_str().to_owned(),
+        fields: BTreeMap::new(),
+        unreadable: false,
+        withdrawn: true,
+    }));
     // Whatever its time, a record that does not read is reported, so the
     // counselor knows something is missing.
     records.extend(unreadable.into_iter().map(|id| PatientRecord {
@@ -138,6 +151,7 @@ pub async fn patient_records(
         kind: kind.as_str().to_owned(),
         fields: BTreeMap::new(),
         unreadable: true,
+        withdrawn: false,
     }));
     tracing::info!(patient = %patient.id, counselor = %user.id, records = records.len(), consent = %consent.id, "records read");
     Ok(Json(records))

@@ -71,8 +71,20 @@ fn check(record: WireRecord<Fields>, consent: &Consent, now_ms: u64) -> Result<I
                 "a field name is empty or longer than {MAX_FIELD_NAME} characters"
             ));
         }
-        if path == "visibility" && field.value.as_ref().map(RawJson::get) != Some("\"care_team\"") {
-            return Err("private records stay on the device".into());
+        if path == "visibility" {
+            match field.value.as_ref().map(RawJson::get) {
+                Some("\"care_team\"") => {}
+                // A withdrawal: the patient made a shared record private.
+                // It carries that alone, never the record's contents.
+                Some("\"private\"") if record.fields.0.len() == 1 => {}
+                Some("\"private\"") => {
+                    return Err(
+                        "a private record stays on the device: withdraw it with its visibility alone"
+                            .into(),
+                    );
+                }
+                _ => return Err("visibility is care_team, or private to withdraw".into()),
+            }
         }
         if !may_write(Writer::Patient, kind, path) {
             return Err(format!(
