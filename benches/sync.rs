@@ -220,7 +220,9 @@ async fn ingest_and_first_sync(c: &Clinic, backend: &str) {
     assert_eq!(fetched, HEAVY_YEAR);
 
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = Store::open(dir.path(), &steady_core::StoreKey::random())
+        .await
+        .unwrap();
     let client = SyncClient::new();
     let code = pairing_code(&c.db, &c.counselor, &patient_id).await;
     client

@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use fantoccini::key::Key;
-use steady_core::{ListQuery, Store};
+use steady_core::ListQuery;
 use steady_model::{CheckIn, TriggerEntry, Visibility};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -137,7 +137,7 @@ async fn check_ins_survive_a_restart_and_bad_input_stores_nothing() {
     drop(driver);
 
     // What the store holds, read directly from the app's database file.
-    let store = Store::open(&data.path().join("steady")).await.unwrap();
+    let store = app_store(&data.path().join("steady")).await;
     let checkins = store
         .list::<CheckIn>(&ListQuery::default())
         .await

@@ -7,10 +7,12 @@
 use std::path::Path;
 
 use steady_core::{
-    AttendanceMark, ConsentTerms, ErrorReport, FhirExport, ListQuery, OccurrenceView, Page,
-    PageCursor, PairPreview, QuietHours, Refusal, ReminderSettings, SyncLog, SyncStatus, WeekHours,
+    Attempt, AttendanceMark, ConsentTerms, Disclosures, ErrorReport, FhirExport, ListQuery,
+    LockSettings, OccurrenceView, Page, PageCursor, PairPreview, QuietHours, Refusal,
+    ReminderSettings, StoreState, SyncLog, SyncStatus, WeekHours,
 };
 use steady_model::insight::{DayCraving, HaltCounts, HeatCell, TriggerCount, WeekAttendance};
+use steady_model::protocol::Disclosure;
 use steady_model::worksheet::Score;
 use steady_model::{
     AnswerOption, AnswerValue, Answers, Assignment, Attendance, AttendanceStatus, CheckIn,
@@ -101,6 +103,11 @@ fn ui_decls(cfg: &Config) -> Vec<String> {
         Refusal::decl(cfg),
         SyncLog::decl(cfg),
         SyncStatus::decl(cfg),
+        LockSettings::decl(cfg),
+        Attempt::decl(cfg),
+        StoreState::decl(cfg),
+        Disclosure::decl(cfg),
+        Disclosures::decl(cfg),
     ]
 }
 

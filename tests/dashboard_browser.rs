@@ -401,7 +401,9 @@ async fn story(db: TestDb, two_instances: bool) {
 
     // The app pairs with the code and shares.
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("app")).await.unwrap();
+    let store = Store::open(&dir.path().join("app"), &common::store_key())
+        .await
+        .unwrap();
     let client = SyncClient::new();
     client
         .pair(

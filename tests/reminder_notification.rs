@@ -2,7 +2,10 @@
 //! starts in about two minutes with a one-minute reminder; a notification
 //! daemon (dunst) runs on the test's own D-Bus session bus, and dbus-monitor
 //! records the Notify call the app makes. The body must be discreet: no
-//! fellowship name. After a restart the reminder is not shown again.
+//! fellowship name. The app is locked (a passcode, then "Lock now") before
+//! the reminder is due: it still arrives, clicking it shows the lock screen
+//! and nothing else, and the session opens once the app is unlocked. After
+//! a restart the reminder is not shown again.
 //!
 //! Run through `cargo xtask test` (Xvfb, dbus-run-session).
 
@@ -17,6 +20,7 @@ use chrono::{TimeDelta, Timelike, Utc};
 use common::*;
 
 const ZONE: &str = "America/Denver";
+const PASSCODE: &str = "204816";
 
 /// A process stopped when the test ends, however it ends.
 struct Running(Child);
@@ -134,6 +138,15 @@ async fn a_one_minute_reminder_arrives_on_the_bus_in_discreet_words_and_only_onc
     )
     .await;
 
+    // Lock the app: the reminder must still come.
+    click(&client, "#nav-settings").await;
+    fill(&client, "#new-passcode", PASSCODE).await;
+    fill(&client, "#new-passcode-again", PASSCODE).await;
+    click(&client, "#lock-on").await;
+    text_until(&client, "#lock-state", |t| t.contains("App lock is on")).await;
+    click(&client, "#lock-app").await;
+    wait_for(&client, "#passcode").await;
+
     // The reminder is due one minute before the start.
     let deadline = Instant::now() + Duration::from_secs(200);
     let call = loop {
@@ -162,13 +175,18 @@ async fn a_one_minute_reminder_arrives_on_the_bus_in_discreet_words_and_only_onc
         "no fellowship name: {body}"
     );
 
-    // Clicking it (dunst's default action) opens the session in the app.
-    click(&client, "#nav-today").await;
+    // Clicking it (dunst's default action) while locked shows the lock
+    // screen and nothing of the session; unlocking opens the session.
     let clicked = Command::new("dunstctl")
         .args(["action", "0"])
         .status()
         .expect("dunstctl");
     assert!(clicked.success(), "dunstctl action");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let page = text_until(&client, "body", |t| t.contains("Steady is locked")).await;
+    assert!(!page.contains("Tuesday NA meeting"), "{page}");
+    fill(&client, "#passcode", PASSCODE).await;
+    click(&client, "#unlock").await;
     text_until(&client, "#event-form-heading", |t| t == "Edit session").await;
     let title = wait_for(&client, "#event-title")
         .await
@@ -182,8 +200,9 @@ async fn a_one_minute_reminder_arrives_on_the_bus_in_discreet_words_and_only_onc
     );
     client.close().await.unwrap();
 
-    // Restart the app on the same data: the reminder is not shown again.
-    let client = driver.open_app().await;
+    // Restart the app on the same data: it starts locked, and the reminder
+    // is not shown again.
+    let client = driver.open_app_at("#passcode").await;
     tokio::time::sleep(Duration::from_secs(5)).await;
     client.close().await.unwrap();
     let calls = notify_calls(&lines);

@@ -64,8 +64,12 @@ async fn story(db: TestDb) {
     let any = &clinic.any;
     let patient = clinic.patient("Ana R.").await;
     let dir = tempfile::tempdir().unwrap();
-    let phone = Store::open(&dir.path().join("phone")).await.unwrap();
-    let laptop = Store::open(&dir.path().join("laptop")).await.unwrap();
+    let phone = Store::open(&dir.path().join("phone"), &common::store_key())
+        .await
+        .unwrap();
+    let laptop = Store::open(&dir.path().join("laptop"), &common::store_key())
+        .await
+        .unwrap();
     let client = SyncClient::new();
 
     // Before pairing there is nothing to sync, and it says so.

@@ -151,7 +151,7 @@ async fn story(db: TestDb) {
     let mut stores = Vec::new();
     for device in 0..2 {
         let store = Arc::new(
-            Store::open(&dir.path().join(format!("d{device}")))
+            Store::open(&dir.path().join(format!("d{device}")), &common::store_key())
                 .await
                 .unwrap(),
         );
@@ -235,7 +235,7 @@ async fn a_rate_limited_push_waits_as_the_server_asks() {
     let clinic = Clinic::open_with(db, settings).await;
     let patient = clinic.patient("Ana R.").await;
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = Store::open(dir.path(), &common::store_key()).await.unwrap();
     let client = SyncClient::new();
     let code = clinic.code(&patient.id).await;
     client

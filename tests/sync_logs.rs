@@ -46,7 +46,9 @@ async fn no_note_token_or_code_in_trace_logs() {
     let marker = format!("MARKER-{}", uuid::Uuid::new_v4().simple());
 
     let dir = tempfile::tempdir().unwrap();
-    let phone = Store::open(&dir.path().join("phone")).await.unwrap();
+    let phone = Store::open(&dir.path().join("phone"), &common::store_key())
+        .await
+        .unwrap();
     let client = SyncClient::new();
     let consent = ConsentTerms {
         recipient: "Riverside IOP".into(),
@@ -69,7 +71,9 @@ async fn no_note_token_or_code_in_trace_logs() {
         .unwrap();
     client.sync(&phone).await.unwrap();
     // A second device pulls the note back down.
-    let laptop = Store::open(&dir.path().join("laptop")).await.unwrap();
+    let laptop = Store::open(&dir.path().join("laptop"), &common::store_key())
+        .await
+        .unwrap();
     let second = clinic.code(&patient.id).await;
     client
         .pair(&laptop, &base, &second, consent, "laptop")

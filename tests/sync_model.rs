@@ -209,7 +209,7 @@ async fn run_case(w: &World, steps: &[Step], case: usize) {
     let base = format!("http://{}", w.proxy.addr);
     let mut devices = Vec::new();
     for d in 0..2 {
-        let store = Store::open(&dir.path().join(format!("d{d}")))
+        let store = Store::open(&dir.path().join(format!("d{d}")), &common::store_key())
             .await
             .unwrap();
         let code = w.clinic.code(&patient.id).await;
@@ -394,9 +394,12 @@ async fn run_case(w: &World, steps: &[Step], case: usize) {
         assert_eq!(here, expected_messages);
         let pending = device.sync_status().await.unwrap().pending;
         if pending != 0 {
-            let pool = sqlx::SqlitePool::connect_with(steady_core::connect_options(device.path()))
-                .await
-                .unwrap();
+            let pool = sqlx::SqlitePool::connect_with(steady_core::Store::encrypted_options(
+                device.path(),
+                &common::store_key(),
+            ))
+            .await
+            .unwrap();
             let rows: Vec<(String, String, Option<String>, String, String)> = sqlx::query_as(
                 "SELECT id, kind, pushed, updated, stamps FROM records WHERE visibility = 'care_team' AND (pushed IS NULL OR pushed <> updated)",
             )

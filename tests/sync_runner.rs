@@ -69,7 +69,7 @@ async fn syncs_on_start_after_changes_and_backs_off_while_offline() {
     let any = &clinic.any;
     let patient = clinic.patient("Ana R.").await;
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(dir.path()).await.unwrap());
+    let store = Arc::new(Store::open(dir.path(), &common::store_key()).await.unwrap());
     store.create::<CheckIn>(entry()).await.unwrap();
     let client = SyncClient::new();
     let code = clinic.code(&patient.id).await;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use fantoccini::{Client, Locator};
 use serde_json::Value;
-use steady_core::{ListQuery, Store};
+use steady_core::ListQuery;
 use steady_model::{Worksheet, WorksheetStatus};
 
 /// Points the app's Downloads folder (XDG user dirs) at `dir`.
@@ -138,7 +138,7 @@ async fn a_thought_record_survives_a_killed_app_and_exports_as_fhir() {
     client.close().await.unwrap();
     drop(driver);
 
-    let store = Store::open(&data.path().join("steady")).await.unwrap();
+    let store = app_store(&data.path().join("steady")).await;
     let sheets = store
         .list::<Worksheet>(&ListQuery::default())
         .await

@@ -203,9 +203,10 @@ const MAX_ICS_BYTES: usize = 1 << 20;
 /// Writes the schedule to an .ics file in the Downloads folder; returns its path.
 #[tauri::command]
 pub async fn export_ics(app: tauri::AppHandle, store: State<'_, OpenedStore>) -> Reply<String> {
-    let text = store.get()?.export_ics().await?;
+    let store = store.get()?;
+    let text = store.export_ics().await?;
     let name = format!("steady-schedule-{}.ics", Utc::now().format("%Y-%m-%d"));
-    write_download(&downloads(&app)?, &name, &text)
+    write_download(&store, &downloads(&app)?, &name, &text).await
 }
 
 /// The folder exports are written to: Downloads, or Documents without one.
@@ -224,8 +225,15 @@ fn downloads(app: &tauri::AppHandle) -> Reply<std::path::PathBuf> {
         })
 }
 
-fn write_download(dir: &std::path::Path, name: &str, text: &str) -> Reply<String> {
+/// Writes an export and notes it, so erasing the device removes it too.
+async fn write_download(
+    store: &steady_core::Store,
+    dir: &std::path::Path,
+    name: &str,
+    text: &str,
+) -> Reply<String> {
     let path = dir.join(name);
+    store.note_export(&path).await?;
     std::fs::create_dir_all(dir)
         .and_then(|_| std::fs::write(&path, text))
         .map_err(|e| {
@@ -324,7 +332,8 @@ pub async fn export_worksheet(
     store: State<'_, OpenedStore>,
     id: RecordId,
 ) -> Reply<Vec<String>> {
-    let entry = store.get()?.get::<Worksheet>(id).await?;
+    let store = store.get()?;
+    let entry = store.get::<Worksheet>(id).await?;
     let export = steady_core::fhir_export(&entry)?;
     let worksheet = entry.data;
     let day = worksheet
@@ -354,7 +363,7 @@ pub async fn export_worksheet(
         let text = serde_json::to_string_pretty(&value).map_err(|e| {
             ErrorReport::storage(format!("Steady could not write the export ({e})."))
         })?;
-        paths.push(write_download(&dir, &name, &text)?);
+        paths.push(write_download(&store, &dir, &name, &text).await?);
     }
     Ok(paths)
 }

@@ -4,30 +4,21 @@
 #[cfg(test)]
 mod command_names;
 mod commands;
+mod data;
 mod reminders;
 mod sync;
 mod wall_clock;
 mod zone;
 
-use std::path::PathBuf;
-use std::sync::Arc;
-
 use reminders::Reminders;
-use steady_core::{ErrorReport, Store};
+use std::path::PathBuf;
+use steady_core::ErrorReport;
 use tauri::Manager;
 
 /// Overrides the platform's app-data folder (tests, portable installs).
 pub const DATA_DIR_ENV: &str = "STEADY_DATA_DIR";
 
-/// The store, or why it could not be opened, so the UI can say so instead of
-/// the app vanishing.
-pub struct OpenedStore(Result<Arc<Store>, ErrorReport>);
-
-impl OpenedStore {
-    pub fn get(&self) -> Result<&Store, ErrorReport> {
-        self.0.as_deref().map_err(Clone::clone)
-    }
-}
+pub use data::OpenedStore;
 
 fn data_dir(app: &tauri::App) -> Result<PathBuf, ErrorReport> {
     if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
@@ -47,24 +38,27 @@ pub fn run() {
     let builder = builder.plugin(tauri_plugin_notification::init());
     let result = builder
         .setup(|app| {
-            let opened = match data_dir(app) {
-                Ok(dir) => tauri::async_runtime::block_on(Store::open(&dir))
-                    .map(Arc::new)
-                    .map_err(|e| {
-                        eprintln!("steady: the store could not be opened: {e}");
-                        ErrorReport::from(e)
-                    }),
-                Err(report) => Err(report),
-            };
-            let sync = opened
-                .as_ref()
-                .ok()
-                .map(|store| sync::Sync::start(app.handle(), store.clone()));
-            app.manage(OpenedStore(opened));
+            // The reminder task starts first and waits for the store: it
+            // keeps firing while the app is locked.
             let reminders = Reminders::start(app.handle());
             app.manage(reminders);
-            app.manage(sync);
+            let opened = OpenedStore::open(app.handle(), data_dir(app));
+            app.manage(opened);
+            app.state::<Reminders>().replan();
             Ok(())
+        })
+        .on_window_event(|window, event| {
+            let opened = window.state::<OpenedStore>();
+            match event {
+                tauri::WindowEvent::Focused(false) => opened.went_away(),
+                tauri::WindowEvent::Focused(true) => {
+                    let app = window.app_handle().clone();
+                    tauri::async_runtime::spawn(async move {
+                        app.state::<OpenedStore>().came_back(&app).await;
+                    });
+                }
+                _ => {}
+            }
         })
         .invoke_handler(tauri::generate_handler![
             commands::create_checkin,
@@ -114,12 +108,36 @@ pub fn run() {
             sync::list_messages,
             sync::mark_message_read,
             sync::list_assignments,
+            sync::list_disclosures,
+            sync::refresh_disclosures,
+            data::store_state,
+            data::enter_passphrase,
+            data::retry_open,
+            data::start_fresh,
+            data::erase_device,
+            data::unlock_app,
+            data::lock_now,
+            data::set_passcode,
+            data::set_lock_away,
+            data::remove_passcode,
+            data::lock_screen_lines,
         ])
-        .run(tauri::generate_context!());
-    if let Err(e) = result {
-        eprintln!("steady: the app stopped with an error: {e}");
-        std::process::exit(1);
-    }
+        .build(tauri::generate_context!());
+    let app = match result {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("steady: the app stopped with an error: {e}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|handle, event| {
+        // The store's connections are closed (the WAL checkpointed) before
+        // the process ends, so none is still closing on its own thread when
+        // OpenSSL's exit-time clean-up runs (SQLCipher's crypto).
+        if let tauri::RunEvent::Exit = event {
+            tauri::async_runtime::block_on(handle.state::<OpenedStore>().close());
+        }
+    });
 }
 
 #[cfg(test)]

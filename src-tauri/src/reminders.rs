@@ -66,13 +66,16 @@ fn kind_of(report: &ErrorReport) -> &'static str {
         ErrorReport::Invalid { .. } => "invalid data",
         ErrorReport::NotFound { .. } => "missing record",
         ErrorReport::Storage { .. } => "storage error",
+        ErrorReport::Locked { .. } => "locked",
     }
 }
 
 /// Delivers everything due now; returns when the next one is due.
 async fn deliver_due(app: &AppHandle) -> Result<Option<DateTime<Utc>>, ErrorReport> {
-    let opened = app.state::<OpenedStore>();
-    let store = opened.get()?;
+    let Some(opened) = app.try_state::<OpenedStore>() else {
+        return Err(ErrorReport::storage("The store is still opening."));
+    };
+    let store = opened.store()?;
     let zone = device_zone();
     loop {
         let now = Utc::now();

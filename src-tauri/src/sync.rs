@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use steady_core::{
-    ConsentTerms, ErrorReport, ListQuery, PairPreview, Store, SyncClient, SyncError, SyncRunner,
-    SyncStatus, Timing,
+    ConsentTerms, Disclosures, ErrorReport, ListQuery, PairPreview, Store, SyncClient, SyncError,
+    SyncRunner, SyncStatus, Timing,
 };
 use steady_model::{Assignment, Entry, Message, RecordId};
 use tauri::{AppHandle, Emitter, Manager, State};
@@ -25,16 +25,16 @@ pub struct Sync {
 }
 
 impl Sync {
+    /// Starts the loop; call it from a task on Tauri's runtime.
     pub fn start(app: &AppHandle, store: Arc<Store>) -> Self {
         let client = SyncClient::new();
         let handle = app.clone();
-        let runner = tauri::async_runtime::block_on(async {
-            SyncRunner::start(store, client.clone(), Timing::default(), move |status| {
-                let _ = handle.emit(STATUS_EVENT, &status);
-                if let Some(reminders) = handle.try_state::<Reminders>() {
-                    reminders.replan();
-                }
-            })
+        // Called on Tauri's runtime, whose tasks the runner spawns.
+        let runner = SyncRunner::start(store, client.clone(), Timing::default(), move |status| {
+            let _ = handle.emit(STATUS_EVENT, &status);
+            if let Some(reminders) = handle.try_state::<Reminders>() {
+                reminders.replan();
+            }
         });
         Self { runner, client }
     }
@@ -56,30 +56,25 @@ fn report(e: SyncError) -> ErrorReport {
     }
 }
 
-fn sync_of<'a>(sync: &'a State<'_, Option<Sync>>) -> Reply<&'a Sync> {
-    sync.as_ref().ok_or_else(|| {
-        ErrorReport::storage("Sync is not available: Steady could not open its data file.")
-    })
-}
-
 #[tauri::command]
 pub async fn sync_status(store: State<'_, OpenedStore>) -> Reply<SyncStatus> {
     Ok(store.get()?.sync_status().await?)
 }
 
 #[tauri::command]
-pub fn sync_now(sync: State<'_, Option<Sync>>) -> Reply<()> {
-    sync_of(&sync)?.runner.sync_now();
+pub fn sync_now(store: State<'_, OpenedStore>) -> Reply<()> {
+    store.sync()?.runner.sync_now();
     Ok(())
 }
 
 #[tauri::command]
 pub async fn preview_pairing(
-    sync: State<'_, Option<Sync>>,
+    store: State<'_, OpenedStore>,
     server: String,
     code: String,
 ) -> Reply<PairPreview> {
-    sync_of(&sync)?
+    store
+        .sync()?
         .client
         .preview(&server, &code)
         .await
@@ -96,16 +91,15 @@ fn announce(app: &AppHandle, status: SyncStatus) -> SyncStatus {
 pub async fn pair_clinic(
     app: AppHandle,
     store: State<'_, OpenedStore>,
-    sync: State<'_, Option<Sync>>,
     server: String,
     code: String,
     consent: ConsentTerms,
     device_label: String,
 ) -> Reply<SyncStatus> {
-    let sync = sync_of(&sync)?;
+    let sync = store.sync()?;
     let status = sync
         .client
-        .pair(store.get()?, &server, &code, consent, &device_label)
+        .pair(&*store.get()?, &server, &code, consent, &device_label)
         .await
         .map_err(report)?;
     sync.runner.sync_now();
@@ -116,13 +110,12 @@ pub async fn pair_clinic(
 pub async fn give_consent(
     app: AppHandle,
     store: State<'_, OpenedStore>,
-    sync: State<'_, Option<Sync>>,
     consent: ConsentTerms,
 ) -> Reply<SyncStatus> {
-    let sync = sync_of(&sync)?;
+    let sync = store.sync()?;
     let status = sync
         .client
-        .give_consent(store.get()?, consent)
+        .give_consent(&*store.get()?, consent)
         .await
         .map_err(report)?;
     sync.runner.sync_now();
@@ -130,28 +123,22 @@ pub async fn give_consent(
 }
 
 #[tauri::command]
-pub async fn revoke_consent(
-    app: AppHandle,
-    store: State<'_, OpenedStore>,
-    sync: State<'_, Option<Sync>>,
-) -> Reply<SyncStatus> {
-    let status = sync_of(&sync)?
+pub async fn revoke_consent(app: AppHandle, store: State<'_, OpenedStore>) -> Reply<SyncStatus> {
+    let status = store
+        .sync()?
         .client
-        .revoke_consent(store.get()?)
+        .revoke_consent(&*store.get()?)
         .await
         .map_err(report)?;
     Ok(announce(&app, status))
 }
 
 #[tauri::command]
-pub async fn unpair_clinic(
-    app: AppHandle,
-    store: State<'_, OpenedStore>,
-    sync: State<'_, Option<Sync>>,
-) -> Reply<SyncStatus> {
-    let status = sync_of(&sync)?
+pub async fn unpair_clinic(app: AppHandle, store: State<'_, OpenedStore>) -> Reply<SyncStatus> {
+    let status = store
+        .sync()?
         .client
-        .unpair(store.get()?)
+        .unpair(&*store.get()?)
         .await
         .map_err(report)?;
     Ok(announce(&app, status))
@@ -168,7 +155,7 @@ async fn all<B: steady_model::Body>(store: &Store) -> Reply<Vec<Entry<B>>> {
 
 #[tauri::command]
 pub async fn list_messages(store: State<'_, OpenedStore>) -> Reply<Vec<Entry<Message>>> {
-    all(store.get()?).await
+    all(&*store.get()?).await
 }
 
 #[tauri::command]
@@ -181,5 +168,22 @@ pub async fn mark_message_read(
 
 #[tauri::command]
 pub async fn list_assignments(store: State<'_, OpenedStore>) -> Reply<Vec<Entry<Assignment>>> {
-    all(store.get()?).await
+    all(&*store.get()?).await
+}
+
+/// Who at the clinic read or wrote this patient's records, as last fetched.
+#[tauri::command]
+pub async fn list_disclosures(store: State<'_, OpenedStore>) -> Reply<Disclosures> {
+    Ok(store.get()?.disclosures().await?)
+}
+
+/// Fetches the list again from the clinic, and keeps it.
+#[tauri::command]
+pub async fn refresh_disclosures(store: State<'_, OpenedStore>) -> Reply<Disclosures> {
+    store
+        .sync()?
+        .client
+        .refresh_disclosures(&*store.get()?)
+        .await
+        .map_err(report)
 }

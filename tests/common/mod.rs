@@ -17,6 +17,24 @@ use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
+/// The app's store in `dir`, opened with the key the app keeps in the
+/// test session's keyring (GNOME Keyring on the tests' D-Bus session).
+pub async fn app_store(dir: &Path) -> steady_core::Store {
+    use steady_core::KeyStore;
+    let key = steady_core::Keychain::for_dir(dir)
+        .expect("a Secret Service on the test's D-Bus session: run `cargo xtask test`")
+        .load()
+        .expect("the keyring answers")
+        .expect("the app kept its key in the keyring");
+    steady_core::Store::open(dir, &key).await.unwrap()
+}
+
+/// The key the tests' own stores are made with, so a test can open one
+/// again.
+pub fn store_key() -> steady_core::StoreKey {
+    steady_core::StoreKey::from_bytes([7; 32])
+}
+
 pub const WAIT: Duration = Duration::from_secs(20);
 
 pub fn app_binary() -> PathBuf {
@@ -93,6 +111,11 @@ impl Driver {
 
     /// Starts the app and connects to its window.
     pub async fn open_app(&self) -> Client {
+        self.open_app_at("#quick-log").await
+    }
+
+    /// Starts the app and waits for `css` (the lock screen's passcode, say).
+    pub async fn open_app_at(&self, css: &str) -> Client {
         let mut caps = serde_json::Map::new();
         caps.insert(
             "tauri:options".into(),
@@ -103,7 +126,7 @@ impl Driver {
             .connect(&format!("http://127.0.0.1:{}", self.port))
             .await
             .expect("a WebDriver session with the app");
-        wait_for(&client, "#quick-log").await;
+        wait_for(&client, css).await;
         client
     }
 }

@@ -1,8 +1,8 @@
 import { mount } from "svelte";
-import App from "./App.svelte";
+import Gate from "./gate/Gate.svelte";
 import "./app.css";
 
 const target = document.getElementById("app");
 if (!target) throw new Error("index.html has no #app element");
 
-export default mount(App, { target });
+export default mount(Gate, { target });

@@ -29,8 +29,10 @@ const BUILD_PACKAGES: &[&str] = &[
 /// and a notification daemon (not dbus-x11: with it, GTK apps start session
 /// daemons that outlive the test); PostgreSQL for the server's tests; and
 /// headless Chromium with its WebDriver for the dashboard's tests; Python's
-/// venv for Schemathesis.
+/// venv for Schemathesis; GNOME Keyring, the Secret Service the app keeps
+/// its store's key in, run on the tests' own D-Bus session.
 const TEST_PACKAGES: &[&str] = &[
+    "gnome-keyring",
     "python3-venv",
     "xvfb",
     "xauth",
@@ -196,10 +198,8 @@ fn test() -> Result<()> {
 
     let database = postgres::Postgres::start(is_root())?;
     let display = Xvfb::start()?;
-    let mut tests = Command::new("dbus-run-session");
+    let (mut tests, keyring) = keyring_session(&["cargo", "test", "--workspace"])?;
     tests
-        .args(["--", "cargo", "test", "--workspace"])
-        .current_dir(root())
         .env("DISPLAY", &display.name)
         .env("NO_AT_BRIDGE", "1")
         .env("STEADY_APP_BIN", app_binary())
@@ -213,6 +213,7 @@ fn test() -> Result<()> {
     );
     drop(display);
     drop(database);
+    let _ = std::fs::remove_dir_all(&keyring);
     result?;
     println!(
         "\n==> every check passed in {:.0} s",
@@ -239,15 +240,17 @@ fn server() -> Result<()> {
 }
 
 fn bench() -> Result<()> {
-    step(
-        "benchmark: the store",
-        cargo(&["bench", "-p", "steady-core", "--bench", "store"]),
-    )?;
+    ensure_debian_packages(TEST_PACKAGES)?;
+    // The store's key comes from a real credential store, as in the app.
+    let (store, keyring) =
+        keyring_session(&["cargo", "bench", "-p", "steady-core", "--bench", "store"])?;
+    let result = step("benchmark: the store", store);
+    let _ = std::fs::remove_dir_all(&keyring);
+    result?;
     step(
         "benchmark: the reminder planner",
         cargo(&["bench", "-p", "steady-core", "--bench", "planner"]),
     )?;
-    ensure_debian_packages(TEST_PACKAGES)?;
     let database = postgres::Postgres::start(is_root())?;
     let mut sync = cargo(&["bench", "-p", "steady", "--bench", "sync"]);
     sync.env("STEADY_TEST_POSTGRES_URL", &database.url);
@@ -483,4 +486,39 @@ impl Drop for Xvfb {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A throwaway password: the process id and the time, never reused.
+fn throwaway_password() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("steady-test-{}-{nanos}", std::process::id())
+}
+
+/// `command` in a D-Bus session of its own with a Secret Service on it: a
+/// GNOME Keyring with its files in a folder of this run (returned, to remove
+/// afterwards), unlocked with a password made for it, gone with the session.
+fn keyring_session(command: &[&str]) -> Result<(Command, PathBuf)> {
+    let keyring = env::temp_dir().join(format!("steady-keyring-{}", std::process::id()));
+    std::fs::create_dir_all(keyring.join("runtime"))?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for dir in [keyring.clone(), keyring.join("runtime")] {
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+    }
+    let mut cmd = Command::new("dbus-run-session");
+    cmd.args([
+        "--",
+        "sh",
+        "-c",
+        "printf %s \"$STEADY_KEYRING_PASSWORD\" | XDG_DATA_HOME=\"$STEADY_KEYRING_DIR\" XDG_RUNTIME_DIR=\"$STEADY_KEYRING_DIR/runtime\" gnome-keyring-daemon --unlock --components=secrets --daemonize >/dev/null && exec \"$@\"",
+        "sh",
+    ])
+    .args(command)
+    .current_dir(root())
+    .env("STEADY_KEYRING_DIR", &keyring)
+    .env("STEADY_KEYRING_PASSWORD", throwaway_password());
+    Ok((cmd, keyring))
 }

@@ -2,16 +2,20 @@
 //! measured in the same run on the same disk.
 //!
 //! 1. Saving a check-in through `Store::create` (validation, clock stamps,
-//!    durable commit) against a bare sqlx INSERT of the same row into the
-//!    same table with the same pragmas. Target: at most 1.5x.
-//! 2. Loading a week view from a year (3,000) and from five years (50,000)
+//!    durable commit) on the encrypted store against a bare sqlx INSERT of
+//!    the same row into a SQLCipher file with the same key and pragmas
+//!    (target: at most 1.5x); the same on a plain store, and the two stores
+//!    side by side for the cost of encryption.
+//! 2. Opening the store with its key from the credential store.
+//! 3. Loading a week view from a year (3,000) and from five years (50,000)
 //!    of check-ins.
 
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset, Local, TimeDelta, TimeZone};
 use sqlx::sqlite::SqlitePoolOptions;
-use steady_core::{ListQuery, Store, connect_options};
+use steady_core::keys::KeyStore;
+use steady_core::{Keychain, ListQuery, Store, StoreKey, connect_options, vault};
 use steady_model::{CheckIn, CheckInDraft, Halt, Visibility};
 
 const SAVE_SAMPLES: usize = 400;
@@ -24,6 +28,7 @@ fn main() {
         .expect("tokio runtime");
     runtime.block_on(async {
         save_vs_bare_insert().await;
+        open_store().await;
         week_views().await;
     });
 }
@@ -58,78 +63,188 @@ fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)
 }
 
-async fn save_vs_bare_insert() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = Store::open(&dir.path().join("store")).await.expect("store");
+/// One store and its bare baseline: the same file settings, one connection.
+struct Pair {
+    store: Store,
+    bare: sqlx::SqlitePool,
+    saves: Vec<Duration>,
+    bares: Vec<Duration>,
+}
 
-    // The baseline: the same schema, pragmas and one-connection pool, and a
-    // plain INSERT of a row the store itself produced, with fresh ids.
-    let bare_path = dir.path().join("bare.db");
-    let bare_store = Store::open_file(&bare_path).await.expect("bare schema");
-    bare_store.close().await;
-    let bare = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(connect_options(&bare_path))
-        .await
-        .expect("bare pool");
-    let sample = store
-        .create::<CheckIn>(draft(None, 0))
-        .await
-        .expect("sample");
-    let row: (String, i64, String, String, String) =
-        sqlx::query_as("SELECT kind, at_ms, visibility, body, stamps FROM records WHERE id = ?")
-            .bind(sample.id.to_string())
-            .fetch_one(
-                &sqlx::SqlitePool::connect_with(connect_options(store.path()))
-                    .await
-                    .unwrap(),
-            )
+impl Pair {
+    /// `schema` is a store opened on the baseline's file, so the baseline
+    /// has the store's own tables; `options` opens that file bare (with the
+    /// key for the encrypted pair).
+    async fn new(store: Store, schema: Store, options: sqlx::sqlite::SqliteConnectOptions) -> Self {
+        schema.close().await;
+        let bare = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
             .await
-            .expect("sample row");
+            .expect("bare pool");
+        Self {
+            store,
+            bare,
+            saves: Vec::with_capacity(SAVE_SAMPLES),
+            bares: Vec::with_capacity(SAVE_SAMPLES),
+        }
+    }
 
-    // Warm both paths, then alternate them so disk and CPU drift hit both.
-    let mut core = Vec::with_capacity(SAVE_SAMPLES);
-    let mut plain = Vec::with_capacity(SAVE_SAMPLES);
-    for i in 0..SAVE_SAMPLES + 20 {
-        let d = draft(None, i);
+    /// Saves one check-in through the store and inserts the same row bare.
+    async fn sample(&mut self, i: usize, row: &Row, keep: bool) {
         let t = Instant::now();
-        store.create::<CheckIn>(d).await.expect("save");
+        self.store
+            .create::<CheckIn>(draft(None, i))
+            .await
+            .expect("save");
         let core_time = t.elapsed();
-
-        let id = uuid_v7_text(i);
         let t = Instant::now();
         sqlx::query(
             "INSERT INTO records (id, kind, at_ms, visibility, body, stamps, updated)
              VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
-        .bind(id)
+        .bind(uuid_v7_text(i))
         .bind(&row.0)
         .bind(row.1)
         .bind(&row.2)
         .bind(&row.3)
         .bind(&row.4)
         .bind("000000000000000-0000000000-0000000000000000")
-        .execute(&bare)
+        .execute(&self.bare)
         .await
         .expect("bare insert");
         let plain_time = t.elapsed();
-        if i >= 20 {
-            core.push(core_time);
-            plain.push(plain_time);
+        if keep {
+            self.saves.push(core_time);
+            self.bares.push(plain_time);
         }
     }
-    let (core, plain) = (median(core), median(plain));
+}
+
+type Row = (String, i64, String, String, String);
+
+/// Saving a check-in on the encrypted store against a bare insert into a
+/// SQLCipher file with the same key and pragmas, and on a plain store
+/// against a bare plain insert; the two stores side by side give the cost
+/// of encryption. The four run in turn, so disk and CPU drift hit all.
+async fn save_vs_bare_insert() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key = StoreKey::random();
+    let encrypted = Store::open(&dir.path().join("store"), &key)
+        .await
+        .expect("store");
+    let sample = encrypted
+        .create::<CheckIn>(draft(None, 0))
+        .await
+        .expect("sample");
+    let row: Row =
+        sqlx::query_as("SELECT kind, at_ms, visibility, body, stamps FROM records WHERE id = ?")
+            .bind(sample.id.to_string())
+            .fetch_one(
+                &sqlx::SqlitePool::connect_with(Store::encrypted_options(encrypted.path(), &key))
+                    .await
+                    .unwrap(),
+            )
+            .await
+            .expect("sample row");
+    let bare_encrypted = dir.path().join("bare-encrypted.db");
+    let schema = Store::open_file(&bare_encrypted, &key)
+        .await
+        .expect("schema");
+    let options = Store::encrypted_options(&bare_encrypted, &key);
+    let mut encrypted = Pair::new(encrypted, schema, options).await;
+    let plain_store = Store::open_unencrypted(&dir.path().join("plain.db"))
+        .await
+        .expect("plain store");
+    let bare_plain = dir.path().join("bare-plain.db");
+    let schema = Store::open_unencrypted(&bare_plain).await.expect("schema");
+    let mut plain = Pair::new(plain_store, schema, connect_options(&bare_plain)).await;
+
+    for i in 0..SAVE_SAMPLES + 20 {
+        encrypted.sample(i, &row, i >= 20).await;
+        plain.sample(i, &row, i >= 20).await;
+    }
     println!(
         "save a check-in, durable commit (WAL, synchronous=FULL), {SAVE_SAMPLES} samples each"
     );
-    println!("  steady-core Store::create   median {}", ms(core));
-    println!("  bare sqlx INSERT (baseline) median {}", ms(plain));
+    let enc_core = median(encrypted.saves.clone());
+    let enc_bare = median(encrypted.bares.clone());
+    let plain_core = median(plain.saves.clone());
+    let plain_bare = median(plain.bares.clone());
+    println!(
+        "  encrypted store (SQLCipher, AES-256): Store::create median {}",
+        ms(enc_core)
+    );
+    println!(
+        "  bare sqlx INSERT into a SQLCipher file (baseline) median {}",
+        ms(enc_bare)
+    );
     println!(
         "  ratio                       {:.2}x (target at most 1.5x)",
-        core.as_secs_f64() / plain.as_secs_f64()
+        enc_core.as_secs_f64() / enc_bare.as_secs_f64()
     );
+    println!(
+        "  plain store (before encryption): Store::create median {}",
+        ms(plain_core)
+    );
+    println!(
+        "  bare sqlx INSERT into a plain file (baseline)   median {}",
+        ms(plain_bare)
+    );
+    println!(
+        "  ratio                       {:.2}x",
+        plain_core.as_secs_f64() / plain_bare.as_secs_f64()
+    );
+    println!(
+        "  encryption's cost: encrypted store / plain store {:.2}x, bare SQLCipher / bare SQLite {:.2}x",
+        enc_core.as_secs_f64() / plain_core.as_secs_f64(),
+        enc_bare.as_secs_f64() / plain_bare.as_secs_f64()
+    );
+    for pair in [encrypted, plain] {
+        pair.store.close().await;
+        pair.bare.close().await;
+    }
+}
+
+/// Opening the store as the app does: the key from the platform's
+/// credential store (GNOME Keyring on `cargo xtask bench`'s own D-Bus
+/// session), SQLCipher's key check, the migrations checked, the clock read.
+async fn open_store() {
+    const OPENS: usize = 30;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let keys = match Keychain::for_dir(dir.path()) {
+        Ok(keys) => keys,
+        Err(e) => {
+            println!("open the store: not measured, no credential store here ({e})");
+            return;
+        }
+    };
+    let store = vault::open(dir.path(), &keys).await.expect("first open");
+    let drafts: Vec<CheckInDraft> = (0..3_000).map(|i| draft(None, i)).collect();
+    store.create_all::<CheckIn>(drafts).await.expect("fill");
     store.close().await;
-    bare.close().await;
+    let mut whole = Vec::with_capacity(OPENS);
+    let mut key_only = Vec::with_capacity(OPENS);
+    for _ in 0..OPENS {
+        let t = Instant::now();
+        let key = keys.load().expect("keyring").expect("a key");
+        key_only.push(t.elapsed());
+        drop(key);
+        let t = Instant::now();
+        let store = vault::open(dir.path(), &keys).await.expect("open");
+        whole.push(t.elapsed());
+        store.close().await;
+    }
+    keys.delete().expect("forget the key");
+    println!("open the store (3,000 check-ins), {OPENS} samples");
+    println!(
+        "  key from the credential store, SQLCipher, migrations checked: median {}",
+        ms(median(whole))
+    );
+    println!(
+        "  of which the key from the credential store: median {}",
+        ms(median(key_only))
+    );
 }
 
 /// Distinct ids for the baseline rows, in the same text form as the store's.
@@ -142,7 +257,9 @@ async fn week_views() {
     let mut medians = Vec::new();
     for (label, years, count) in [("1 year ", 1, 3_000usize), ("5 years", 5, 50_000)] {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = Store::open(dir.path()).await.expect("store");
+        let store = Store::open(dir.path(), &StoreKey::random())
+            .await
+            .expect("store");
         let end = Local::now().fixed_offset() - TimeDelta::hours(1);
         let span = TimeDelta::days(365 * years);
         let step = span / count as i32;

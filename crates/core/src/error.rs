@@ -63,12 +63,25 @@ pub enum ErrorReport {
     Storage {
         message: String,
     },
+    /// The app is locked: nothing is read or written until the passcode
+    /// is entered.
+    Locked {
+        message: String,
+    },
 }
 
 impl ErrorReport {
     pub fn storage(message: impl Into<String>) -> Self {
         ErrorReport::Storage {
             message: message.into(),
+        }
+    }
+}
+
+impl ErrorReport {
+    pub fn locked() -> Self {
+        ErrorReport::Locked {
+            message: "Steady is locked. Enter your passcode to continue.".into(),
         }
     }
 }

@@ -3,22 +3,28 @@
 //! hybrid logical clock, and commits durably to one SQLite file before it
 //! returns.
 
+pub mod applock;
 pub mod care;
 pub mod error;
+pub mod keys;
 pub mod planner;
 mod records;
 pub mod schedule;
 pub mod store;
 pub mod sync;
+pub mod vault;
 pub mod worksheets;
 
+pub use applock::{Attempt, LockSettings};
 pub use error::{ErrorReport, StoreError};
+pub use keys::{KeyError, KeyStore, Keychain, StoreKey};
 pub use planner::{PlanInput, QuietHours, Reminder, ReminderKey, ReminderSettings, plan};
 pub use schedule::{AttendanceMark, OccurrenceView, WeekHours};
 pub use store::{DB_FILE, ListQuery, Page, PageCursor, Store, connect_options};
 pub use sync::runner::{SyncRunner, Timing};
 pub use sync::{
-    ConsentTerms, PairPreview, Pairing, Refusal, SyncClient, SyncError, SyncLog, SyncReport,
-    SyncStatus,
+    ConsentTerms, Disclosures, PairPreview, Pairing, Refusal, SyncClient, SyncError, SyncLog,
+    SyncReport, SyncStatus,
 };
+pub use vault::{FileState, OpenError, StoreState};
 pub use worksheets::{FhirExport, fhir_export};

@@ -241,14 +241,24 @@ pub(crate) async fn forget_pushed(conn: &mut SqliteConnection) -> Result<(), Sto
     Ok(())
 }
 
-/// Care-team records of `kinds` (a JSON array) with changes the server has
-/// not acknowledged.
+/// Records of `kinds` (a JSON array, bound twice) waiting to be pushed:
+/// care-team records with changes the server has not acknowledged, and
+/// records made private after the server got them (a withdrawal, which
+/// carries only the visibility). Each half reads its own partial index.
+const PENDING: &str = "SELECT id, kind, body, stamps, deleted, updated, visibility FROM records
+     WHERE visibility = 'care_team' AND (pushed IS NULL OR pushed <> updated)
+       AND kind IN (SELECT value FROM json_each(?))
+     UNION ALL
+     SELECT id, kind, body, stamps, deleted, updated, visibility FROM records
+     WHERE visibility = 'private' AND pushed IS NOT NULL AND pushed <> updated
+       AND kind IN (SELECT value FROM json_each(?))";
+
+/// Records waiting to be pushed (see [`PENDING`]).
 pub(crate) async fn count_pending(pool: &SqlitePool, kinds: &str) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar(
-        "SELECT count(*) FROM records
-         WHERE visibility = 'care_team' AND (pushed IS NULL OR pushed <> updated)
-           AND kind IN (SELECT value FROM json_each(?))",
-    )
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT count(*) FROM ({PENDING}) AS pending"
+    )))
+    .bind(kinds)
     .bind(kinds)
     .fetch_one(pool)
     .await?)
@@ -262,6 +272,8 @@ pub(crate) struct PendingRow {
     pub stamps: String,
     pub deleted: bool,
     pub updated: String,
+    /// Made private after it was shared: only its visibility is sent.
+    pub withdrawn: bool,
 }
 
 /// Up to `limit` care-team records of `kinds` (a JSON array) waiting to be
@@ -271,12 +283,10 @@ pub(crate) async fn pending(
     kinds: &str,
     limit: i64,
 ) -> Result<Vec<PendingRow>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT id, kind, body, stamps, deleted, updated FROM records
-         WHERE visibility = 'care_team' AND (pushed IS NULL OR pushed <> updated)
-           AND kind IN (SELECT value FROM json_each(?))
-         ORDER BY updated LIMIT ?",
-    )
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{PENDING} ORDER BY updated LIMIT ?"
+    )))
+    .bind(kinds)
     .bind(kinds)
     .bind(limit)
     .fetch_all(pool)
@@ -290,6 +300,7 @@ pub(crate) async fn pending(
             stamps: r.get("stamps"),
             deleted: deleted(r),
             updated: r.get("updated"),
+            withdrawn: r.get::<String, _>("visibility") == "private",
         })
         .collect())
 }

@@ -24,6 +24,7 @@ use steady_model::{
 use ts_rs::TS;
 
 use crate::error::StoreError;
+use crate::keys::StoreKey;
 use crate::records;
 
 /// The database file's name inside the data folder.
@@ -108,18 +109,39 @@ impl PageCursor {
 }
 
 impl Store {
-    /// Opens (creating if needed) the store in `dir`.
-    pub async fn open(dir: &Path) -> Result<Self, StoreError> {
+    /// Opens (creating if needed) the encrypted store in `dir` with `key`.
+    /// The app goes through [`crate::vault::open`], which keeps the key.
+    pub async fn open(dir: &Path, key: &StoreKey) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
             path: dir.to_owned(),
             source,
         })?;
-        Self::open_file(&dir.join(DB_FILE)).await
+        Self::open_file(&dir.join(DB_FILE), key).await
     }
 
-    /// Opens (creating if needed) the store in the database file `path`.
-    pub async fn open_file(path: &Path) -> Result<Self, StoreError> {
-        let options = connect_options(path);
+    /// Opens (creating if needed) the encrypted store in the database file
+    /// `path` with `key`. A file the key does not open is an error; it is
+    /// never replaced.
+    pub async fn open_file(path: &Path, key: &StoreKey) -> Result<Self, StoreError> {
+        Self::open_with(Self::encrypted_options(path, key)).await
+    }
+
+    /// A plain SQLite store, as versions before encryption kept. Only for
+    /// tests that make such a database, and for the benchmark's baseline.
+    #[doc(hidden)]
+    pub async fn open_unencrypted(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with(connect_options(path)).await
+    }
+
+    /// [`connect_options`] with SQLCipher's key, which sqlx sends before any
+    /// other pragma. Public so the benchmark's bare SQLCipher baseline runs
+    /// with exactly the same settings.
+    pub fn encrypted_options(path: &Path, key: &StoreKey) -> SqliteConnectOptions {
+        connect_options(path).pragma("key", key.sqlcipher_literal().to_string())
+    }
+
+    async fn open_with(options: SqliteConnectOptions) -> Result<Self, StoreError> {
+        let path = options.get_filename().to_owned();
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
@@ -137,7 +159,7 @@ impl Store {
             writer,
             reader,
             clock: Mutex::new(clock),
-            path: path.to_owned(),
+            path,
             changes: tokio::sync::watch::Sender::new(0),
         })
     }

@@ -16,6 +16,7 @@ use crate::error::StoreError;
 use crate::store::Store;
 
 const CRISIS_LINES: &str = "crisis_lines";
+const EXPORTS: &str = "exports.written";
 
 /// A completed worksheet in FHIR R4 form: the response and its template.
 #[derive(Clone, Debug, PartialEq, Serialize, TS)]
@@ -87,6 +88,27 @@ impl Store {
     /// A completed worksheet as a FHIR QuestionnaireResponse, with its template.
     pub async fn export_worksheet(&self, id: RecordId) -> Result<FhirExport, StoreError> {
         fhir_export(&self.get::<Worksheet>(id).await?)
+    }
+
+    /// Notes a file Steady exported, so erasing the device removes it too.
+    pub async fn note_export(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        let mut paths = self.exported_files().await?;
+        let path = path.display().to_string();
+        if !paths.contains(&path) {
+            paths.push(path);
+        }
+        let text = serde_json::to_string(&paths).map_err(|e| StoreError::corrupt("exports", e))?;
+        self.put_setting(EXPORTS, &text).await
+    }
+
+    /// The files Steady exported on this device.
+    pub async fn exported_files(&self) -> Result<Vec<String>, StoreError> {
+        match self.setting(EXPORTS).await? {
+            None => Ok(Vec::new()),
+            Some(text) => {
+                serde_json::from_str(&text).map_err(|e| StoreError::corrupt("exports", e))
+            }
+        }
     }
 
     pub(crate) async fn setting(&self, name: &str) -> Result<Option<String>, StoreError> {

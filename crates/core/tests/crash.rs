@@ -5,6 +5,10 @@
 //! each id once `create` returned Ok, kills the child with SIGKILL at a random
 //! moment, then checks that every printed id is in the database and that
 //! SQLite's integrity check passes. That is one round; CI runs at least 200.
+//!
+//! The store is the encrypted one the app opens. Every note carries a marker;
+//! after each kill no byte of any file in the data folder (the database, its
+//! WAL and SHM) may contain it.
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Write};
@@ -14,9 +18,12 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use steady_core::Store;
+use steady_core::keys::Given;
 use steady_model::{CheckIn, CheckInDraft};
 
-const CHILD_DB: &str = "STEADY_CRASH_CHILD_DB";
+mod common;
+
+const CHILD_DIR: &str = "STEADY_CRASH_CHILD_DIR";
 const ROUNDS: &str = "STEADY_CRASH_ROUNDS";
 
 fn main() {
@@ -24,20 +31,22 @@ fn main() {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    match std::env::var_os(CHILD_DB) {
-        Some(db) => runtime.block_on(child(Path::new(&db))),
+    match std::env::var_os(CHILD_DIR) {
+        Some(dir) => runtime.block_on(child(Path::new(&dir))),
         None => runtime.block_on(parent()),
     }
 }
 
-async fn child(db: &Path) {
-    let store = Store::open_file(db).await.expect("child opens the store");
+async fn child(dir: &Path) {
+    let store = steady_core::vault::open(dir, &Given(common::key()))
+        .await
+        .expect("child opens the store");
     let mut out = std::io::stdout().lock();
     writeln!(out, "ready").unwrap();
     for i in 0.. {
         let draft = CheckInDraft {
             craving: i % 11,
-            note: format!("crash round entry {i}"),
+            note: format!("{} crash round entry {i}", common::MARKER),
             ..Default::default()
         };
         let entry = store.create::<CheckIn>(draft).await.expect("save");
@@ -57,10 +66,11 @@ async fn parent() {
     let started = Instant::now();
     let mut acknowledged: HashSet<String> = HashSet::new();
     let mut killed_before_ready = 0;
+    let mut scanned = 0;
 
     for round in 0..rounds {
         let mut child = Command::new(&exe)
-            .env(CHILD_DB, &db)
+            .env(CHILD_DIR, dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -110,14 +120,21 @@ async fn parent() {
         );
 
         check(&db, &acknowledged, round).await;
+        let found = common::files_containing(dir.path(), common::MARKER.as_bytes());
+        assert!(
+            found.is_empty(),
+            "round {round}: the marker is in {found:?}"
+        );
+        scanned += 1;
     }
+    common::assert_not_plain_sqlite(&db).await;
     assert!(
         acknowledged.len() > rounds,
         "the children saved too little to prove anything: {} ids",
         acknowledged.len()
     );
     println!(
-        "crash test: {rounds} rounds of SIGKILL ({killed_before_ready} while opening), {} acknowledged check-ins all present, integrity ok, {:.1} s",
+        "crash test: {rounds} rounds of SIGKILL ({killed_before_ready} while opening) on the encrypted store, {} acknowledged check-ins all present, integrity ok, the marker in no file after {scanned} kills, {:.1} s",
         acknowledged.len(),
         started.elapsed().as_secs_f64()
     );
@@ -128,7 +145,7 @@ async fn check(db: &Path, acknowledged: &HashSet<String>, round: usize) {
         assert!(acknowledged.is_empty());
         return;
     }
-    let pool = sqlx::SqlitePool::connect_with(steady_core::connect_options(db))
+    let pool = sqlx::SqlitePool::connect_with(Store::encrypted_options(db, &common::key()))
         .await
         .unwrap();
     let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")

@@ -1,6 +1,8 @@
 //! Calendar files: export and import round-trip; a damaged file is refused
 //! with its line and nothing is imported.
 
+mod common;
+
 use chrono::{TimeZone, Utc};
 use steady_core::{Store, StoreError};
 use steady_model::{Day, Event, EventDraft, Exception, Frequency, OccurrenceChange, Recurrence};
@@ -84,7 +86,7 @@ async fn occurrences(store: &Store) -> Vec<(String, String, String, bool)> {
 #[tokio::test]
 async fn export_then_import_into_an_empty_store_gives_the_same_occurrences() {
     let a_dir = tempfile::tempdir().unwrap();
-    let a = Store::open(a_dir.path()).await.unwrap();
+    let a = Store::open(a_dir.path(), &common::key()).await.unwrap();
     a.create_all::<Event>(schedule()).await.unwrap();
     let file = a.export_ics().await.unwrap();
     assert!(file.starts_with("BEGIN:VCALENDAR"));
@@ -94,7 +96,7 @@ async fn export_then_import_into_an_empty_store_gives_the_same_occurrences() {
     );
 
     let b_dir = tempfile::tempdir().unwrap();
-    let b = Store::open(b_dir.path()).await.unwrap();
+    let b = Store::open(b_dir.path(), &common::key()).await.unwrap();
     let imported = b.import_ics(&file, "UTC").await.unwrap();
     assert_eq!(imported.len(), 3);
 
@@ -116,7 +118,7 @@ async fn export_then_import_into_an_empty_store_gives_the_same_occurrences() {
 #[tokio::test]
 async fn a_file_with_an_error_names_its_line_and_imports_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = Store::open(dir.path(), &common::key()).await.unwrap();
     let good = "BEGIN:VEVENT\r\nUID:a\r\nSUMMARY:Group\r\nDTSTART;TZID=America/Denver:20260105T180000\r\nDURATION:PT90M\r\nEND:VEVENT\r\n";
     let cases = [
         // (file, the line that should be named, words in the message)

@@ -1,5 +1,7 @@
 //! Events, attendance, hours and reminder bookkeeping on real SQLite files.
 
+mod common;
+
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 use steady_core::{AttendanceMark, QuietHours, ReminderSettings, Store, StoreError};
@@ -35,7 +37,7 @@ fn group() -> EventDraft {
 #[tokio::test]
 async fn attendance_adds_up_to_hours_against_the_asam_target() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = Store::open(dir.path(), &common::key()).await.unwrap();
     store
         .save_program(ProgramDraft {
             level: "iop".into(),
@@ -102,7 +104,7 @@ async fn a_delivered_reminder_is_not_planned_again_after_a_restart() {
         .unwrap()
         .with_timezone(&Utc);
     let first = {
-        let store = Store::open(dir.path()).await.unwrap();
+        let store = Store::open(dir.path(), &common::key()).await.unwrap();
         store.create::<Event>(group()).await.unwrap();
         let next = store.plan_reminders(now, denver(), 5).await.unwrap();
         let dues: Vec<String> = next
@@ -129,7 +131,7 @@ async fn a_delivered_reminder_is_not_planned_again_after_a_restart() {
         store.close().await;
         first
     };
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = Store::open(dir.path(), &common::key()).await.unwrap();
     let later = first.due + TimeDelta::seconds(1);
     let next = store.plan_reminders(later, denver(), 5).await.unwrap();
     assert!(next.iter().all(|r| r.key != first.key), "not planned again");
@@ -142,7 +144,7 @@ async fn a_delivered_reminder_is_not_planned_again_after_a_restart() {
 #[tokio::test]
 async fn settings_round_trip_and_equal_quiet_hours_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = Store::open(dir.path(), &common::key()).await.unwrap();
     assert_eq!(
         store.reminder_settings().await.unwrap(),
         ReminderSettings::default()
@@ -179,7 +181,7 @@ async fn settings_round_trip_and_equal_quiet_hours_are_refused() {
 #[tokio::test]
 async fn a_refused_event_stores_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = Store::open(dir.path(), &common::key()).await.unwrap();
     let mut bad = group();
     bad.zone = "Denver".into();
     assert!(

@@ -13,7 +13,7 @@ use tempfile::TempDir;
 
 async fn open() -> (TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = Store::open(dir.path(), &common::key()).await.unwrap();
     (dir, store)
 }
 
@@ -57,9 +57,10 @@ fn trigger_draft() -> TriggerDraft {
 }
 
 async fn count(store: &Store, sql: &'static str) -> i64 {
-    let pool = sqlx::SqlitePool::connect_with(steady_core::connect_options(store.path()))
-        .await
-        .unwrap();
+    let pool =
+        sqlx::SqlitePool::connect_with(Store::encrypted_options(store.path(), &common::key()))
+            .await
+            .unwrap();
     let n = sqlx::query(sql).fetch_one(&pool).await.unwrap().get(0);
     pool.close().await;
     n
@@ -69,7 +70,7 @@ async fn count(store: &Store, sql: &'static str) -> i64 {
 async fn every_field_of_a_check_in_and_a_trigger_round_trips_through_a_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let (checkin, trigger) = {
-        let store = Store::open(dir.path()).await.unwrap();
+        let store = Store::open(dir.path(), &common::key()).await.unwrap();
         let trigger = store.create::<TriggerEntry>(trigger_draft()).await.unwrap();
         let checkin = store
             .create::<CheckIn>(full_draft(trigger.id))
@@ -78,7 +79,7 @@ async fn every_field_of_a_check_in_and_a_trigger_round_trips_through_a_reopen() 
         store.close().await;
         (checkin, trigger)
     };
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = Store::open(dir.path(), &common::key()).await.unwrap();
     let got = store.get::<CheckIn>(checkin.id).await.unwrap();
     assert_eq!(got, checkin);
     let draft = full_draft(trigger.id);
@@ -340,9 +341,10 @@ async fn each_refused_input_stores_nothing_and_keeps_what_was_there() {
 #[tokio::test]
 async fn the_database_uses_wal_and_full_sync() {
     let (_dir, store) = open().await;
-    let pool = sqlx::SqlitePool::connect_with(steady_core::connect_options(store.path()))
-        .await
-        .unwrap();
+    let pool =
+        sqlx::SqlitePool::connect_with(Store::encrypted_options(store.path(), &common::key()))
+            .await
+            .unwrap();
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(&pool)
         .await
@@ -359,7 +361,7 @@ async fn the_database_uses_wal_and_full_sync() {
 async fn stamps_keep_increasing_across_a_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let first = {
-        let store = Store::open(dir.path()).await.unwrap();
+        let store = Store::open(dir.path(), &common::key()).await.unwrap();
         let e = store
             .create::<CheckIn>(CheckInDraft::default())
             .await
@@ -371,7 +373,7 @@ async fn stamps_keep_increasing_across_a_reopen() {
         store.close().await;
         s
     };
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = Store::open(dir.path(), &common::key()).await.unwrap();
     let e = store
         .create::<CheckIn>(CheckInDraft::default())
         .await
@@ -389,7 +391,10 @@ async fn an_unwritable_data_folder_is_reported_with_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("a-file");
     std::fs::write(&file, b"").unwrap();
-    let err = Store::open(&file.join("inside")).await.err().unwrap();
+    let err = Store::open(&file.join("inside"), &common::key())
+        .await
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("STEADY_DATA_DIR"), "{err}");
 }
 
@@ -422,8 +427,9 @@ async fn a_batch_is_stored_whole_or_not_at_all() {
     assert_eq!(page.items.len(), 11);
 }
 
-/// A database made by the first schema (before the schedule tables) opens,
-/// is upgraded, and keeps its check-ins.
+/// A plain database made by the first schema (before the schedule tables and
+/// before encryption) opens, is encrypted and upgraded, and keeps its
+/// check-ins.
 #[tokio::test]
 async fn a_database_from_the_first_schema_is_upgraded_and_keeps_its_data() {
     let dir = tempfile::tempdir().unwrap();
@@ -457,7 +463,10 @@ async fn a_database_from_the_first_schema_is_upgraded_and_keeps_its_data() {
         .unwrap();
         pool.close().await;
     }
-    let store = Store::open(dir.path()).await.unwrap();
+    // The plain file is moved into an encrypted one, then upgraded.
+    let store = steady_core::vault::open(dir.path(), &steady_core::keys::Given(common::key()))
+        .await
+        .unwrap();
     let id: RecordId = "0192f5c4-6b1e-7cc3-9d2a-5b8e1f0a3c44".parse().unwrap();
     let old = store.get::<CheckIn>(id).await.unwrap();
     assert_eq!(old.data.note, "from release one");

@@ -14,7 +14,7 @@ use tempfile::TempDir;
 
 async fn open() -> (TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = Store::open(dir.path(), &common::key()).await.unwrap();
     (dir, store)
 }
 
@@ -75,7 +75,7 @@ async fn a_thought_record_round_trips_every_field_through_a_reopen() {
         .await
         .unwrap();
     store.close().await;
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = Store::open(dir.path(), &common::key()).await.unwrap();
     let read = store.get::<Worksheet>(saved.id).await.unwrap();
     assert_eq!(read, saved);
     assert_eq!(read.data.answers, every_field());
@@ -295,7 +295,7 @@ async fn there_is_one_plan_and_it_keeps_when_it_was_first_written() {
             .contains("does not look like a phone number")
     );
     store.close().await;
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = Store::open(dir.path(), &common::key()).await.unwrap();
     let plan = store.plan().await.unwrap().unwrap();
     assert_eq!(plan, second, "the refused edit changed nothing");
     assert_eq!(plan.data.contacts[0].phone, "555-0100");
@@ -322,7 +322,7 @@ async fn crisis_lines_default_to_the_us_lines_and_can_be_replaced() {
     }];
     assert!(store.set_crisis_lines(&bad).await.is_err());
     store.close().await;
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = Store::open(dir.path(), &common::key()).await.unwrap();
     assert_eq!(store.crisis_lines().await.unwrap(), uk);
     assert_eq!(
         store.set_crisis_lines(&[]).await.unwrap(),

@@ -146,10 +146,11 @@ pub struct DisclosuresQuery {
 /// One read or write of the patient's records by the care team, as the
 /// clinic's audit log holds it (42 CFR §2.24: who the records were
 /// disclosed to).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Disclosure {
     /// The log entry's number, for `before`.
+    #[ts(type = "number")]
     pub id: i64,
     pub at: DateTime<Utc>,
     /// The staff member's name.
@@ -161,9 +162,11 @@ pub struct Disclosure {
     pub action: String,
     /// The kind of record read or written, where the entry names one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub kind: Option<String>,
     /// The purpose of the consent in force at the time, if one was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub purpose: Option<String>,
 }
 

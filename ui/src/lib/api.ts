@@ -35,6 +35,10 @@ import type {
   TriggerDraft,
   TriggerEntry,
   WeekHours,
+  Attempt,
+  LockSettings,
+  StoreState,
+  Disclosures,
 } from "./bindings";
 
 export type Invoke = <T>(command: string, args?: Record<string, unknown>) => Promise<T>;
@@ -65,6 +69,13 @@ export function onOpenEvent(handler: (eventId: RecordId) => void): Promise<() =>
 export function onSyncStatus(handler: (status: SyncStatus) => void): Promise<() => void> {
   return listenImpl("sync-status", (payload) => {
     if (payload && typeof payload === "object") handler(payload as SyncStatus);
+  });
+}
+
+/** Calls `handler` when the store's state changes (locked after time away, opened, erased). */
+export function onStoreState(handler: (state: StoreState) => void): Promise<() => void> {
+  return listenImpl("store-state", (payload) => {
+    if (payload && typeof payload === "object") handler(payload as StoreState);
   });
 }
 
@@ -167,4 +178,18 @@ export const api = {
   listMessages: () => call<Entry<Message>[]>("list_messages", {}),
   markMessageRead: (id: RecordId) => call<Entry<Message>>("mark_message_read", { id }),
   listAssignments: () => call<Entry<Assignment>[]>("list_assignments", {}),
+  storeState: () => call<StoreState>("store_state", {}),
+  enterPassphrase: (passphrase: string) => call<StoreState>("enter_passphrase", { passphrase }),
+  retryOpen: () => call<StoreState>("retry_open", {}),
+  startFresh: (confirmation: string) => call<StoreState>("start_fresh", { confirmation }),
+  eraseDevice: (confirmation: string) => call<StoreState>("erase_device", { confirmation }),
+  unlockApp: (passcode: string) => call<Attempt>("unlock_app", { passcode }),
+  lockNow: () => call<StoreState>("lock_now", {}),
+  setPasscode: (passcode: string, awayMinutes: number) =>
+    call<LockSettings>("set_passcode", { passcode, awayMinutes }),
+  setLockAway: (awayMinutes: number) => call<LockSettings>("set_lock_away", { awayMinutes }),
+  removePasscode: () => call<LockSettings>("remove_passcode", {}),
+  lockScreenLines: () => call<CrisisLine[]>("lock_screen_lines", {}),
+  listDisclosures: () => call<Disclosures>("list_disclosures", {}),
+  refreshDisclosures: () => call<Disclosures>("refresh_disclosures", {}),
 };

@@ -198,7 +198,7 @@ field: string,
  */
 message: string, };
 
-export type ErrorReport = { "kind": "invalid", message: string, fields: Array<FieldError>, } | { "kind": "not_found", message: string, } | { "kind": "storage", message: string, };
+export type ErrorReport = { "kind": "invalid", message: string, fields: Array<FieldError>, } | { "kind": "not_found", message: string, } | { "kind": "storage", message: string, } | { "kind": "locked", message: string, };
 
 export type ListQuery = { 
 /**
@@ -415,6 +415,69 @@ pending: number,
  * Pulled records this version cannot read, kept aside.
  */
 quarantined: number, log: SyncLog, };
+
+export type LockSettings = { 
+/**
+ * A passcode is set: the app locks on start and after time away.
+ */
+enabled: boolean, 
+/**
+ * Minutes away after which the app locks: 1, 5 or 15.
+ */
+away_minutes: number, };
+
+export type Attempt = { "outcome": "unlocked" } | { "outcome": "wrong", wait_seconds: number, } | { "outcome": "wait", wait_seconds: number, };
+
+export type StoreState = { "kind": "open", locked: boolean, lock: LockSettings, 
+/**
+ * Seconds until the next passcode may be tried.
+ */
+wait_seconds: number, } | { "kind": "passphrase", creating: boolean, why: string, } | { "kind": "recovery", problem: string, 
+/**
+ * The data folder, for restoring a backup into.
+ */
+folder: string, 
+/**
+ * Files an earlier "start fresh" set aside.
+ */
+set_aside: Array<string>, } | { "kind": "unavailable", message: string, };
+
+export type Disclosure = { 
+/**
+ * The log entry's number, for `before`.
+ */
+id: number, at: string, 
+/**
+ * The staff member's name.
+ */
+who: string, 
+/**
+ * `counselor` or `admin`.
+ */
+role: string, 
+/**
+ * What they did, as the log says it: `read records`, `read insights`,
+ * `read caseload summary`, `write message`, `revoke device`, ...
+ */
+action: string, 
+/**
+ * The kind of record read or written, where the entry names one.
+ */
+kind?: string, 
+/**
+ * The purpose of the consent in force at the time, if one was.
+ */
+purpose?: string, };
+
+export type Disclosures = { entries: Array<Disclosure>, 
+/**
+ * Older entries were not fetched.
+ */
+more: boolean, 
+/**
+ * When the list was fetched; none before the first time.
+ */
+fetched_at?: string | null, };
 
 /** The kinds a patient may share, in the order the consent asks about them. */
 export const SHAREABLE_KINDS: readonly RecordKind[] = ["checkin", "trigger", "worksheet", "plan", "event", "attendance", "program"];

@@ -12,6 +12,7 @@ describe("Settings: sharing with the clinic", () => {
     let status: SyncStatus = notPaired;
     const fake = fakeBackend(({ command, args }) => {
       if (command === "sync_status") return status;
+      if (command === "list_disclosures") return { entries: [], more: false, fetched_at: null };
       if (command === "preview_pairing") return { clinic: "Riverside IOP", counselor: "Dana Reyes" };
       if (command === "pair_clinic") {
         const consent = args.consent as ConsentTerms;
@@ -57,6 +58,7 @@ describe("Settings: sharing with the clinic", () => {
   it("shows a wrong code's refusal and pairs nothing", async () => {
     const fake = fakeBackend(({ command }) => {
       if (command === "sync_status") return notPaired;
+      if (command === "list_disclosures") return { entries: [], more: false, fetched_at: null };
       if (command === "preview_pairing")
         throw { kind: "storage", message: "Your clinic's server refused the request: That code has expired or was already used; ask your counselor for a new one." };
       throw new Error(command);

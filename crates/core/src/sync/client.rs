@@ -4,13 +4,20 @@ use std::time::Duration;
 
 use chrono::Utc;
 use steady_model::protocol::{
-    ConsentTerms, ErrorBody, ErrorCode, MAX_PAGE, MAX_PUSH, PairPreview, PairRequest, PairResponse,
-    PreviewRequest, PullQuery, PullResponse, PushRequest, PushResponse, PushStatus,
+    ConsentTerms, DisclosuresQuery, DisclosuresResponse, ErrorBody, ErrorCode, MAX_PAGE, MAX_PUSH,
+    PairPreview, PairRequest, PairResponse, PreviewRequest, PullQuery, PullResponse, PushRequest,
+    PushResponse, PushStatus,
 };
 
 use super::merge::{WireFields, sent_kinds};
-use super::{Pairing, Refusal, SyncError, SyncLog, SyncReport, SyncStatus, server_url};
+use super::{
+    Disclosures, Pairing, Refusal, SyncError, SyncLog, SyncReport, SyncStatus, server_url,
+};
 use crate::store::Store;
+
+/// Disclosures fetched per page, and the most pages fetched.
+const DISCLOSURE_PAGE: i64 = 200;
+pub const DISCLOSURE_PAGES: usize = 5;
 
 /// Talks to the clinic's server on behalf of one store.
 #[derive(Clone)]
@@ -146,6 +153,45 @@ impl SyncClient {
         });
         store.set_pairing(Some(&pairing)).await?;
         Ok(store.sync_status().await?)
+    }
+
+    /// Fetches who at the clinic read or wrote this patient's records (the
+    /// newest [`DISCLOSURE_PAGES`] pages), keeps the list on the device for
+    /// reading offline, and answers it.
+    pub async fn refresh_disclosures(&self, store: &Store) -> Result<Disclosures, SyncError> {
+        let pairing = store.pairing().await?.ok_or(SyncError::NotPaired)?;
+        let mut entries = Vec::new();
+        let mut before: Option<i64> = None;
+        let mut more = false;
+        for _ in 0..DISCLOSURE_PAGES {
+            let query = DisclosuresQuery {
+                before,
+                limit: Some(DISCLOSURE_PAGE),
+            };
+            let response = self
+                .send(
+                    self.http
+                        .get(format!("{}/v1/device/disclosures", pairing.server))
+                        .query(&query)
+                        .bearer_auth(&pairing.token),
+                    &pairing.server,
+                )
+                .await?;
+            let page: DisclosuresResponse = decode(response).await?;
+            before = page.entries.last().map(|d| d.id);
+            entries.extend(page.entries);
+            more = page.more;
+            if !more {
+                break;
+            }
+        }
+        let list = Disclosures {
+            entries,
+            more,
+            fetched_at: Some(chrono::Utc::now()),
+        };
+        store.keep_disclosures(&list).await?;
+        Ok(list)
     }
 
     /// Unpairs: tells the server (when it can be reached) and forgets the

@@ -122,6 +122,9 @@ pub(super) fn merge_pulled(record: &Pulled, row: Option<&MergeRow>) -> Result<Me
         Err(e) => return Ok(Merged::Unreadable(e)),
     };
     let (local, pushed) = match row {
+        // A record the patient withdrew keeps nothing on the server; where
+        // this device never had it, there is nothing to keep here either.
+        None if incoming.is_withdrawn() => return Ok(Merged::Same { pushed: None }),
         None => (FieldMap::default(), None),
         Some(row) if row.kind != record.kind => {
             return Ok(Merged::Unreadable(

@@ -93,6 +93,20 @@ pub struct SyncStatus {
     pub log: SyncLog,
 }
 
+/// Who at the clinic read or wrote this patient's records, as last fetched
+/// from the clinic's audit log, newest first; kept on the device, so it
+/// reads offline.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct Disclosures {
+    pub entries: Vec<steady_model::protocol::Disclosure>,
+    /// Older entries were not fetched.
+    pub more: bool,
+    /// When the list was fetched; none before the first time.
+    #[ts(optional = nullable)]
+    pub fetched_at: Option<DateTime<Utc>>,
+}
+
 /// What one sync did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, TS)]
 pub struct SyncReport {

@@ -9,7 +9,7 @@ use steady_model::protocol::{ConsentTerms, WireRecord};
 use steady_model::{Hlc, RecordKind};
 
 use super::merge::{Merged, Pulled, local_fields, merge_pulled, patient_fields, sent_kinds};
-use super::{Pairing, SyncLog, SyncStatus};
+use super::{Disclosures, Pairing, SyncLog, SyncStatus};
 use crate::error::StoreError;
 use crate::records;
 use crate::store::{Store, wall_ms};
@@ -17,6 +17,7 @@ use crate::store::{Store, wall_ms};
 const PAIRING: &str = "sync.pairing";
 const CURSOR: &str = "sync.cursor";
 const LOG: &str = "sync.log";
+const DISCLOSURES: &str = "sync.disclosures";
 
 /// A record waiting to be pushed, and the stamp of the change it carries.
 pub(super) struct Outgoing {
@@ -25,6 +26,23 @@ pub(super) struct Outgoing {
 }
 
 impl Store {
+    /// Who at the clinic read or wrote this patient's records, as last
+    /// fetched (empty before the first time).
+    pub async fn disclosures(&self) -> Result<Disclosures, StoreError> {
+        match self.setting(DISCLOSURES).await? {
+            None => Ok(Disclosures::default()),
+            Some(text) => {
+                serde_json::from_str(&text).map_err(|e| StoreError::corrupt("disclosures", e))
+            }
+        }
+    }
+
+    pub(super) async fn keep_disclosures(&self, list: &Disclosures) -> Result<(), StoreError> {
+        let text =
+            serde_json::to_string(list).map_err(|e| StoreError::corrupt("disclosures", e))?;
+        self.put_setting(DISCLOSURES, &text).await
+    }
+
     /// This device's pairing, if it has one.
     pub async fn pairing(&self) -> Result<Option<Pairing>, StoreError> {
         self.setting(PAIRING)
@@ -134,11 +152,18 @@ impl Store {
             let kind = RecordKind::parse(&row.kind)
                 .ok_or_else(|| StoreError::corrupt("record", "unknown kind"))?;
             let fields = local_fields(kind, &row.body, &row.stamps, row.deleted)?;
+            // A withdrawal tells the server the record is private now, and
+            // nothing of what it says.
+            let fields = if row.withdrawn {
+                fields.withdrawn()
+            } else {
+                patient_fields(kind, fields)
+            };
             out.push(Outgoing {
                 record: WireRecord {
                     id: row.id,
                     kind: row.kind,
-                    fields: patient_fields(kind, fields),
+                    fields,
                 },
                 updated: row.updated,
             });

@@ -1,0 +1,325 @@
+//! Privacy on the device, in the real window (Xvfb, WebDriver, the key in a
+//! GNOME Keyring on the tests' own D-Bus session):
+//!
+//! - a passcode locks the app at the next start; the lock screen shows crisis
+//!   lines and nothing personal; wrong codes slow down, across a restart;
+//!   the right code unlocks; erasing starts over with a new key;
+//! - a log the key does not open (no key, another key, a damaged file) opens
+//!   the recovery screen and is left byte for byte as it was; "start fresh"
+//!   keeps it aside;
+//! - without a Secret Service, the app asks for a passphrase.
+//!
+//! Screenshots of the lock and recovery screens at 360x640 go to
+//! `<target>/e2e-screenshots/`.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::*;
+use fantoccini::{Client, Locator};
+use steady_core::keys::KeyStore;
+use steady_core::{Keychain, ListQuery, Store, StoreKey};
+use steady_model::{CheckIn, CheckInDraft};
+
+const PASSCODE: &str = "204816";
+
+async fn body(client: &Client) -> String {
+    wait_for(client, "body").await.text().await.unwrap()
+}
+
+async fn disabled(client: &Client, css: &str) -> bool {
+    wait_for(client, css)
+        .await
+        .prop("disabled")
+        .await
+        .unwrap()
+        .as_deref()
+        == Some("true")
+}
+
+async fn wrong_code(client: &Client, expect: &str) {
+    fill(client, "#passcode", "000000").await;
+    click(client, "#unlock").await;
+    text_until(client, "#lock-message", |t| t.contains(expect)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_passcode_locks_the_app_with_crisis_lines_one_tap_away_and_erasing_starts_over() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().join("steady");
+    let shots = screenshot_dir();
+    let driver = Driver::start(data.path());
+    let client = driver.open_app().await;
+    click(&client, "label.scale-step[data-value='7']").await;
+    click(&client, "#quick-log").await;
+    text_until(&client, ".saved", |t| t.contains("Logged a craving of 7")).await;
+
+    // The lock is off until the patient turns it on, with rules in words.
+    click(&client, "#nav-settings").await;
+    fill(&client, "#new-passcode", "111111").await;
+    fill(&client, "#new-passcode-again", "111111").await;
+    click(&client, "#lock-on").await;
+    text_until(&client, "#lock-error", |t| t.contains("one digit repeated")).await;
+    fill(&client, "#new-passcode", PASSCODE).await;
+    fill(&client, "#new-passcode-again", PASSCODE).await;
+    click(&client, "#lock-on").await;
+    text_until(&client, "#lock-state", |t| t.contains("App lock is on")).await;
+    client.close().await.unwrap();
+
+    // The next start is locked: crisis lines, nothing personal.
+    let client = driver.open_app_at("#passcode").await;
+    text_until(&client, "#crisis-help", |t| t.contains("Call 988")).await;
+    let page = body(&client).await;
+    assert!(page.contains("Steady is locked"), "{page}");
+    assert!(page.contains("Call 1-800-662-4357"), "{page}");
+    for personal in [
+        "Today",
+        "History",
+        "craving of 7",
+        "Sharing with your clinic",
+    ] {
+        assert!(
+            !page.contains(personal),
+            "{personal:?} on the lock screen: {page}"
+        );
+    }
+    let call = wait_for(&client, "#crisis-help a.call").await;
+    assert!(
+        call.is_displayed().await.unwrap(),
+        "the call link is one tap away"
+    );
+    assert_eq!(call.attr("href").await.unwrap().as_deref(), Some("tel:988"));
+    check_layout(&client, 360, 640, "lock-screen", &shots).await;
+
+    // Wrong codes: two free, then waits that double (5 s, then 10 s).
+    wrong_code(&client, "not right. Try again.").await;
+    wrong_code(&client, "not right. Try again.").await;
+    wrong_code(&client, "Try again in 5 seconds").await;
+    assert!(disabled(&client, "#unlock").await);
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    wrong_code(&client, "Try again in 10 seconds").await;
+    let slowed = Instant::now();
+    client.close().await.unwrap();
+
+    // The wait survives a restart: even the right code must wait.
+    let client = driver.open_app_at("#passcode").await;
+    if slowed.elapsed() < Duration::from_secs(9) {
+        text_until(&client, "#lock-wait", |t| {
+            t.contains("You can try again in")
+        })
+        .await;
+        fill(&client, "#passcode", PASSCODE).await;
+        assert!(
+            disabled(&client, "#unlock").await,
+            "locked out while waiting"
+        );
+    }
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while client.find(Locator::Css("#lock-wait")).await.is_ok() {
+        assert!(Instant::now() < deadline, "the wait did not end");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    fill(&client, "#passcode", PASSCODE).await;
+    click(&client, "#unlock").await;
+    wait_for(&client, "#quick-log").await;
+    wait_for(&client, "#lock-app").await;
+
+    // Erase everything: only with the typed word; then a new, empty log.
+    let old_key = Keychain::for_dir(&dir).unwrap().load().unwrap().unwrap();
+    click(&client, "#nav-settings").await;
+    click(&client, "#erase-open").await;
+    fill(&client, "#erase-confirm", "erase").await;
+    assert!(disabled(&client, "#erase-device").await);
+    fill(&client, "#erase-confirm", "ERASE").await;
+    click(&client, "#erase-device").await;
+    wait_for(&client, "#quick-log").await;
+    assert!(
+        client.find(Locator::Css("#lock-app")).await.is_err(),
+        "the lock went with the data"
+    );
+    client.close().await.unwrap();
+    drop(driver);
+
+    let store = app_store(&dir).await;
+    let left = store.list::<CheckIn>(&ListQuery::default()).await.unwrap();
+    assert!(left.items.is_empty(), "the old check-in is gone");
+    assert!(!store.lock_settings().await.unwrap().enabled);
+    let db = store.path().to_owned();
+    store.close().await;
+    let err = Store::open_file(&db, &old_key).await.err().unwrap();
+    assert!(
+        err.to_string().contains("file is not a database"),
+        "a new key: {err}"
+    );
+}
+
+/// Every file in `dir` and its bytes.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p.file_name().unwrap().to_string_lossy().into_owned(), bytes)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_the_key_does_not_open_shows_the_recovery_screen_and_is_left_unchanged() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().join("steady");
+    let shots = screenshot_dir();
+    // A log locked with a key the keyring does not hold.
+    let key = StoreKey::random();
+    let store = Store::open(&dir, &key).await.unwrap();
+    store
+        .create::<CheckIn>(CheckInDraft {
+            craving: 4,
+            note: "kept safe".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    store.close().await;
+    let keychain = Keychain::for_dir(&dir).unwrap();
+    let driver = Driver::start(data.path());
+
+    let cases: [(&str, &str); 3] = [
+        ("missing key", "key that unlocks it is not in"),
+        ("another key", "could not be unlocked"),
+        ("damaged file", "could not be unlocked"),
+    ];
+    for (case, words) in cases {
+        match case {
+            "another key" => keychain.save(&StoreKey::random()).unwrap(),
+            "damaged file" => {
+                keychain.save(&key).unwrap();
+                let db = dir.join(steady_core::DB_FILE);
+                let mut bytes = std::fs::read(&db).unwrap();
+                for b in &mut bytes[200..260] {
+                    *b ^= 0xa5;
+                }
+                std::fs::write(&db, bytes).unwrap();
+            }
+            _ => {}
+        }
+        let before = snapshot(&dir);
+        let client = driver.open_app_at("#recovery-problem").await;
+        text_until(&client, "#recovery-problem", |t| t.contains(words)).await;
+        let page = body(&client).await;
+        assert!(
+            page.contains("Nothing has been deleted or changed."),
+            "{page}"
+        );
+        assert!(page.contains("Call 988"), "crisis lines here too: {page}");
+        if case == "missing key" {
+            check_layout(&client, 360, 640, "recovery-screen", &shots).await;
+        }
+        click(&client, "#retry-open").await;
+        text_until(&client, "#recovery-message", |t| {
+            t.contains("Still not opened")
+        })
+        .await;
+        client.close().await.unwrap();
+        assert_eq!(snapshot(&dir), before, "{case}: the files are unchanged");
+    }
+
+    // Start fresh: the old file is kept aside, unchanged, and a new log opens.
+    let before = std::fs::read(dir.join(steady_core::DB_FILE)).unwrap();
+    let client = driver.open_app_at("#recovery-problem").await;
+    fill(&client, "#fresh-confirm", "START FRESH").await;
+    click(&client, "#start-fresh").await;
+    wait_for(&client, "#quick-log").await;
+    client.close().await.unwrap();
+    drop(driver);
+    let aside = steady_core::vault::set_aside_files(&dir);
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert_eq!(std::fs::read(&aside[0]).unwrap(), before);
+}
+
+/// A D-Bus session bus of the test's own, with no Secret Service on it.
+struct BareBus {
+    address: String,
+    pid: String,
+}
+
+impl BareBus {
+    fn start() -> Self {
+        let out = Command::new("dbus-daemon")
+            .args(["--session", "--fork", "--print-address=1", "--print-pid=1"])
+            .output()
+            .expect("dbus-daemon (package dbus)");
+        let text = String::from_utf8(out.stdout).unwrap();
+        let mut lines = text.lines();
+        let address = lines.next().expect("an address").trim().to_owned();
+        let pid = lines.next().expect("a pid").trim().to_owned();
+        Self { address, pid }
+    }
+}
+
+impl Drop for BareBus {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(&self.pid).status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_keyring_the_log_is_locked_with_a_passphrase() {
+    let bus = BareBus::start();
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().join("steady");
+    let driver = Driver::start_with(
+        data.path(),
+        &[("DBUS_SESSION_BUS_ADDRESS", bus.address.as_str())],
+    );
+    let client = driver.open_app_at("#passphrase").await;
+    text_until(&client, "#passphrase-why", |t| {
+        t.contains("no password keyring")
+    })
+    .await;
+    fill(&client, "#passphrase", "too short").await;
+    fill(&client, "#passphrase-again", "too short").await;
+    click(&client, "#passphrase-submit").await;
+    text_until(&client, "#passphrase-message", |t| {
+        t.contains("at least 10 characters")
+    })
+    .await;
+    fill(&client, "#passphrase", "four calm words here").await;
+    fill(&client, "#passphrase-again", "four calm words hear").await;
+    click(&client, "#passphrase-submit").await;
+    text_until(&client, "#passphrase-message", |t| t.contains("differ")).await;
+    fill(&client, "#passphrase-again", "four calm words here").await;
+    click(&client, "#passphrase-submit").await;
+    wait_for(&client, "#quick-log").await;
+    client.close().await.unwrap();
+
+    let client = driver.open_app_at("#passphrase").await;
+    text_until(&client, "h1", |t| t == "Unlock your log").await;
+    fill(&client, "#passphrase", "four calm words hear").await;
+    click(&client, "#passphrase-submit").await;
+    text_until(&client, "#passphrase-why", |t| {
+        t.contains("does not unlock")
+    })
+    .await;
+    fill(&client, "#passphrase", "four calm words here").await;
+    click(&client, "#passphrase-submit").await;
+    wait_for(&client, "#quick-log").await;
+    client.close().await.unwrap();
+    drop(driver);
+
+    let params = std::fs::read_to_string(dir.join(steady_core::keys::PASSPHRASE_FILE)).unwrap();
+    assert!(params.contains("\"argon2id\""), "{params}");
+    assert_eq!(
+        steady_core::vault::file_state(&dir.join(steady_core::DB_FILE)).unwrap(),
+        steady_core::FileState::Encrypted
+    );
+    // The test session's keyring holds nothing for this folder.
+    assert!(Keychain::for_dir(&dir).unwrap().load().unwrap().is_none());
+}
