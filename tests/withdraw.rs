@@ -3,7 +3,8 @@
 //! record's visibility, nothing of its contents), the counselor sees
 //! "withdrawn by the patient" and no longer counts it in insights, and the
 //! audit log names the withdrawal and the device. The entry stays whole on
-//! the device; shared again, it comes back. On SQLite and PostgreSQL.
+//! the device; shared again, it comes back. The phone fetches who read its
+//! patient's records and keeps the list. On SQLite and PostgreSQL.
 
 use chrono::{TimeDelta, Utc};
 use reqwest::StatusCode;
@@ -135,6 +136,21 @@ async fn story(db: TestDb) {
         .await
         .unwrap();
     assert!(disclosures.iter().all(|d| d.action != "withdraw record"));
+
+    // The patient's own record of who read what: the counselor's reads,
+    // newest first, kept on the phone to read offline.
+    let seen = client.refresh_disclosures(&phone).await.unwrap();
+    assert!(seen.fetched_at.is_some());
+    assert!(
+        seen.entries.iter().any(|d| d.who == "Dana Counselor"
+            && d.role == "counselor"
+            && d.action == "read records"
+            && d.kind.as_deref() == Some("checkin")),
+        "{seen:?}"
+    );
+    assert!(seen.entries.iter().any(|d| d.action == "read insights"));
+    assert!(seen.entries.windows(2).all(|w| w[0].id > w[1].id));
+    assert_eq!(phone.disclosures().await.unwrap(), seen);
 
     // Syncing again changes nothing; the phone keeps the whole entry.
     let again = client.sync(&phone).await.unwrap();
