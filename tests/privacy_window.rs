@@ -57,8 +57,13 @@ async fn a_passcode_locks_the_app_with_crisis_lines_one_tap_away_and_erasing_sta
     click(&client, "#quick-log").await;
     text_until(&client, ".saved", |t| t.contains("Logged a craving of 7")).await;
 
-    // The lock is off until the patient turns it on, with rules in words.
-    click(&client, "#nav-settings").await;
+    // The lock is off until the patient turns it on: the first start
+    // offers it, and its rules are in words.
+    text_until(&client, "#lock-offer", |t| {
+        t.contains("Keep Steady private?")
+    })
+    .await;
+    click(&client, "#lock-offer-yes").await;
     fill(&client, "#new-passcode", "111111").await;
     fill(&client, "#new-passcode-again", "111111").await;
     click(&client, "#lock-on").await;

@@ -60,4 +60,5 @@ pub const NAMES: &[&str] = &[
     "lock_screen_lines",
     "list_disclosures",
     "refresh_disclosures",
+    "answer_lock_offer",
 ];

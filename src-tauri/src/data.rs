@@ -161,6 +161,7 @@ impl OpenedStore {
         let lock = store.lock_settings().await.unwrap_or(LockSettings {
             enabled: true,
             away_minutes: steady_core::applock::DEFAULT_AWAY_MINUTES,
+            offer_answered: true,
         });
         StoreState::Open {
             locked: self.locked.load(Ordering::SeqCst),
@@ -451,6 +452,17 @@ pub async fn set_lock_away(
     away_minutes: u32,
 ) -> Reply<LockSettings> {
     Ok(opened.get()?.set_away_minutes(away_minutes).await?)
+}
+
+/// "Not now" to the first start's offer of an app lock.
+#[tauri::command]
+pub async fn answer_lock_offer(
+    app: AppHandle,
+    opened: State<'_, OpenedStore>,
+) -> Reply<LockSettings> {
+    let settings = opened.get()?.answer_lock_offer().await?;
+    let _ = app.emit(STATE_EVENT, opened.state().await);
+    Ok(settings)
 }
 
 #[tauri::command]

@@ -120,6 +120,7 @@ pub fn run() {
             data::set_passcode,
             data::set_lock_away,
             data::remove_passcode,
+            data::answer_lock_offer,
             data::lock_screen_lines,
         ])
         .build(tauri::generate_context!());

@@ -16,6 +16,7 @@ const PASSCODE: &str = "lock.passcode";
 const FAILURES: &str = "lock.failures";
 const WAIT_UNTIL: &str = "lock.wait_until_ms";
 const AWAY_MINUTES: &str = "lock.away_minutes";
+const OFFER_ANSWERED: &str = "lock.offer_answered";
 
 /// A passcode has at least this many digits.
 pub const MIN_DIGITS: usize = 6;
@@ -46,6 +47,9 @@ pub struct LockSettings {
     pub enabled: bool,
     /// Minutes away after which the app locks: 1, 5 or 15.
     pub away_minutes: u32,
+    /// The lock was offered (at first start) and the patient answered it:
+    /// set a passcode, or "not now". Settings offers it from then on.
+    pub offer_answered: bool,
 }
 
 /// What a passcode attempt came to.
@@ -113,7 +117,14 @@ impl Store {
                 .and_then(|t| t.parse().ok())
                 .filter(|m| AWAY_CHOICES.contains(m))
                 .unwrap_or(DEFAULT_AWAY_MINUTES),
+            offer_answered: self.setting(OFFER_ANSWERED).await?.is_some(),
         })
+    }
+
+    /// The patient answered the first start's offer of a lock.
+    pub async fn answer_lock_offer(&self) -> Result<LockSettings, StoreError> {
+        self.put_setting(OFFER_ANSWERED, "1").await?;
+        self.lock_settings().await
     }
 
     /// Sets (or replaces) the passcode and the time away.
@@ -142,6 +153,7 @@ impl Store {
             (AWAY_MINUTES, away_minutes.to_string()),
             (FAILURES, "0".into()),
             (WAIT_UNTIL, "0".into()),
+            (OFFER_ANSWERED, "1".into()),
         ] {
             put(&mut tx, name, &value).await?;
         }
@@ -270,10 +282,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let key = crate::keys::StoreKey::random();
         let store = Store::open(dir.path(), &key).await.unwrap();
-        assert!(!store.lock_settings().await.unwrap().enabled);
+        let first = store.lock_settings().await.unwrap();
+        assert!(!first.enabled && !first.offer_answered, "off, and offered");
         store.set_passcode("204816", 1).await.unwrap();
         let settings = store.lock_settings().await.unwrap();
         assert_eq!((settings.enabled, settings.away_minutes), (true, 1));
+        assert!(settings.offer_answered);
         let text: String = sqlx::query_scalar("SELECT value FROM settings WHERE name = ?")
             .bind(PASSCODE)
             .fetch_one(store.reader())

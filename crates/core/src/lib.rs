@@ -5,6 +5,7 @@
 
 pub mod applock;
 pub mod care;
+pub mod closing;
 pub mod error;
 pub mod keys;
 pub mod planner;

@@ -149,6 +149,8 @@ impl Store {
             .max_lifetime(None)
             .connect_with(options.clone())
             .await?;
+        // SQLCipher is initialised now; exit waits for stores to close.
+        crate::closing::wait_at_exit();
         MIGRATOR.run(&writer).await?;
         let clock = Clock::resume(node_id(&writer).await?, last_stamp(&writer).await?);
         let reader = SqlitePoolOptions::new()
@@ -376,6 +378,16 @@ impl Store {
         // state is two integers that are always consistent, so carry on.
         let mut clock = self.clock.lock().unwrap_or_else(|p| p.into_inner());
         clock.tick(wall_ms())
+    }
+}
+
+impl Drop for Store {
+    /// A store dropped without [`Store::close`] closes on a thread of its
+    /// own, which the program's exit waits for (see [`crate::closing`]).
+    fn drop(&mut self) {
+        if !(self.writer.is_closed() && self.reader.is_closed()) {
+            crate::closing::close_in_background(vec![self.writer.clone(), self.reader.clone()]);
+        }
     }
 }
 

@@ -105,17 +105,18 @@ async fn the_first_start_makes_a_key_and_an_encrypted_store_with_no_plain_text()
         all_notes(&again).await,
         vec![format!("{} entry 1", common::MARKER)]
     );
+    again.close().await;
+    let pool = sqlx::SqlitePool::connect_with(Store::encrypted_options(
+        &db,
+        &keys.load().unwrap().unwrap(),
+    ))
+    .await
+    .unwrap();
     let version: String = sqlx::query_scalar("PRAGMA cipher_version")
-        .fetch_one(
-            &sqlx::SqlitePool::connect_with(Store::encrypted_options(
-                &db,
-                &keys.load().unwrap().unwrap(),
-            ))
-            .await
-            .unwrap(),
-        )
+        .fetch_one(&pool)
         .await
         .unwrap();
+    pool.close().await;
     assert!(version.starts_with('4'), "SQLCipher {version}");
 }
 

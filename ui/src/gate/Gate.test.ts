@@ -10,7 +10,7 @@ const lines = [
   { name: "988 Suicide & Crisis Lifeline", phone: "988", sms: "988", about: "24/7" },
   { name: "SAMHSA National Helpline", phone: "1-800-662-4357", sms: "", about: "24/7" },
 ];
-const locked = { kind: "open", locked: true, lock: { enabled: true, away_minutes: 5 }, wait_seconds: 0 };
+const locked = { kind: "open", locked: true, lock: { enabled: true, away_minutes: 5, offer_answered: true }, wait_seconds: 0 };
 
 describe("the gate", () => {
   it("locked: shows crisis lines and the passcode, calls nothing that reads the log, and slows down", async () => {
@@ -53,5 +53,28 @@ describe("the gate", () => {
     expect(button.disabled).toBe(false);
     await fireEvent.click(button);
     await waitFor(() => expect(fake.calls.some((c) => c.command === "start_fresh" && c.args.confirmation === "START FRESH")).toBe(true));
+  });
+});
+
+describe("the first start", () => {
+  it("covers a locked-down app while its window is hidden", async () => {
+    const unlocked = { kind: "open", locked: false, lock: { enabled: true, away_minutes: 5, offer_answered: true }, wait_seconds: 0 };
+    const fake = fakeBackend(({ command }) => {
+      if (command === "store_state") return unlocked;
+      if (command === "lock_screen_lines") return lines;
+      if (command === "sync_status") return { paired: false, server: null, consent: null, pending: 0, quarantined: 0, log: { last_success: null, last_attempt: null, last_error: null, refused: [] } };
+      if (command.startsWith("list_")) return command === "list_messages" || command === "list_assignments" || command === "list_occurrences" ? [] : { items: [], next: null };
+      return null;
+    });
+    restore = fake.restore;
+    render(Gate);
+    await screen.findByRole("button", { name: "Lock" });
+    expect(document.getElementById("privacy-cover")).toBeNull();
+    Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "hidden" });
+    document.dispatchEvent(new Event("visibilitychange"));
+    await waitFor(() => expect(document.getElementById("privacy-cover")).not.toBeNull());
+    Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "visible" });
+    document.dispatchEvent(new Event("visibilitychange"));
+    await waitFor(() => expect(document.getElementById("privacy-cover")).toBeNull());
   });
 });

@@ -189,6 +189,7 @@ export const api = {
     call<LockSettings>("set_passcode", { passcode, awayMinutes }),
   setLockAway: (awayMinutes: number) => call<LockSettings>("set_lock_away", { awayMinutes }),
   removePasscode: () => call<LockSettings>("remove_passcode", {}),
+  answerLockOffer: () => call<LockSettings>("answer_lock_offer", {}),
   lockScreenLines: () => call<CrisisLine[]>("lock_screen_lines", {}),
   listDisclosures: () => call<Disclosures>("list_disclosures", {}),
   refreshDisclosures: () => call<Disclosures>("refresh_disclosures", {}),

@@ -424,7 +424,12 @@ enabled: boolean,
 /**
  * Minutes away after which the app locks: 1, 5 or 15.
  */
-away_minutes: number, };
+away_minutes: number, 
+/**
+ * The lock was offered (at first start) and the patient answered it:
+ * set a passcode, or "not now". Settings offers it from then on.
+ */
+offer_answered: boolean, };
 
 export type Attempt = { "outcome": "unlocked" } | { "outcome": "wrong", wait_seconds: number, } | { "outcome": "wait", wait_seconds: number, };
 

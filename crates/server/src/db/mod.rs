@@ -71,8 +71,9 @@ pub trait Database:
     async fn health(&self) -> Result<(), DbError>;
     /// Closes every connection, waiting for each to finish. A program that
     /// ends calls it first: SQLite's connections close on threads of their
-    /// own, and one still closing while the process exits can meet
-    /// OpenSSL's exit-time clean-up (SQLCipher's crypto), corrupting the heap.
+    /// own, and SQLite here is SQLCipher's build (the workspace shares one
+    /// libsqlite3-sys), which frees its state at exit; a connection still
+    /// closing then reads freed memory (steady-core's `closing` module).
     async fn close(&self);
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
