@@ -127,13 +127,16 @@ async fn story(db: TestDb) {
     assert_eq!(fields["visibility"]["value"], "care_team");
 
     // Refused one by one, with reasons; the good record beside them lands.
-    let private = json!({"id": id(10), "kind": "checkin", "fields": {"visibility": {"value": "private", "stamp": stamp(now, 1)}}});
+    let private = json!({"id": id(10), "kind": "checkin", "fields": {"visibility": {"value": "private", "stamp": stamp(now, 1)}, "note": {"value": "mine", "stamp": stamp(now, 1)}}});
     let unconsented = json!({"id": id(11), "kind": "event", "fields": {"title": {"value": "NA", "stamp": stamp(now, 1)}}});
     let review = json!({"id": id(12), "kind": "worksheet", "fields": {"review": {"value": "done", "stamp": stamp(now, 1)}}});
     let future = json!({"id": id(14), "kind": "checkin", "fields": {"craving": {"value": 1, "stamp": stamp(now + 86_400_000, 1)}}});
     let bad_id = json!({"id": "42", "kind": "checkin", "fields": {"craving": {"value": 1, "stamp": stamp(now, 1)}}});
     let other_kind = json!({"id": id(2), "kind": "worksheet", "fields": {"status": {"value": "draft", "stamp": stamp(now + 20, 1)}}});
     let good = checkin(&id(15), 2, now);
+    // Withdrawing a record the server never held: nothing to drop, nothing
+    // kept (the pull below lists no id 16).
+    let withdrawal = json!({"id": id(16), "kind": "checkin", "fields": {"visibility": {"value": "private", "stamp": stamp(now, 1)}}});
     let (_, results) = push(
         base,
         &token,
@@ -145,6 +148,7 @@ async fn story(db: TestDb) {
             bad_id,
             other_kind,
             good,
+            withdrawal,
         ],
     )
     .await;
@@ -160,7 +164,10 @@ async fn story(db: TestDb) {
             )
         })
         .collect();
-    assert_eq!(reasons[0], "refused private records stay on the device");
+    assert_eq!(
+        reasons[0],
+        "refused a private record stays on the device: withdraw it with its visibility alone"
+    );
     assert_eq!(
         reasons[1],
         "refused the patient's consent does not cover event records"
@@ -176,6 +183,7 @@ async fn story(db: TestDb) {
         "refused this id belongs to a checkin record, not a worksheet"
     );
     assert_eq!(reasons[6], "applied ");
+    assert_eq!(reasons[7], "applied ");
     let (_, after_refusals) = pull(base, &token, 0, 100).await;
     let ids: BTreeSet<&str> = after_refusals["records"]
         .as_array()
