@@ -59,18 +59,25 @@ impl StoreKey {
     }
 
     fn from_hex(text: &str) -> Option<Self> {
-        let bytes = text.as_bytes();
-        if bytes.len() != 64 {
-            return None;
-        }
         let mut out = Zeroizing::new([0u8; 32]);
-        for (i, pair) in bytes.chunks(2).enumerate() {
-            let hi = char::from(pair[0]).to_digit(16)?;
-            let lo = char::from(pair[1]).to_digit(16)?;
-            out[i] = (hi * 16 + lo) as u8;
-        }
+        decode_hex(text, &mut out[..])?;
         Some(Self(out))
     }
+}
+
+/// Fills `out` from `text`, two hex digits a byte; `None` unless `text` is
+/// exactly that long and all hex.
+fn decode_hex(text: &str, out: &mut [u8]) -> Option<()> {
+    let bytes = text.as_bytes();
+    if bytes.len() != out.len() * 2 {
+        return None;
+    }
+    for (byte, pair) in out.iter_mut().zip(bytes.chunks(2)) {
+        let hi = char::from(pair[0]).to_digit(16)?;
+        let lo = char::from(pair[1]).to_digit(16)?;
+        *byte = (hi * 16 + lo) as u8;
+    }
+    Some(())
 }
 
 impl fmt::Debug for StoreKey {
@@ -289,14 +296,14 @@ impl PassphraseParams {
                 self.kdf
             )));
         }
-        let salt = StoreKey::from_hex(&format!("{:0<64}", self.salt))
-            .filter(|_| self.salt.len() == 32)
+        let mut salt = [0u8; 16];
+        decode_hex(&self.salt, &mut salt)
             .ok_or_else(|| KeyError::Passphrase(format!("{PASSPHRASE_FILE} is damaged.")))?;
         let params = Params::new(self.memory_kib, self.iterations, self.parallelism, Some(32))
             .map_err(|e| KeyError::Passphrase(format!("{PASSPHRASE_FILE} is damaged ({e}).")))?;
         let mut out = Zeroizing::new([0u8; 32]);
         Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-            .hash_password_into(passphrase.as_bytes(), &salt.0[..16], &mut out[..])
+            .hash_password_into(passphrase.as_bytes(), &salt, &mut out[..])
             .map_err(|e| KeyError::Passphrase(e.to_string()))?;
         Ok(StoreKey(out))
     }
