@@ -132,8 +132,8 @@ impl OpenedStore {
     }
 
     pub async fn state(&self) -> StoreState {
-        let open = match &*self.slot.read().unwrap_or_else(|p| p.into_inner()) {
-            Slot::Open { store, .. } => Some(store.clone()),
+        let store = match &*self.slot.read().unwrap_or_else(|p| p.into_inner()) {
+            Slot::Open { store, .. } => store.clone(),
             Slot::Passphrase { creating, why } => {
                 return StoreState::Passphrase {
                     creating: *creating,
@@ -157,7 +157,6 @@ impl OpenedStore {
                 };
             }
         };
-        let store = open.expect("matched Open");
         let lock = store.lock_settings().await.unwrap_or(LockSettings {
             enabled: true,
             away_minutes: steady_core::applock::DEFAULT_AWAY_MINUTES,

@@ -48,6 +48,17 @@ fn hostile_json() -> impl Strategy<Value = Value> {
     })
 }
 
+/// A field change the app's rules accept, so that every run (whatever its
+/// seed) also sends records that must be applied, not only refused.
+fn valid_change() -> impl Strategy<Value = (&'static str, Value)> {
+    prop_oneof![
+        (0i32..=10).prop_map(|n| ("craving", json!(n))),
+        "[a-z ]{0,12}".prop_map(|s| ("note", json!(s))),
+        "[a-z ]{0,12}".prop_map(|s| ("place", json!(s))),
+        prop::collection::vec("[a-z]{1,8}", 0..3).prop_map(|v| ("emotions", json!(v))),
+    ]
+}
+
 /// A valid check-in with some fields replaced or added.
 fn hostile_record() -> impl Strategy<Value = Value> {
     let field = prop::sample::select(vec![
@@ -64,19 +75,16 @@ fn hostile_record() -> impl Strategy<Value = Value> {
         "colour",
         "answers.not-an-item",
     ]);
-    (
-        0u32..6,
-        prop::collection::vec((field, hostile_json()), 1..3),
-    )
-        .prop_map(|(n, changes)| {
-            let now = chrono::Utc::now().timestamp_millis() as u64;
-            let mut record = wire_checkin(&id(n), "2026-11-20T23:05:00-07:00", 6, "", now, 1);
-            for (field, value) in changes {
-                record["fields"][field] =
-                    json!({"value": value, "stamp": format!("{:015}-{:010}-{:016x}", now, 1, 2)});
-            }
-            record
-        })
+    let change = prop_oneof![3 => (field, hostile_json()), 1 => valid_change()];
+    (0u32..6, prop::collection::vec(change, 1..3)).prop_map(|(n, changes)| {
+        let now = chrono::Utc::now().timestamp_millis() as u64;
+        let mut record = wire_checkin(&id(n), "2026-11-20T23:05:00-07:00", 6, "", now, 1);
+        for (field, value) in changes {
+            record["fields"][field] =
+                json!({"value": value, "stamp": format!("{:015}-{:010}-{:016x}", now, 1, 2)});
+        }
+        record
+    })
 }
 
 async fn hostile_pushes(db: TestDb) {
