@@ -7,6 +7,8 @@
 //! - a log the key does not open (no key, another key, a damaged file) opens
 //!   the recovery screen and is left byte for byte as it was; "start fresh"
 //!   keeps it aside;
+//! - leaving the window (another app's in front) locks the app straight
+//!   away or after the minutes the patient chose, and not before;
 //! - without a Secret Service, the app asks for a passphrase.
 //!
 //! Screenshots of the lock and recovery screens at 360x640 go to
@@ -159,6 +161,140 @@ async fn a_passcode_locks_the_app_with_crisis_lines_one_tap_away_and_erasing_sta
         err.to_string().contains("file is not a database"),
         "a new key: {err}"
     );
+}
+
+/// Runs xdotool and returns what it printed.
+fn xdotool(args: &[&str]) -> String {
+    let out = Command::new("xdotool")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("xdotool: {e}; `cargo xtask test` installs it"));
+    assert!(
+        out.status.success(),
+        "xdotool {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// The first visible X window whose title is exactly `title`.
+fn x_window(title: &str) -> String {
+    let pattern = format!("^{title}$");
+    let found = xdotool(&["search", "--sync", "--onlyvisible", "--name", &pattern]);
+    found.lines().next().unwrap().to_owned()
+}
+
+/// The window of the app started for `data` (other tests' apps, also
+/// titled "Steady", run at the same time): its process is the steady-app
+/// whose environment names this data folder.
+fn app_x_window(data: &Path) -> String {
+    let wanted = format!("STEADY_DATA_DIR={}", data.join("steady").display());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let pid = std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|pid| pid.bytes().all(|b| b.is_ascii_digit()))
+            .find(|pid| {
+                let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+                let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+                comm.trim() == "steady-app"
+                    && environ.split(|b| *b == 0).any(|v| v == wanted.as_bytes())
+            });
+        if let Some(pid) = pid {
+            let found = xdotool(&["search", "--sync", "--onlyvisible", "--pid", &pid]);
+            return found.lines().next().unwrap().to_owned();
+        }
+        assert!(Instant::now() < deadline, "no steady-app for {wanted}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Another program's window, as a patient switching apps would bring to the
+/// front: with no window manager under Xvfb, the input focus is moved to it
+/// and back with xdotool, and GTK tells the app its window lost and got the
+/// focus exactly as it does on a desktop.
+struct Elsewhere {
+    child: std::process::Child,
+    window: String,
+}
+
+impl Elsewhere {
+    fn open() -> Self {
+        let child = Command::new("xmessage")
+            .args(["-title", "Elsewhere", "Another app"])
+            .spawn()
+            .unwrap_or_else(|e| panic!("xmessage: {e}; `cargo xtask test` installs x11-utils"));
+        Self {
+            child,
+            window: x_window("Elsewhere"),
+        }
+    }
+
+    /// Focus on the other app for `away`, then back on Steady's window.
+    async fn visit(&self, app: &str, away: Duration) {
+        xdotool(&["windowfocus", "--sync", &self.window]);
+        tokio::time::sleep(away).await;
+        xdotool(&["windowfocus", "--sync", app]);
+    }
+}
+
+impl Drop for Elsewhere {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaving_the_window_locks_the_app_after_the_chosen_time() {
+    let data = tempfile::tempdir().unwrap();
+    let driver = Driver::start(data.path());
+    let client = driver.open_app().await;
+    click(&client, "#lock-offer-yes").await;
+    fill(&client, "#new-passcode", PASSCODE).await;
+    fill(&client, "#new-passcode-again", PASSCODE).await;
+    wait_for(&client, "#lock-away-new")
+        .await
+        .select_by_value("0")
+        .await
+        .unwrap();
+    click(&client, "#lock-on").await;
+    text_until(&client, "#lock-state", |t| t.contains("App lock is on")).await;
+    let app = app_x_window(data.path());
+    let elsewhere = Elsewhere::open();
+
+    // "Straight away": a moment in another app locks Steady.
+    elsewhere.visit(&app, Duration::from_millis(300)).await;
+    wait_for(&client, "#passcode").await;
+    let page = body(&client).await;
+    assert!(page.contains("Steady is locked"), "{page}");
+    assert!(!page.contains("App lock is on"), "{page}");
+    fill(&client, "#passcode", PASSCODE).await;
+    click(&client, "#unlock").await;
+    wait_for(&client, "#quick-log").await;
+
+    // "After 1 minute away": a few seconds away leave it open...
+    click(&client, "#nav-settings").await;
+    wait_for(&client, "#lock-away")
+        .await
+        .select_by_value("1")
+        .await
+        .unwrap();
+    text_until(&client, "#lock-saved", |t| t.contains("Saved")).await;
+    elsewhere.visit(&app, Duration::from_secs(3)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        client.find(Locator::Css("#passcode")).await.is_err(),
+        "locked after 3 s with a minute to go"
+    );
+    wait_for(&client, "#lock-away").await;
+
+    // ...and a minute locks it, for the lock screen's own reason.
+    elsewhere.visit(&app, Duration::from_secs(61)).await;
+    wait_for(&client, "#passcode").await;
+    assert!(body(&client).await.contains("Steady is locked"));
+    client.close().await.unwrap();
 }
 
 /// Every file in `dir` and its bytes.

@@ -40,6 +40,9 @@ pub struct OpenedStore {
     dir: Result<PathBuf, ErrorReport>,
     slot: RwLock<Slot>,
     locked: AtomicBool,
+    /// A passcode is set (the lock is on, whether or not the app is locked
+    /// now): a phone keeps the app switcher's snapshot blank.
+    lock_on: AtomicBool,
     away_since: Mutex<Option<Instant>>,
 }
 
@@ -54,9 +57,10 @@ impl OpenedStore {
             dir,
             slot: RwLock::new(Slot::Unavailable(ErrorReport::storage("Opening."))),
             locked: AtomicBool::new(false),
+            lock_on: AtomicBool::new(false),
             away_since: Mutex::new(None),
         };
-        tauri::async_runtime::block_on(opened.install(slot));
+        tauri::async_runtime::block_on(opened.install(app, slot));
         opened
     }
 
@@ -99,7 +103,7 @@ impl OpenedStore {
 
     /// Puts `slot` in place; a newly opened store starts locked if a
     /// passcode is set.
-    async fn install(&self, slot: Slot) {
+    async fn install(&self, app: &AppHandle, slot: Slot) {
         let locked = match &slot {
             Slot::Open { store, .. } => store
                 .lock_settings()
@@ -111,6 +115,23 @@ impl OpenedStore {
         };
         self.locked.store(locked, Ordering::SeqCst);
         *self.slot.write().unwrap_or_else(|p| p.into_inner()) = slot;
+        self.lock_turned(app, locked);
+        // The reminder task waits while no log is open; a newly opened one
+        // has reminders to plan.
+        if let Some(reminders) = app.try_state::<Reminders>() {
+            reminders.replan();
+        }
+    }
+
+    /// The lock was turned on or off (or a log opened with it on or off).
+    fn lock_turned(&self, app: &AppHandle, on: bool) {
+        self.lock_on.store(on, Ordering::SeqCst);
+        crate::privacy_screen::lock_changed(app, on);
+    }
+
+    /// Whether a passcode is set.
+    pub fn lock_on(&self) -> bool {
+        self.lock_on.load(Ordering::SeqCst)
     }
 
     /// Takes the open store out (to erase it), closing it.
@@ -187,7 +208,9 @@ impl OpenedStore {
         let Ok(lock) = store.lock_settings().await else {
             return;
         };
-        if lock.enabled && since.elapsed().as_secs() >= u64::from(lock.away_minutes) * 60 {
+        if lock.enabled
+            && steady_core::applock::away_long_enough(lock.away_minutes, since.elapsed())
+        {
             self.locked.store(true, Ordering::SeqCst);
             let _ = app.emit(STATE_EVENT, self.state().await);
         }
@@ -273,9 +296,6 @@ async fn attempt(app: &AppHandle, dir: &Path, passphrase: Option<&str>) -> Slot 
 fn open_slot(app: &AppHandle, store: Store) -> Slot {
     let store = Arc::new(store);
     let sync = Arc::new(Sync::start(app, store.clone()));
-    if let Some(reminders) = app.try_state::<Reminders>() {
-        reminders.replan();
-    }
     Slot::Open { store, sync }
 }
 
@@ -286,7 +306,7 @@ async fn reopen(
 ) -> Reply<StoreState> {
     let dir = opened.dir()?.to_owned();
     let slot = attempt(app, &dir, passphrase).await;
-    opened.install(slot).await;
+    opened.install(app, slot).await;
     let state = opened.state().await;
     let _ = app.emit(STATE_EVENT, &state);
     Ok(state)
@@ -438,11 +458,14 @@ pub async fn lock_now(app: AppHandle, opened: State<'_, OpenedStore>) -> Reply<S
 
 #[tauri::command]
 pub async fn set_passcode(
+    app: AppHandle,
     opened: State<'_, OpenedStore>,
     passcode: String,
     away_minutes: u32,
 ) -> Reply<LockSettings> {
-    Ok(opened.get()?.set_passcode(&passcode, away_minutes).await?)
+    let settings = opened.get()?.set_passcode(&passcode, away_minutes).await?;
+    opened.lock_turned(&app, settings.enabled);
+    Ok(settings)
 }
 
 #[tauri::command]
@@ -465,8 +488,13 @@ pub async fn answer_lock_offer(
 }
 
 #[tauri::command]
-pub async fn remove_passcode(opened: State<'_, OpenedStore>) -> Reply<LockSettings> {
-    Ok(opened.get()?.remove_passcode().await?)
+pub async fn remove_passcode(
+    app: AppHandle,
+    opened: State<'_, OpenedStore>,
+) -> Reply<LockSettings> {
+    let settings = opened.get()?.remove_passcode().await?;
+    opened.lock_turned(&app, settings.enabled);
+    Ok(settings)
 }
 
 /// The crisis lines, for the lock screen: the lines the patient chose for

@@ -5,6 +5,7 @@
 mod command_names;
 mod commands;
 mod data;
+mod privacy_screen;
 mod reminders;
 mod sync;
 mod wall_clock;
@@ -55,6 +56,25 @@ pub fn run() {
                     let app = window.app_handle().clone();
                     tauri::async_runtime::spawn(async move {
                         app.state::<OpenedStore>().came_back(&app).await;
+                    });
+                }
+                // A phone's app leaves the front (another app, the switcher,
+                // the screen going off) and comes back.
+                #[cfg(mobile)]
+                tauri::WindowEvent::Suspended => {
+                    opened.went_away();
+                    if opened.lock_on() {
+                        privacy_screen::leaving(window.app_handle(), true);
+                    }
+                }
+                #[cfg(mobile)]
+                tauri::WindowEvent::Resumed => {
+                    // The cover comes off once the app has locked (if it
+                    // was away long enough).
+                    let app = window.app_handle().clone();
+                    tauri::async_runtime::spawn(async move {
+                        app.state::<OpenedStore>().came_back(&app).await;
+                        privacy_screen::leaving(&app, false);
                     });
                 }
                 _ => {}

@@ -72,10 +72,15 @@ fn kind_of(report: &ErrorReport) -> &'static str {
 
 /// Delivers everything due now; returns when the next one is due.
 async fn deliver_due(app: &AppHandle) -> Result<Option<DateTime<Utc>>, ErrorReport> {
-    let Some(opened) = app.try_state::<OpenedStore>() else {
-        return Err(ErrorReport::storage("The store is still opening."));
+    // Until the log is open (still opening, or waiting on the passphrase
+    // or recovery screen) there is nothing to plan: the task waits, and
+    // opening the log wakes it (`replan`).
+    let Some(store) = app
+        .try_state::<OpenedStore>()
+        .and_then(|opened| opened.store().ok())
+    else {
+        return Ok(None);
     };
-    let store = opened.store()?;
     let zone = device_zone();
     loop {
         let now = Utc::now();

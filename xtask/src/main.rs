@@ -27,7 +27,8 @@ const BUILD_PACKAGES: &[&str] = &[
 /// What driving the real window in tests needs: a virtual display, the
 /// WebDriver for WebKitGTK, a D-Bus session (dbus-run-session, dbus-monitor)
 /// and a notification daemon (not dbus-x11: with it, GTK apps start session
-/// daemons that outlive the test); PostgreSQL for the server's tests; and
+/// daemons that outlive the test); xdotool and xmessage (x11-utils), to take
+/// the window's focus away and give it back; PostgreSQL for the server's tests; and
 /// headless Chromium with its WebDriver for the dashboard's tests; Python's
 /// venv for Schemathesis; GNOME Keyring, the Secret Service the app keeps
 /// its store's key in, run on the tests' own D-Bus session.
@@ -37,6 +38,8 @@ const TEST_PACKAGES: &[&str] = &[
     "xvfb",
     "xauth",
     "webkit2gtk-driver",
+    "xdotool",
+    "x11-utils",
     "dbus",
     "dunst",
     "postgresql",

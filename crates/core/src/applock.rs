@@ -28,9 +28,15 @@ pub const FREE_TRIES: u32 = 2;
 pub const FIRST_WAIT_SECONDS: u64 = 5;
 /// The longest wait.
 pub const MAX_WAIT_SECONDS: u64 = 15 * 60;
-/// The times away after which the app locks, in minutes.
-pub const AWAY_CHOICES: [u32; 3] = [1, 5, 15];
+/// The times away after which the app locks, in minutes; 0 locks it as
+/// soon as it leaves the screen.
+pub const AWAY_CHOICES: [u32; 4] = [0, 1, 5, 15];
 pub const DEFAULT_AWAY_MINUTES: u32 = 5;
+
+/// Whether time `away` from the app is long enough to lock it.
+pub fn away_long_enough(away_minutes: u32, away: std::time::Duration) -> bool {
+    away >= std::time::Duration::from_secs(u64::from(away_minutes) * 60)
+}
 
 /// argon2id with 19 MiB, 2 passes, one lane (OWASP's minimum for argon2id).
 /// The hash lives inside the encrypted store, so it is only ever checked
@@ -45,7 +51,8 @@ fn hasher() -> Argon2<'static> {
 pub struct LockSettings {
     /// A passcode is set: the app locks on start and after time away.
     pub enabled: bool,
-    /// Minutes away after which the app locks: 1, 5 or 15.
+    /// Minutes away after which the app locks: 0 (as soon as it leaves
+    /// the screen), 1, 5 or 15.
     pub away_minutes: u32,
     /// The lock was offered (at first start) and the patient answered it:
     /// set a passcode, or "not now". Settings offers it from then on.
@@ -242,7 +249,7 @@ fn check_away(minutes: u32) -> Result<(), ValidationErrors> {
     }
     Err(ValidationErrors::single(
         "away_minutes",
-        "Choose 1, 5 or 15 minutes.",
+        "Choose when Steady locks after you leave it: straight away, or after 1, 5 or 15 minutes.",
     ))
 }
 
@@ -266,6 +273,19 @@ mod tests {
         let waits: Vec<u64> = (0..=12).map(wait_after).collect();
         assert_eq!(waits, [0, 0, 0, 5, 10, 20, 40, 80, 160, 320, 640, 900, 900]);
         assert_eq!(wait_after(u32::MAX), MAX_WAIT_SECONDS);
+    }
+
+    #[test]
+    fn the_app_locks_once_the_time_away_reaches_the_choice() {
+        use std::time::Duration;
+        assert!(away_long_enough(0, Duration::ZERO), "straight away");
+        assert!(!away_long_enough(1, Duration::from_millis(59_999)));
+        assert!(away_long_enough(1, Duration::from_secs(60)));
+        assert!(!away_long_enough(5, Duration::from_secs(299)));
+        assert!(away_long_enough(15, Duration::from_secs(15 * 60)));
+        assert!(away_long_enough(15, Duration::from_secs(86_400)));
+        assert!(check_away(0).is_ok() && check_away(15).is_ok());
+        assert!(check_away(2).is_err() && check_away(60).is_err());
     }
 
     #[test]

@@ -422,7 +422,8 @@ export type LockSettings = {
  */
 enabled: boolean, 
 /**
- * Minutes away after which the app locks: 1, 5 or 15.
+ * Minutes away after which the app locks: 0 (as soon as it leaves
+ * the screen), 1, 5 or 15.
  */
 away_minutes: number, 
 /**
