@@ -11,8 +11,8 @@
 //!   away or after the minutes the patient chose, and not before;
 //! - without a Secret Service, the app asks for a passphrase.
 //!
-//! Screenshots of the lock and recovery screens at 360x640 go to
-//! `<target>/e2e-screenshots/`.
+//! Screenshots of the lock and recovery screens and the lock's settings at
+//! 360x640 go to `<target>/e2e-screenshots/`.
 
 mod common;
 
@@ -276,6 +276,15 @@ async fn leaving_the_window_locks_the_app_after_the_chosen_time() {
 
     // "After 1 minute away": a few seconds away leave it open...
     click(&client, "#nav-settings").await;
+    client.set_window_size(360, 640).await.unwrap();
+    client
+        .execute(
+            "document.getElementById('app-lock').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    check_layout(&client, 360, 640, "app-lock-settings", &screenshot_dir()).await;
     wait_for(&client, "#lock-away")
         .await
         .select_by_value("1")
