@@ -3,8 +3,10 @@
 //! as the patient's app. The story: an admin creates a counselor; the
 //! counselor signs in by keyboard, adds a patient and creates a pairing
 //! code (with its QR code); the client pairs with it and syncs check-ins
-//! including a craving of 9; the open caseload shows the flag without a
-//! reload; the patient page shows the charts and their text equivalents;
+//! including a craving of 9 that ended in a lapse, and a trigger; the open
+//! caseload shows the flag without a reload; the patient page shows the
+//! charts and their text equivalents, and the timeline of what the patient
+//! wrote (the lapse's note, paged, filtered by kind);
 //! the counselor assigns a worksheet and sends a message, adds a recurring
 //! group session, reviews and comments on a completed worksheet; the
 //! client's next sync has them. Another counselor opening the patient's page
@@ -16,8 +18,8 @@
 //! the browser talks to one, the app syncs through the other, and the live
 //! caseload hears it through LISTEN/NOTIFY.
 //!
-//! Screenshots of the caseload and the patient page go to
-//! `<target>/e2e-screenshots/dashboard-{caseload,patient}-{sqlite,postgres}.png`.
+//! Screenshots of the caseload, the patient page and its timeline go to
+//! `<target>/e2e-screenshots/dashboard-{caseload,patient,patient-timeline}-{sqlite,postgres}.png`.
 
 mod common;
 
@@ -477,8 +479,20 @@ async fn story(db: TestDb, two_instances: bool) {
         .create::<steady_model::CheckIn>(CheckInDraft {
             craving: 9,
             note: "after the argument".into(),
+            outcome: Some("used".into()),
+            place: "home".into(),
             visibility: Visibility::CareTeam,
             ..CheckInDraft::default()
+        })
+        .await
+        .unwrap();
+    store
+        .create::<steady_model::TriggerEntry>(steady_model::TriggerDraft {
+            category: "people".into(),
+            description: "my brother came by drunk".into(),
+            intensity: 7,
+            visibility: Visibility::CareTeam,
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -507,6 +521,50 @@ async fn story(db: TestDb, two_instances: bool) {
     click(&browser, "button[aria-pressed=false]").await;
     text_until(&browser, "button[aria-pressed=true]", |t| t.contains("90")).await;
     text_until(&browser, "#trend-desc", |t| t.contains("of 90 days")).await;
+
+    // What the patient wrote: the lapse with its note, on their own clock,
+    // beside the trigger; 25 entries in the last 30 days, 20 a page.
+    let count = text_until(&browser, "#timeline-count", |t| t.contains("entries")).await;
+    assert!(
+        count.starts_with("25 entries, 1 with a lapse reported; showing 1–20"),
+        "{count}"
+    );
+    let lapse = text_until(&browser, "#timeline li.lapse", |t| {
+        t.contains("after the argument")
+    })
+    .await;
+    for words in [
+        "lapse reported",
+        "Craving",
+        "9 of 10",
+        "Where",
+        "home",
+        "Outcome",
+        "Used",
+    ] {
+        assert!(lapse.contains(words), "{words:?} in {lapse:?}");
+    }
+    let trigger = text_until(&browser, "#timeline li[data-kind=trigger]", |t| {
+        t.contains("Trigger: People")
+    })
+    .await;
+    assert!(
+        trigger.contains("my brother came by drunk") && trigger.contains("7 of 10"),
+        "{trigger}"
+    );
+    shot(&browser, &format!("patient-timeline-{backend}")).await;
+    click(&browser, "#timeline-older").await;
+    text_until(&browser, "#timeline-count", |t| t.contains("showing 21–25")).await;
+    wait_for(&browser, "#timeline li[data-kind=checkin]").await;
+    browser
+        .find(Locator::Css("#timeline-kind"))
+        .await
+        .unwrap()
+        .select_by_value("trigger")
+        .await
+        .unwrap();
+    click(&browser, "form.filters button[type=submit]").await;
+    text_until(&browser, "#timeline-count", |t| t.starts_with("1 entry;")).await;
     axe(&browser, "patient").await;
 
     // Assign a worksheet with a due date, and send a check-up message.

@@ -189,8 +189,15 @@ export const revokeDevice = (patient: string, device: string) =>
   call<void>("DELETE", `/v1/patients/${enc(patient)}/devices/${enc(device)}`);
 export const insights = (patient: string, days: number) =>
   call<Insights>("GET", `/v1/patients/${enc(patient)}/insights?days=${days}`);
-export const records = (patient: string, kind: RecordKind) =>
-  call<PatientRecord[]>("GET", `/v1/patients/${enc(patient)}/records?kind=${enc(kind)}`);
+/** A patient's records of one kind; `from` (included) and `to` (excluded)
+ *  bound their time, as instants. */
+export const records = (patient: string, kind: RecordKind, from?: Date, to?: Date) => {
+  const range = [
+    from ? `&from=${enc(from.toISOString())}` : "",
+    to ? `&to=${enc(to.toISOString())}` : "",
+  ].join("");
+  return call<PatientRecord[]>("GET", `/v1/patients/${enc(patient)}/records?kind=${enc(kind)}${range}`);
+};
 export const templates = () => call<Template[]>("GET", "/v1/worksheet-templates");
 export const assign = (patient: string, template: string, due: string | null, note: string) =>
   call<Written>("POST", `/v1/patients/${enc(patient)}/assignments`, { template, due, note });
