@@ -8,7 +8,8 @@
 //! charts and their text equivalents, and the timeline of what the patient
 //! wrote (the lapse's note, paged, filtered by kind);
 //! the counselor assigns a worksheet and sends a message, adds a recurring
-//! group session, reviews and comments on a completed worksheet; the
+//! group session, reviews and comments on a completed worksheet, reads a
+//! thought record by its questions and thinking traps' names; the
 //! client's next sync has them. Another counselor opening the patient's page
 //! gets "no such patient". The admin reads the audit log, filtered. axe-core
 //! runs on every page: no WCAG 2.2 A/AA violations, and nothing breaks the
@@ -688,7 +689,6 @@ async fn story(db: TestDb, two_instances: bool) {
     })
     .await;
     axe(&browser, "patient (worksheet reviewed)").await;
-    shot(&browser, &format!("patient-{backend}")).await;
     client.sync(&store).await.unwrap();
     let reviewed = store.get::<Worksheet>(sheet.id).await.unwrap();
     assert_eq!(
@@ -699,6 +699,121 @@ async fn story(db: TestDb, two_instances: bool) {
         reviewed.data.comments.as_ref().map(|c| c[0].text.as_str()),
         Some("Good plan for Fridays.")
     );
+
+    // A thought record reads with the template's questions and the
+    // thinking traps' names: never its keys or codes.
+    let group = |pairs: Vec<(&str, AnswerValue)>| {
+        AnswerValue::Group(steady_model::Answers(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), vec![v]))
+                .collect(),
+        ))
+    };
+    let text = |t: &str| AnswerValue::Text(t.into());
+    let mut thought = steady_model::Answers::default();
+    for (item, values) in [
+        (
+            "situation",
+            vec![group(vec![
+                ("situation.who", text("my brother")),
+                ("situation.what", text("he came by drunk")),
+            ])],
+        ),
+        (
+            "moods",
+            vec![
+                group(vec![
+                    ("moods.mood", text("angry")),
+                    ("moods.rating", AnswerValue::Integer(80)),
+                ]),
+                group(vec![
+                    ("moods.mood", text("ashamed")),
+                    ("moods.rating", AnswerValue::Integer(60)),
+                ]),
+            ],
+        ),
+        (
+            "thoughts",
+            vec![group(vec![
+                ("thoughts.thought", text("I will never get better")),
+                ("thoughts.hot", AnswerValue::Boolean(true)),
+            ])],
+        ),
+        (
+            "distortions",
+            vec![text("all-or-nothing"), text("overgeneralization")],
+        ),
+        (
+            "balanced",
+            vec![group(vec![
+                (
+                    "balanced.thought",
+                    text("one bad night is not the whole story"),
+                ),
+                ("balanced.belief", AnswerValue::Integer(70)),
+            ])],
+        ),
+    ] {
+        thought.0.insert(item.into(), values);
+    }
+    let record = store
+        .create::<Worksheet>(WorksheetDraft {
+            template: "cbt-thought-record".into(),
+            version: "1.0.0".into(),
+            answers: thought,
+            visibility: Visibility::CareTeam,
+            ..WorksheetDraft::default()
+        })
+        .await
+        .unwrap();
+    client.sync(&store).await.unwrap();
+    browser.refresh().await.unwrap();
+    let article = format!("article[aria-labelledby='ws-{}']", record.id);
+    click(&browser, &format!("{article} summary")).await;
+    let read = text_until(&browser, &format!("{article} dl.answers"), |t| {
+        t.contains("he came by drunk")
+    })
+    .await;
+    for words in [
+        "1. Situation",
+        "Who",
+        "my brother",
+        "How strong (0-100%)",
+        "80",
+        "ashamed",
+        "This is the hot thought",
+        "Yes",
+        "Thinking traps in the hot thought",
+        "All-or-nothing thinking; Overgeneralization",
+        "How much you believe it (0-100%)",
+        "70",
+    ] {
+        assert!(read.contains(words), "{words:?} in {read:?}");
+    }
+    for key in ["situation.", "moods.", "balanced.", "all-or-nothing"] {
+        assert!(!read.contains(key), "{key:?} shown: {read:?}");
+    }
+    assert_eq!(
+        browser
+            .find_all(Locator::Css(&format!(
+                "{article} dl.group[data-group=moods]"
+            )))
+            .await
+            .unwrap()
+            .len(),
+        2,
+        "one block per mood"
+    );
+    axe(&browser, "patient (thought record)").await;
+    browser
+        .execute(
+            &format!("document.querySelector(\"{article} details\").open = true;"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    shot(&browser, &format!("patient-{backend}")).await;
 
     // A recurring group session for the patient.
     click(&browser, "a[href='#/groups']").await;

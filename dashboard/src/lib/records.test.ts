@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ItemType } from "./bindings";
 import type { TemplateItem } from "./api";
-import { answerText, answers, questions } from "./records";
+import { answerText, answers, groupAnswers, questions, valueText } from "./records";
 
 const item = (linkId: string, type: ItemType, text: string, items: TemplateItem[] = []): TemplateItem => ({
   linkId,
@@ -27,6 +27,45 @@ describe("records", () => {
     expect(a.get("situation")).toBe("after work");
     expect(answerText(a.get("moods"))).toBe("sad; tense");
     expect(answerText(undefined)).toBe("—");
+  });
+
+  it("reads answers with the template's question texts and option labels, never its keys", () => {
+    const traps = {
+      ...item("distortions", "choice", "Thinking traps"),
+      repeats: true,
+      answerOption: [
+        { code: "all-or-nothing", display: "All-or-nothing thinking" },
+        { code: "mind-reading", display: "Mind reading" },
+      ],
+    };
+    expect(valueText(traps, ["mind-reading", "all-or-nothing"])).toBe("Mind reading; All-or-nothing thinking");
+    expect(valueText(traps, ["a-code-from-elsewhere"])).toBe("a-code-from-elsewhere");
+    expect(valueText(item("hot", "boolean", "Hot"), [true])).toBe("Yes");
+    expect(valueText(item("n", "integer", "N"), [])).toBe("—");
+
+    const moods = {
+      ...item("moods", "group", "2. Moods", [
+        item("moods.mood", "string", "Mood"),
+        item("moods.rating", "integer", "How strong (0-100%)"),
+      ]),
+      repeats: true,
+    };
+    const rows = groupAnswers(moods, [
+      { "moods.mood": ["sad"], "moods.rating": [80] },
+      { "moods.mood": ["tense"] },
+    ]);
+    expect(rows).toEqual([
+      [
+        ["Mood", "sad"],
+        ["How strong (0-100%)", "80"],
+      ],
+      [
+        ["Mood", "tense"],
+        ["How strong (0-100%)", "—"],
+      ],
+    ]);
+    expect(JSON.stringify(rows)).not.toContain("moods.");
+    expect(groupAnswers(moods, undefined)).toEqual([]);
   });
 
   it("lists a template's questions, groups flattened", () => {

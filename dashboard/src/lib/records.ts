@@ -36,7 +36,36 @@ export function questions(t: Template | undefined, answered?: Map<string, unknow
   return out;
 }
 
-/// An answer in words.
+/// An answer to `item` in words: a choice by its label in the template, yes
+/// or no, a number, the patient's text; several joined with "; ".
+export function valueText(item: TemplateItem, v: unknown): string {
+  if (Array.isArray(v)) return v.length ? v.map((x) => valueText(item, x)).join("; ") : "—";
+  if (v === null || v === undefined || v === "") return "—";
+  if (typeof v === "boolean") return v ? "Yes" : "No";
+  if (item.type === "choice") return item.answerOption.find((o) => o.code === v)?.display ?? String(v);
+  if (typeof v === "object") return "—";
+  return String(v);
+}
+
+/// A group's filled-in instances (one, or several for a repeating group),
+/// each as its items' question texts and answers, in the template's order;
+/// a group inside a group is read into the same list.
+export function groupAnswers(item: TemplateItem, v: unknown): [string, string][][] {
+  const instances = (Array.isArray(v) ? v : v ? [v] : []).filter(
+    (x): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x),
+  );
+  return instances.map((instance) =>
+    item.item
+      .filter((child) => child.type !== "display")
+      .flatMap((child): [string, string][] =>
+        child.type === "group"
+          ? groupAnswers(child, instance[child.linkId]).flat()
+          : [[child.text, valueText(child, instance[child.linkId])]],
+      ),
+  );
+}
+
+/// An answer in words, without its template (which is missing).
 export function answerText(v: unknown): string {
   if (v === null || v === undefined || v === "") return "—";
   if (Array.isArray(v)) return v.map(answerText).join("; ");
