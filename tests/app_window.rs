@@ -165,3 +165,65 @@ async fn check_ins_survive_a_restart_and_bad_input_stores_nothing() {
     assert!(triggers.is_empty(), "the refused trigger was not stored");
     store.close().await;
 }
+
+/// "I'm struggling" is one tap away from every scroll position: at the end
+/// of the longest screen (a new session's form, at 360x640) the button
+/// floats in the corner, uncovered, and opens the patient's plan.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn im_struggling_is_one_tap_away_at_the_bottom_of_the_longest_screen() {
+    let data = tempfile::tempdir().unwrap();
+    let driver = Driver::start(data.path());
+    let client = driver.open_app().await;
+    client.set_window_size(360, 640).await.unwrap();
+    click(&client, "#nav-schedule").await;
+    click(&client, "#add-event").await;
+    wait_for(&client, "#struggling").await;
+    assert!(
+        client
+            .find(fantoccini::Locator::Css("#struggling-floating"))
+            .await
+            .is_err(),
+        "nothing floats while the header's button is on screen"
+    );
+    let height = client
+        .execute("return document.documentElement.scrollHeight;", vec![])
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap();
+    assert!(height > 2000, "the longest screen is {height}px tall");
+    client
+        .execute(
+            "window.scrollTo(0, document.documentElement.scrollHeight);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let floating = wait_for(&client, "#struggling-floating").await;
+    let placed = client
+        .execute(
+            "const b = document.getElementById('struggling-floating');
+             const r = b.getBoundingClientRect();
+             const top = document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2);
+             return {
+               inside: r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth,
+               uncovered: top === b || b.contains(top),
+               atEnd: Math.ceil(scrollY + innerHeight) >= document.documentElement.scrollHeight,
+             };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        placed,
+        serde_json::json!({"inside": true, "uncovered": true, "atEnd": true}),
+        "the floating button at the end of the page"
+    );
+    check_layout(&client, 360, 640, "struggling-floating", &screenshot_dir()).await;
+    floating.click().await.unwrap();
+    wait_for(&client, "#struggling-panel").await;
+    text_until(&client, "#struggling-title", |t| {
+        t.contains("You reached out")
+    })
+    .await;
+}
