@@ -22,6 +22,7 @@ describe("From your care team", () => {
       if (command === "list_messages") return [message];
       if (command === "list_assignments") return [assignment];
       if (command === "list_worksheets") return emptyPage;
+      if (command === "list_templates") return [{ id: "cbt-thought-record", version: "1.0.0", title: "Thought record", item: [] }];
       if (command === "mark_message_read") return { ...message, data: { ...message.data, read_at: "2026-11-27T08:00:00-07:00" } };
       throw new Error(command);
     });
@@ -30,6 +31,9 @@ describe("From your care team", () => {
     render(CareTeam, { onStart });
     await screen.findByText("How did the weekend go?");
     expect(screen.getByText("Dana: About Thursday")).toBeTruthy();
+    // The worksheet by its title, not the template's internal id.
+    expect(screen.getByText(/^Thought record · due/)).toBeTruthy();
+    expect(screen.queryByText(/cbt/)).toBeNull();
     await fireEvent.click(screen.getByRole("button", { name: "Mark as read" }));
     await waitFor(() => expect(screen.queryByRole("button", { name: "Mark as read" })).toBeNull());
     expect(fake.calls.find((c) => c.command === "mark_message_read")!.args).toEqual({ id: "m1" });
