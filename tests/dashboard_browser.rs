@@ -4,7 +4,10 @@
 //! counselor signs in by keyboard, adds a patient and creates a pairing
 //! code (with its QR code); the client pairs with it and syncs check-ins
 //! including a craving of 9 that ended in a lapse, and a trigger; the open
-//! caseload shows the flag without a reload; the patient page shows the
+//! caseload shows the flag without a reload; with thirty patients the
+//! counselor finds one by name, filters to the flagged, sorts by last
+//! craving and reloads into the same view, and at 390 px every row is a
+//! card no wider than the screen; the patient page shows the
 //! charts and their text equivalents, and the timeline of what the patient
 //! wrote (the lapse's note, paged, filtered by kind);
 //! the counselor assigns a worksheet and sends a message, adds a recurring
@@ -19,8 +22,9 @@
 //! the browser talks to one, the app syncs through the other, and the live
 //! caseload hears it through LISTEN/NOTIFY.
 //!
-//! Screenshots of the caseload, the patient page and its timeline go to
-//! `<target>/e2e-screenshots/dashboard-{caseload,patient,patient-timeline}-{sqlite,postgres}.png`.
+//! Screenshots of the caseload (one patient, thirty, and thirty at 390 px),
+//! the patient page and its timeline go to
+//! `<target>/e2e-screenshots/dashboard-{caseload,caseload-thirty,caseload-390,patient,patient-timeline}-{sqlite,postgres}.png`.
 
 mod common;
 
@@ -287,6 +291,261 @@ async fn page_fetch_status(client: &Client, path: &str) -> u64 {
         .unwrap()
 }
 
+/// A caseload of thirty: Ana (flagged), Ben (sharing, a craving of 4 an
+/// hour ago, three hours of group this week, no flags) and twenty-eight
+/// patients not paired yet. The counselor finds Ben by name, filters to
+/// flagged patients, sorts by last craving, and reloads into the same
+/// view; at 390 px the page is no wider than the screen.
+async fn triage(browser: &Client, db: &TestDb, any: &steady_server::db::Db, backend: &str) {
+    let (dana, _) = any
+        .user_by_email("dana@clinic.example")
+        .await
+        .unwrap()
+        .unwrap();
+    for name in [
+        "Alex M.",
+        "Bea T.",
+        "Carmen V.",
+        "Dev P.",
+        "Eli S.",
+        "Fran K.",
+        "Gus W.",
+        "Hana O.",
+        "Ivan L.",
+        "Jo N.",
+        "Kai D.",
+        "Lena F.",
+        "Marco B.",
+        "Nia C.",
+        "Omar H.",
+        "Pia R.",
+        "Quinn A.",
+        "Rosa E.",
+        "Sam G.",
+        "Tess J.",
+        "Uma Q.",
+        "Vic Y.",
+        "Wren Z.",
+        "Xavi U.",
+        "Yara I.",
+        "Zoe X.",
+        "José P.",
+        "Mia L.",
+    ] {
+        any.create_patient(&dana, name).await.unwrap();
+    }
+    let ben = any.create_patient(&dana, "Ben K.").await.unwrap();
+    let code = steady_server::testing::pairing_code(db, &dana, &ben.id).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("ben"), &common::store_key())
+        .await
+        .unwrap();
+    let client = SyncClient::new();
+    let sync_base = browser.current_url().await.unwrap();
+    let sync_base = sync_base.origin().ascii_serialization();
+    client
+        .pair(
+            &store,
+            &sync_base,
+            &code,
+            ConsentTerms {
+                recipient: "Riverside IOP".into(),
+                kinds: ["checkin", "event", "attendance", "program"]
+                    .map(String::from)
+                    .to_vec(),
+                purpose: "treatment".into(),
+                expires_at: Utc::now() + TimeDelta::days(90),
+            },
+            "Ben's phone",
+        )
+        .await
+        .unwrap();
+    let now = Utc::now().fixed_offset();
+    store
+        .create::<steady_model::Program>(steady_model::ProgramDraft {
+            level: "iop".into(),
+            clinic: "Riverside IOP".into(),
+            start: Some(now.date_naive() - TimeDelta::days(20)),
+            visibility: Visibility::CareTeam,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let start = now - TimeDelta::hours(3);
+    let group = store
+        .create::<steady_model::Event>(steady_model::EventDraft {
+            title: "Relapse-prevention group".into(),
+            kind: "relapse_prevention".into(),
+            start: Some(start.naive_local()),
+            zone: "UTC".into(),
+            duration_minutes: 180,
+            visibility: Visibility::CareTeam,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    store
+        .create::<steady_model::Attendance>(steady_model::AttendanceDraft {
+            event_id: group.id,
+            occurrence: start.naive_local(),
+            at: now,
+            status: "attended".into(),
+            minutes: 180,
+            visibility: Visibility::CareTeam,
+        })
+        .await
+        .unwrap();
+    store
+        .create::<steady_model::CheckIn>(CheckInDraft {
+            at: Some(now - TimeDelta::hours(1)),
+            craving: 4,
+            visibility: Visibility::CareTeam,
+            ..CheckInDraft::default()
+        })
+        .await
+        .unwrap();
+    client.sync(&store).await.unwrap();
+
+    browser.refresh().await.unwrap();
+    text_until(browser, "#caseload-count", |t| t == "30 patients").await;
+    let ben_row = format!("tr[data-patient='{}']", ben.id);
+    let row = text_until(browser, &ben_row, |t| t.contains("4 of 10")).await;
+    assert!(
+        row.contains("No flags") && row.contains("3 of 9 hours") && row.contains("Sharing"),
+        "{row}"
+    );
+
+    // Search by name, any case, the other rows gone.
+    fill(browser, "#caseload-search", "ben").await;
+    text_until(browser, "#caseload-count", |t| {
+        t.starts_with("Showing 1 of 30 patients")
+    })
+    .await;
+    let rows = row_names(browser).await;
+    assert_eq!(rows, ["Ben K."]);
+    axe(browser, "caseload (search)").await;
+    click(browser, "#caseload-count button").await;
+    text_until(browser, "#caseload-count", |t| t == "30 patients").await;
+
+    // Flagged patients only.
+    browser
+        .find(Locator::Css("#caseload-show"))
+        .await
+        .unwrap()
+        .select_by_value("flagged")
+        .await
+        .unwrap();
+    text_until(browser, "#caseload-count", |t| {
+        t.starts_with("Showing 1 of 30")
+    })
+    .await;
+    assert_eq!(row_names(browser).await, ["Ana R."]);
+    axe(browser, "caseload (flagged only)").await;
+
+    // Everyone by name, then by last craving: Ana's 9, Ben's 4, then
+    // those not sharing.
+    browser
+        .find(Locator::Css("#caseload-show"))
+        .await
+        .unwrap()
+        .select_by_value("all")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("#caseload-sort"))
+        .await
+        .unwrap()
+        .select_by_value("name")
+        .await
+        .unwrap();
+    text_until(browser, "#caseload caption", |t| t.contains("name, a to z")).await;
+    assert_eq!(
+        row_names(browser).await[..3],
+        ["Alex M.", "Ana R.", "Bea T."]
+    );
+    browser
+        .find(Locator::Css("#caseload-sort"))
+        .await
+        .unwrap()
+        .select_by_value("craving")
+        .await
+        .unwrap();
+    text_until(browser, "#caseload caption", |t| {
+        t.contains("highest last craving")
+    })
+    .await;
+    let order = row_names(browser).await;
+    assert_eq!(order[..2], ["Ana R.", "Ben K."], "{order:?}");
+    assert_eq!(order.len(), 30);
+    let url = browser.current_url().await.unwrap();
+    assert_eq!(url.fragment(), Some("/?sort=craving"), "{url}");
+    browser.refresh().await.unwrap();
+    text_until(browser, "#caseload caption", |t| {
+        t.contains("highest last craving")
+    })
+    .await;
+    assert_eq!(row_names(browser).await[..2], ["Ana R.", "Ben K."]);
+    let sort = browser
+        .find(Locator::Css("#caseload-sort"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(sort.as_deref(), Some("craving"));
+    axe(browser, "caseload (thirty, by last craving)").await;
+    shot(browser, &format!("caseload-thirty-{backend}")).await;
+
+    // A phone's width: every row a card, nothing wider than the screen.
+    browser.set_window_size(390, 844).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let wide = browser
+        .execute(
+            "return [document.documentElement.scrollWidth, window.innerWidth];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (scroll, inner) = (wide[0].as_u64().unwrap(), wide[1].as_u64().unwrap());
+    assert!(
+        scroll <= inner,
+        "the caseload is {scroll} px wide in a {inner} px window"
+    );
+    axe(browser, "caseload (390 px)").await;
+    let tall = browser
+        .execute("return document.documentElement.scrollHeight;", vec![])
+        .await
+        .unwrap();
+    let tall = tall.as_u64().unwrap().clamp(844, 3000) as u32;
+    browser.set_window_size(390, tall.min(1600)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let png = browser.screenshot().await.unwrap();
+    let path = common::screenshot_dir().join(format!("dashboard-caseload-390-{backend}.png"));
+    std::fs::write(&path, png).unwrap();
+    println!("screenshot: {}", path.display());
+    browser.set_window_size(1280, 1000).await.unwrap();
+    browser
+        .find(Locator::Css("#caseload-sort"))
+        .await
+        .unwrap()
+        .select_by_value("risk")
+        .await
+        .unwrap();
+    text_until(browser, "#caseload caption", |t| t.contains("most urgent")).await;
+}
+
+/// The patients' names in the caseload's rows, top to bottom.
+async fn row_names(browser: &Client) -> Vec<String> {
+    let names = browser
+        .execute(
+            "return [...document.querySelectorAll('#caseload tbody th a')].map((a) => a.textContent.trim());",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(names).unwrap()
+}
+
 async fn story(db: TestDb, two_instances: bool) {
     let backend = if two_instances { "postgres" } else { "sqlite" };
     let dist = dashboard_dist();
@@ -508,6 +767,8 @@ async fn story(db: TestDb, two_instances: bool) {
     println!("caseload row, live: {flagged:?}");
     axe(&browser, "caseload (flagged)").await;
     shot(&browser, &format!("caseload-{backend}")).await;
+
+    triage(&browser, &db, &any, backend).await;
 
     // The patient page: charts with text equivalents, 30 and 90 days.
     click(&browser, &format!("{row} a")).await;

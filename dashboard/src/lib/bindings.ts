@@ -58,6 +58,15 @@ flag_labels: Array<string>,
  */
 last_checkin: string | null, 
 /**
+ * The craving (0 to 10) of the last check-in.
+ */
+last_craving?: number | null, 
+/**
+ * This week (Monday to Sunday on the patient's clock): the hours
+ * attended, against the program's weekly target when it is shared.
+ */
+this_week?: WeekAttendance | null, 
+/**
  * Stored check-ins and attendance marks that could not be read, left
  * out of the flags.
  */

@@ -5,6 +5,7 @@ describe("routes", () => {
   it("reads every page from the hash", () => {
     expect(parse("")).toEqual({ page: "caseload" });
     expect(parse("#/")).toEqual({ page: "caseload" });
+    expect(parse("#/?q=ana&sort=craving")).toEqual({ page: "caseload" });
     expect(parse("#/groups")).toEqual({ page: "groups" });
     expect(parse("#/admin/audit")).toEqual({ page: "audit" });
     expect(parse("#/nowhere")).toEqual({ page: "missing" });

@@ -1,6 +1,6 @@
 // Hash routes, so the server hands out one page and every link works on
-// reload: #/ (caseload), #/patients/<id>, #/groups, #/admin/staff,
-// #/admin/devices, #/admin/audit.
+// reload: #/ (caseload, with its search, filter and order after a "?"),
+// #/patients/<id>, #/groups, #/admin/staff, #/admin/devices, #/admin/audit.
 
 export type Route =
   | { page: "caseload" }
@@ -12,7 +12,7 @@ export type Route =
   | { page: "missing" };
 
 export function parse(hash: string): Route {
-  const path = hash.replace(/^#/, "") || "/";
+  const path = hash.replace(/^#/, "").split("?")[0] || "/";
   if (path === "/") return { page: "caseload" };
   const patient = /^\/patients\/([^/]+)$/.exec(path);
   if (patient?.[1]) return { page: "patient", id: decodeURIComponent(patient[1]) };

@@ -1,11 +1,14 @@
 //! The caseload, most urgent first: each patient's risk flags (steady-model's
-//! `risk_flags`) and last check-in.
+//! `risk_flags`), last check-in and its craving, and this week's hours
+//! against the program's target. Search, filters and other orders are the
+//! page's: a caseload is tens of patients, all of them sent.
 
 use axum::Json;
 use axum::extract::State;
-use chrono::Utc;
+use chrono::{Offset, Utc};
 use serde::Serialize;
-use steady_model::{Attendance, CheckIn, RiskFlag, risk_flags};
+use steady_model::insight::{WeekAttendance, weekly_hours};
+use steady_model::{Attendance, CheckIn, Program, RiskFlag, risk_flags};
 use ts_rs::TS;
 use utoipa::ToSchema;
 
@@ -29,6 +32,14 @@ pub struct CaseloadEntry {
     pub flag_labels: Vec<&'static str>,
     /// When the last check-in was logged (RFC 3339, the patient's offset).
     pub last_checkin: Option<String>,
+    /// The craving (0 to 10) of the last check-in.
+    #[ts(optional = nullable)]
+    pub last_craving: Option<u8>,
+    /// This week (Monday to Sunday on the patient's clock): the hours
+    /// attended, against the program's weekly target when it is shared.
+    #[ts(optional = nullable)]
+    #[schema(value_type = Option<Object>)]
+    pub this_week: Option<WeekAttendance>,
     /// Stored check-ins and attendance marks that could not be read, left
     /// out of the flags.
     pub unreadable: u32,
@@ -55,6 +66,8 @@ pub async fn caseload(
                 flags: Vec::new(),
                 flag_labels: Vec::new(),
                 last_checkin: None,
+                last_craving: None,
+                this_week: None,
                 unreadable: 0,
             });
             continue;
@@ -70,24 +83,41 @@ pub async fn caseload(
             .await?;
         let checkins = shared::<CheckIn>(&app, &patient, &consent).await?;
         let attendance = shared::<Attendance>(&app, &patient, &consent).await?;
-        let unreadable = checkins.unreadable + attendance.unreadable;
+        let program = shared::<Program>(&app, &patient, &consent).await?;
+        let unreadable = checkins.unreadable + attendance.unreadable + program.unreadable;
         let (checkins, attendance) = (checkins.values, attendance.values);
         let (flags, last) = risk_flags(&checkins, &attendance, now);
+        let last_craving = last.and_then(|at| {
+            checkins
+                .iter()
+                .filter(|c| c.at == at)
+                .map(|c| c.craving.value())
+                .max()
+        });
+        // The patient's week: on the clock of their last check-in.
+        let offset = last.map_or(Utc.fix(), |at| *at.offset());
+        let today = now.with_timezone(&offset).date_naive();
+        let target = program.values.first().map(|p| p.weekly_hours_target);
+        let this_week = weekly_hours(&attendance, today, 1, target).pop();
         entries.push(CaseloadEntry {
             patient,
             sharing: true,
             flag_labels: flags.iter().map(|f| f.label()).collect(),
             flags,
             last_checkin: last.map(|t| t.to_rfc3339()),
+            last_craving,
+            this_week,
             unreadable,
         });
     }
-    // Most flags first, the most urgent flag breaking ties; then by name.
+    // Most flags first, the most urgent flag breaking ties; then those
+    // sharing (whose quiet is known) before those not; then by name.
     entries.sort_by(|a, b| {
         b.flags
             .len()
             .cmp(&a.flags.len())
             .then_with(|| a.flags.first().cmp(&b.flags.first()))
+            .then_with(|| b.sharing.cmp(&a.sharing))
             .then_with(|| a.patient.display_name.cmp(&b.patient.display_name))
     });
     Ok(Json(entries))
