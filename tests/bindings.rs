@@ -19,15 +19,15 @@ use steady_model::{
     CheckInDraft, Comment, Craving, CrisisLine, Day, Entry, Event, EventDraft, EventKind,
     Exception, FieldError, Frequency, Halt, Intensity, Item, ItemType, LevelChange, LevelOfCare,
     Message, Mood, OccurrenceChange, Outcome, PlanDraft, Program, ProgramDraft, Questionnaire,
-    RecordId, RecordKind, Recurrence, RelapsePreventionPlan, ScoreRule, SupportContact,
-    TriggerCategory, TriggerDraft, TriggerEntry, Visibility, Worksheet, WorksheetDraft,
-    WorksheetReview, WorksheetStatus,
+    RecordId, RecordKind, Recurrence, RelapsePreventionPlan, Reply, ReplyDraft, ScoreRule,
+    SupportContact, TriggerCategory, TriggerDraft, TriggerEntry, Visibility, Worksheet,
+    WorksheetDraft, WorksheetReview, WorksheetStatus,
 };
 use steady_server::db::Stage;
 use steady_server::db::{AuditEntry, ClinicDevice, Device, Patient, Role, User};
 use steady_server::http::admin::audit::AuditQuery;
 use steady_server::http::auth::{CurrentSession, SignedIn};
-use steady_server::http::counselor::care::{GroupSessions, Written};
+use steady_server::http::counselor::care::{GroupSessions, RepliesRead, Written};
 use steady_server::http::counselor::caseload::CaseloadEntry;
 use steady_server::http::counselor::insight::Insights;
 use steady_server::http::counselor::patients::PairingCode;
@@ -98,6 +98,8 @@ fn ui_decls(cfg: &Config) -> Vec<String> {
         Comment::decl(cfg),
         Assignment::decl(cfg),
         Message::decl(cfg),
+        Reply::decl(cfg),
+        ReplyDraft::decl(cfg),
         ConsentTerms::decl(cfg),
         PairPreview::decl(cfg),
         Refusal::decl(cfg),
@@ -148,6 +150,7 @@ fn dashboard_decls(cfg: &Config) -> Vec<String> {
         AuditQuery::decl(cfg),
         Written::decl(cfg),
         GroupSessions::decl(cfg),
+        RepliesRead::decl(cfg),
     ]
 }
 

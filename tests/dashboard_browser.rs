@@ -10,7 +10,8 @@
 //! card no wider than the screen; the patient page shows the
 //! charts and their text equivalents, and the timeline of what the patient
 //! wrote (the lapse's note, paged, filtered by kind);
-//! the counselor assigns a worksheet and sends a message, adds a recurring
+//! the counselor assigns a worksheet and sends a message, sees the patient's
+//! reply unread on the caseload and in the conversation on their page, adds a recurring
 //! group session, reviews and comments on a completed worksheet, reads a
 //! thought record by its questions and thinking traps' names; the
 //! client's next sync has them. Another counselor opening the patient's page
@@ -878,6 +879,39 @@ async fn story(db: TestDb, two_instances: bool) {
     let messages = store.list::<Message>(&query).await.unwrap().items;
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].data.text, "How did the weekend go?");
+
+    // The patient replies. The caseload shows it unread; the patient's page
+    // shows the conversation in order, and showing it is reading it.
+    store
+        .create::<steady_model::Reply>(steady_model::ReplyDraft {
+            text: "Hard on Saturday. Went to a meeting Sunday.".into(),
+            in_reply_to: Some(messages[0].id),
+        })
+        .await
+        .unwrap();
+    client.sync(&store).await.unwrap();
+    click(&browser, "a[href='#/']").await;
+    let unread = format!("tr[data-patient='{patient_id}'] a.unread");
+    text_until(&browser, &unread, |t| t == "1 unread reply").await;
+    axe(&browser, "caseload (unread reply)").await;
+    click(&browser, &unread).await;
+    let conversation = text_until(&browser, "#conversation", |t| {
+        t.contains("Went to a meeting Sunday")
+    })
+    .await;
+    let (asked, answered) = (
+        conversation.find("How did the weekend go?").unwrap(),
+        conversation.find("Hard on Saturday").unwrap(),
+    );
+    assert!(asked < answered, "oldest first: {conversation}");
+    axe(&browser, "patient (conversation)").await;
+    click(&browser, "a[href='#/']").await;
+    text_until(&browser, &format!("tr[data-patient='{patient_id}']"), |t| {
+        t.contains("Ana R.") && !t.contains("unread")
+    })
+    .await;
+    click(&browser, &format!("tr[data-patient='{patient_id}'] th a")).await;
+    text_until(&browser, "#page-title", |t| t == "Ana R.").await;
 
     // The patient completes the assigned worksheet; the counselor reads it,
     // comments and marks it reviewed; the app gets both.

@@ -11,81 +11,19 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Timelike, Utc};
+use common::notifications::{self, notify_calls};
 use common::*;
 
 const ZONE: &str = "America/Denver";
 const PASSCODE: &str = "204816";
 
-/// A process stopped when the test ends, however it ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// dbus-monitor's lines, collected as they come.
-fn monitor_notifications() -> (Running, Arc<Mutex<Vec<String>>>) {
-    let mut child = Command::new("dbus-monitor")
-        .args([
-            "--session",
-            "interface='org.freedesktop.Notifications',member='Notify'",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("dbus-monitor (package dbus) runs inside the test's D-Bus session");
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let out = child.stdout.take().unwrap();
-    let sink = lines.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            sink.lock().unwrap().push(line);
-        }
-    });
-    (Running(child), lines)
-}
-
-fn notify_calls(lines: &Mutex<Vec<String>>) -> Vec<Vec<String>> {
-    // Each call starts with a "method call ... member=Notify" line, followed
-    // by its arguments: app name, replaces id, icon, summary, body, ...
-    let lines = lines.lock().unwrap();
-    let mut calls: Vec<Vec<String>> = Vec::new();
-    for line in lines.iter() {
-        if line.starts_with("method call") && line.contains("member=Notify") {
-            calls.push(Vec::new());
-        } else if let (Some(call), Some(text)) =
-            (calls.last_mut(), line.trim().strip_prefix("string \""))
-        {
-            call.push(text.trim_end_matches('"').to_owned());
-        }
-    }
-    calls
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_one_minute_reminder_arrives_on_the_bus_in_discreet_words_and_only_once() {
-    assert!(
-        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
-        "no D-Bus session: run `cargo xtask test`, which runs the tests in dbus-run-session"
-    );
-    let daemon = Running(
-        Command::new("dunst")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("dunst, the notification daemon `cargo xtask test` installs"),
-    );
-    let (_monitor, lines) = monitor_notifications();
-    std::thread::sleep(Duration::from_millis(500));
+    let (daemon, _monitor, lines) = notifications::watch();
 
     let data = tempfile::tempdir().unwrap();
     let driver = Driver::start_with(data.path(), &[("TZ", ZONE)]);

@@ -9,8 +9,8 @@ use reqwest::StatusCode;
 use serde_json::json;
 use steady_core::{ConsentTerms, ListQuery, Store, SyncClient, SyncError};
 use steady_model::{
-    AnswerValue, Assignment, Body, CheckIn, CheckInDraft, Message, Visibility, Worksheet,
-    WorksheetDraft, WorksheetStatus,
+    AnswerValue, Assignment, Body, CheckIn, CheckInDraft, Message, Reply, ReplyDraft, Visibility,
+    Worksheet, WorksheetDraft, WorksheetStatus,
 };
 use steady_server::testing::TestDb;
 
@@ -194,6 +194,72 @@ async fn story(db: TestDb) {
         .unwrap()
         .records;
     assert!(held[0].fields.0.contains_key("read_at"));
+
+    // The patient answers. A reply is announced by no one (it is theirs),
+    // travels though the consent lists no such kind, and shows on the
+    // caseload as unread until the counselor's page reads it.
+    assert_eq!(
+        phone.announce_new_messages().await.unwrap(),
+        0,
+        "read already"
+    );
+    let stray = phone
+        .create::<Reply>(ReplyDraft {
+            text: "to nothing".into(),
+            in_reply_to: Some(steady_model::RecordId::new()),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        stray.to_string().contains("no longer in your log"),
+        "{stray}"
+    );
+    let reply = phone
+        .create::<Reply>(ReplyDraft {
+            text: "  Better than I thought. Saw my sister.  ".into(),
+            in_reply_to: Some(messages[0].id),
+        })
+        .await
+        .unwrap();
+    assert_eq!(phone.sync_status().await.unwrap().pending, 1);
+    let report = client.sync(&phone).await.unwrap();
+    assert_eq!((report.pushed, report.refused), (1, 0));
+    let (_, replies) = dana
+        .get(&format!("/v1/patients/{}/records?kind=reply", patient.id))
+        .await;
+    assert_eq!(
+        replies[0]["fields"]["text"],
+        "Better than I thought. Saw my sister."
+    );
+    assert_eq!(
+        replies[0]["fields"]["in_reply_to"],
+        messages[0].id.to_string()
+    );
+    let unread = |caseload: serde_json::Value| caseload[0]["unread_replies"].clone();
+    assert_eq!(unread(dana.get("/v1/caseload").await.1), 1);
+    let (s, marked) = dana
+        .send(
+            reqwest::Method::POST,
+            &format!("/v1/patients/{}/replies/read", patient.id),
+            json!(null),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(marked["marked"], 1);
+    assert_eq!(unread(dana.get("/v1/caseload").await.1), 0);
+    client.sync(&phone).await.unwrap();
+    let seen = phone.get::<Reply>(reply.id).await.unwrap();
+    assert!(seen.data.read_at.is_some(), "the phone learns it was read");
+    // A second message is announced once.
+    dana.send(
+        reqwest::Method::POST,
+        &format!("/v1/patients/{}/messages", patient.id),
+        json!({"text": "Good to hear. See you Thursday."}),
+    )
+    .await;
+    client.sync(&phone).await.unwrap();
+    assert_eq!(phone.announce_new_messages().await.unwrap(), 1);
+    assert_eq!(phone.announce_new_messages().await.unwrap(), 0);
 
     // A second device pairs and gets everything.
     let code = clinic.code(&patient.id).await;

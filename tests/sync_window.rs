@@ -1,13 +1,17 @@
 //! Sharing with the clinic in the real Steady window (tauri-driver ->
 //! WebKitWebDriver -> the built app, under Xvfb) against the real server on
 //! 127.0.0.1:0: the patient pairs in Settings after reading the consent, a
-//! check-in logged on Today reaches the server with the header saying so,
-//! the counselor's message arrives on Today, and stopping sharing shows in
-//! the header. Run through `cargo xtask test`.
+//! check-in logged on Today reaches the server with the header saying so;
+//! the counselor's message and assignment arrive on Today below the craving
+//! log, which stays on the first screen at 360x640, with a notification that
+//! says only "New message from your care team"; the patient replies and the
+//! counselor reads the reply (unread on the caseload until then); stopping
+//! sharing shows in the header. Run through `cargo xtask test`.
 
 mod common;
 
 use common::clinic::Clinic;
+use common::notifications::{self, notify_calls};
 use common::*;
 use serde_json::{Value, json};
 use steady_server::testing::TestDb;
@@ -20,6 +24,7 @@ async fn pairing_consent_and_sync_in_the_window() {
     let patient = clinic.patient("Ana R.").await;
     let code = clinic.code(&patient.id).await;
 
+    let (_daemon, _monitor, notices) = notifications::watch();
     let data = tempfile::tempdir().unwrap();
     let shots = screenshot_dir();
     let driver = Driver::start(data.path());
@@ -83,22 +88,161 @@ async fn pairing_consent_and_sync_in_the_window() {
         .json()
         .await
         .unwrap();
+    let csrf = signed["csrf_token"].as_str().unwrap().to_owned();
+    let message_text = "Saw the 8 last night. Call me if it comes back?";
     let sent = http
         .post(format!("{base}/v1/patients/{}/messages", patient.id))
-        .header("x-csrf-token", signed["csrf_token"].as_str().unwrap())
-        .json(&json!({"text": "Saw the 8 last night. Call me if it comes back?"}))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"text": message_text}))
         .send()
         .await
         .unwrap();
     assert_eq!(sent.status(), 201);
+    let assigned = http
+        .post(format!("{base}/v1/patients/{}/assignments", patient.id))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"template": "cbt-thought-record", "note": "Before Thursday's group."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(assigned.status(), 201);
     click(&client, "#nav-settings").await;
     click(&client, "#sync-now").await;
     click(&client, "#nav-today").await;
-    text_until(&client, "#care-messages", |t| {
-        t.contains("Saw the 8 last night. Call me if it comes back?")
+    text_until(&client, "#care-messages", |t| t.contains(message_text)).await;
+    text_until(&client, "#care-assignments", |t| {
+        t.contains("Thought record")
     })
     .await;
+
+    // The phone comes first: at 360x640 the craving log and its button are
+    // on the first screen, the care team's card below them.
     check_layout(&client, 360, 640, "care-team-today", &shots).await;
+    client
+        .execute("window.scrollTo(0, 0);", vec![])
+        .await
+        .unwrap();
+    let places = client
+        .execute(
+            "const r = (s) => document.querySelector(s).getBoundingClientRect();
+             return [r('#quick-log').bottom, r('#care-team').top, window.innerHeight];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (log_bottom, card_top, height) = (
+        places[0].as_f64().unwrap(),
+        places[1].as_f64().unwrap(),
+        places[2].as_f64().unwrap(),
+    );
+    assert!(
+        log_bottom <= height,
+        "'Log craving' ends at {log_bottom}px in a {height}px window"
+    );
+    assert!(
+        card_top > log_bottom,
+        "the care team's card is below the log"
+    );
+
+    // The app announced the message, and nothing of what it says.
+    let deadline = std::time::Instant::now() + WAIT;
+    let announced = loop {
+        let calls = notify_calls(&notices);
+        if let Some(call) = calls
+            .iter()
+            .find(|c| c.iter().any(|s| s == "New message from your care team"))
+        {
+            break call.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no notification of the message: {calls:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let words = announced.join(" ");
+    assert!(
+        !words.contains("Saw the 8") && !words.contains("Dana"),
+        "the notification says what the message says: {words}"
+    );
+
+    // The patient answers from Today; the counselor reads the reply.
+    click(&client, "#care-messages button:not(.link)").await;
+    text_until(&client, "#answering", |t| {
+        t.contains("Saw the 8 last night")
+    })
+    .await;
+    fill(
+        &client,
+        "#reply-text",
+        "It came back around 11. I called my sister instead.",
+    )
+    .await;
+    check_layout(&client, 360, 640, "messages-reply", &shots).await;
+    click(&client, "#send-reply").await;
+    text_until(&client, "#reply-sent", |t| t.starts_with("Sent.")).await;
+    let mut replies = Vec::new();
+    for _ in 0..100 {
+        let r: Value = http
+            .get(format!(
+                "{base}/v1/patients/{}/records?kind=reply",
+                patient.id
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        replies = r.as_array().cloned().unwrap_or_default();
+        if !replies.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(replies.len(), 1, "the reply reached the server");
+    assert_eq!(
+        replies[0]["fields"]["text"],
+        "It came back around 11. I called my sister instead."
+    );
+    let caseload: Value = http
+        .get(format!("{base}/v1/caseload"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(caseload[0]["unread_replies"], 1);
+    let read = http
+        .post(format!("{base}/v1/patients/{}/replies/read", patient.id))
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    click(&client, "#nav-settings").await;
+    click(&client, "#sync-now").await;
+    click(&client, "#nav-today").await;
+    click(&client, "#open-messages").await;
+    text_until(&client, "#conversation", |t| {
+        t.contains("Read by your care team")
+    })
+    .await;
+    check_layout(&client, 360, 640, "messages", &shots).await;
+    check_layout(&client, 1280, 800, "messages", &shots).await;
+    // Answered is read: the message has left Today's card.
+    click(&client, "#nav-today").await;
+    wait_for(&client, "#open-messages").await;
+    let card = client
+        .execute(
+            "return document.querySelector('#care-messages') === null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(card, json!(true), "the answered message is still on Today");
+    check_layout(&client, 360, 640, "today-after-reply", &shots).await;
 
     // Stopping sharing asks first, then the header says it is off.
     click(&client, "#nav-settings").await;

@@ -46,6 +46,8 @@ pub const NAMES: &[&str] = &[
     "unpair_clinic",
     "list_messages",
     "mark_message_read",
+    "list_replies",
+    "send_reply",
     "list_assignments",
     "store_state",
     "enter_passphrase",

@@ -127,6 +127,8 @@ pub fn run() {
             sync::unpair_clinic,
             sync::list_messages,
             sync::mark_message_read,
+            sync::list_replies,
+            sync::send_reply,
             sync::list_assignments,
             sync::list_disclosures,
             sync::refresh_disclosures,

@@ -22,6 +22,10 @@ use crate::zone::device_zone;
 /// is the session's record id.
 pub const OPEN_EVENT: &str = "open-event";
 
+/// The event the UI listens to when a new message's notification is
+/// clicked: it shows Today, where the messages are.
+pub const OPEN_MESSAGES_EVENT: &str = "open-messages";
+
 /// A handle on the reminder task, kept in managed state.
 pub struct Reminders {
     wake: Arc<Notify>,
@@ -99,60 +103,109 @@ async fn deliver_due(app: &AppHandle) -> Result<Option<DateTime<Utc>>, ErrorRepo
     }
 }
 
-#[cfg(desktop)]
+/// What a click on a notification opens.
+#[derive(Clone, Copy)]
+enum Opens {
+    /// The session a reminder is for.
+    Session(steady_model::RecordId),
+    /// Today, where the care team's messages are.
+    Messages,
+}
+
 async fn show(app: &AppHandle, reminder: &Reminder) {
+    let opens = reminder.event.map(Opens::Session);
+    notify(app, &reminder.summary, &reminder.body, opens).await;
+}
+
+/// Announces messages from the care team that arrived since the last
+/// announcement, in words safe on a lock screen: who sent it and what it
+/// says stay inside the app (and behind its lock).
+pub async fn announce_messages(app: &AppHandle) {
+    let Some(store) = app
+        .try_state::<OpenedStore>()
+        .and_then(|opened| opened.store().ok())
+    else {
+        return;
+    };
+    // One at a time, so two syncs finishing together announce a message once.
+    static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _turn = ONE_AT_A_TIME.lock().await;
+    match store.announce_new_messages().await {
+        Ok(0) => {}
+        Ok(_) => {
+            notify(
+                app,
+                MESSAGE_SUMMARY,
+                "Open Steady to read it.",
+                Some(Opens::Messages),
+            )
+            .await
+        }
+        Err(e) => eprintln!(
+            "steady: new messages could not be announced: {}",
+            kind_of(&ErrorReport::from(e))
+        ),
+    }
+}
+
+/// A new message's notification says this and nothing of the message.
+pub const MESSAGE_SUMMARY: &str = "New message from your care team";
+
+#[cfg(desktop)]
+async fn notify(app: &AppHandle, summary: &str, body: &str, opens: Option<Opens>) {
     let mut notification = notify_rust::Notification::new();
-    notification
-        .appname("Steady")
-        .summary(&reminder.summary)
-        .body(&reminder.body);
+    notification.appname("Steady").summary(summary).body(body);
     #[cfg(all(unix, not(target_os = "macos")))]
-    if reminder.event.is_some() {
+    if opens.is_some() {
         // The "default" action is what a click on the notification sends.
         notification.action("default", "Open");
     }
     match notification.show_async().await {
         Ok(handle) => {
             #[cfg(all(unix, not(target_os = "macos")))]
-            if let Some(event) = reminder.event {
+            if let Some(opens) = opens {
                 let app = app.clone();
                 // Waiting for the click blocks; it ends when the notification closes.
                 tauri::async_runtime::spawn_blocking(move || {
                     handle.wait_for_action(|action| {
                         if action == "default" {
-                            open_event(&app, &event.to_string());
+                            open(&app, opens);
                         }
                     })
                 });
             }
             #[cfg(not(all(unix, not(target_os = "macos"))))]
-            let _ = (handle, app);
+            let _ = (handle, app, opens);
         }
-        Err(e) => eprintln!("steady: a reminder could not be shown: {e}"),
+        Err(e) => eprintln!("steady: a notification could not be shown: {e}"),
     }
 }
 
 #[cfg(mobile)]
-async fn show(app: &AppHandle, reminder: &Reminder) {
+async fn notify(app: &AppHandle, summary: &str, body: &str, _opens: Option<Opens>) {
     use tauri_plugin_notification::NotificationExt;
     if let Err(e) = app
         .notification()
         .builder()
-        .title(&reminder.summary)
-        .body(&reminder.body)
+        .title(summary)
+        .body(body)
         .show()
     {
-        eprintln!("steady: a reminder could not be shown: {e}");
+        eprintln!("steady: a notification could not be shown: {e}");
     }
 }
 
-#[cfg(desktop)]
-fn open_event(app: &AppHandle, event_id: &str) {
+/// Brings the window forward and tells the UI what to show.
+#[cfg(all(desktop, unix, not(target_os = "macos")))]
+fn open(app: &AppHandle, opens: Opens) {
     use tauri::Emitter;
     if let Some(window) = app.get_webview_window("main") {
         let _ = window.show();
         let _ = window.unminimize();
         let _ = window.set_focus();
     }
-    let _ = app.emit(OPEN_EVENT, event_id);
+    let _ = match opens {
+        Opens::Session(id) => app.emit(OPEN_EVENT, id.to_string()),
+        Opens::Messages => app.emit(OPEN_MESSAGES_EVENT, ()),
+    };
 }

@@ -1,7 +1,9 @@
 //! Sync with the clinic: the loop from steady-core, started with the app,
 //! and the commands behind the Settings screen (pair, consent, unpair) and
 //! the sync state in the header. Every status change is sent to the window
-//! as a `sync-status` event; counselor changes that arrive re-plan reminders.
+//! as a `sync-status` event; counselor changes that arrive re-plan reminders,
+//! and a new message from the care team is announced in a notification that
+//! says nothing of what it says.
 
 use std::sync::Arc;
 
@@ -9,11 +11,11 @@ use steady_core::{
     ConsentTerms, Disclosures, ErrorReport, ListQuery, PairPreview, Store, SyncClient, SyncError,
     SyncRunner, SyncStatus, Timing,
 };
-use steady_model::{Assignment, Entry, Message, RecordId};
+use steady_model::{Assignment, Entry, Message, RecordId, ReplyDraft};
 use tauri::{AppHandle, Emitter, Manager, State};
 
 use crate::OpenedStore;
-use crate::reminders::Reminders;
+use crate::reminders::{Reminders, announce_messages};
 
 /// The event the window listens to for the sync state.
 pub const STATUS_EVENT: &str = "sync-status";
@@ -35,6 +37,8 @@ impl Sync {
             if let Some(reminders) = handle.try_state::<Reminders>() {
                 reminders.replan();
             }
+            let app = handle.clone();
+            tauri::async_runtime::spawn(async move { announce_messages(&app).await });
         });
         Self { runner, client }
     }
@@ -164,6 +168,21 @@ pub async fn mark_message_read(
     id: RecordId,
 ) -> Reply<Entry<Message>> {
     Ok(store.get()?.mark_message_read(id).await?)
+}
+
+/// The patient's replies to the care team, newest first.
+#[tauri::command]
+pub async fn list_replies(store: State<'_, OpenedStore>) -> Reply<Vec<Entry<steady_model::Reply>>> {
+    all(&*store.get()?).await
+}
+
+/// Writes a reply to the care team; it goes with the next sync.
+#[tauri::command]
+pub async fn send_reply(
+    store: State<'_, OpenedStore>,
+    draft: ReplyDraft,
+) -> Reply<Entry<steady_model::Reply>> {
+    Ok(store.get()?.create::<steady_model::Reply>(draft).await?)
 }
 
 #[tauri::command]

@@ -6,6 +6,7 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 pub mod clinic;
+pub mod notifications;
 pub mod proxy;
 
 use std::net::{TcpListener, TcpStream};

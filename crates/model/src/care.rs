@@ -1,11 +1,13 @@
 //! What the care team writes into a patient's records — assignments,
-//! check-up messages, the review of a worksheet — and the one rule, shared by
-//! the app and the server, of who may write which field.
+//! check-up messages, the review of a worksheet — the patient's replies to
+//! them, and the one rule, shared by the app and the server, of who may
+//! write which field.
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::ids::RecordId;
 use crate::kind::RecordKind;
 use crate::questionnaire::Library;
 use crate::record::{Body, Visibility};
@@ -28,17 +30,20 @@ pub const WORKSHEET_CARE_TEAM_FIELDS: &[&str] = &["review", "comments"];
 
 /// Whether `writer` may write the field at `path` (`answers.moods` is the
 /// field `answers`) of a `kind` record. Patients write their own kinds and
-/// mark messages read; the care team writes assignments, messages, the
-/// program, sessions, attendance marks and a worksheet's review and
-/// comments. Deleting is writing the `deleted` field, under the same rule.
+/// replies, and mark messages read; the care team writes assignments,
+/// messages, the program, sessions, attendance marks and a worksheet's
+/// review and comments, and marks replies read. Deleting is writing the
+/// `deleted` field, under the same rule.
 pub fn may_write(writer: Writer, kind: RecordKind, path: &str) -> bool {
     let field = path.split('.').next().unwrap_or(path);
     match (writer, kind) {
         (Writer::Patient, RecordKind::Assignment) => false,
         (Writer::Patient, RecordKind::Message) => field == "read_at",
+        (Writer::Patient, RecordKind::Reply) => field != "read_at",
         (Writer::Patient, RecordKind::Worksheet) => !WORKSHEET_CARE_TEAM_FIELDS.contains(&field),
         (Writer::Patient, _) => true,
         (Writer::CareTeam, RecordKind::Message) => field != "read_at",
+        (Writer::CareTeam, RecordKind::Reply) => field == "read_at",
         (
             Writer::CareTeam,
             RecordKind::Assignment
@@ -214,6 +219,94 @@ impl Body for Message {
     }
 }
 
+/// The patient's answer to their care team: written on the device, sent
+/// whenever a consent is in force (whatever kinds it lists — the patient
+/// wrote it to them), never private.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct Reply {
+    pub text: String,
+    /// The care team's message it answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub in_reply_to: Option<RecordId>,
+    pub sent: DateTime<FixedOffset>,
+    /// When the care team first read it; the one field they write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub read_at: Option<DateTime<FixedOffset>>,
+    pub visibility: Visibility,
+}
+
+/// A reply as the patient wrote it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReplyDraft {
+    pub text: String,
+    #[ts(optional = nullable)]
+    pub in_reply_to: Option<RecordId>,
+}
+
+impl Body for Reply {
+    const KIND: RecordKind = RecordKind::Reply;
+    type Draft = ReplyDraft;
+
+    fn to_draft(&self) -> ReplyDraft {
+        ReplyDraft {
+            text: self.text.clone(),
+            in_reply_to: self.in_reply_to,
+        }
+    }
+
+    const OUTSIDE_DRAFT: &'static [&'static str] = &["read_at"];
+
+    fn keep_outside_draft(&mut self, other: &Self) {
+        self.read_at = other.read_at;
+    }
+
+    fn check_outside_draft(&self) -> Result<(), ValidationErrors> {
+        let mut p = Problems::default();
+        if let Some(read) = self.read_at {
+            p.check("read_at", plausible_date(read.date_naive()));
+        }
+        p.check("sent", plausible_date(self.sent.date_naive()));
+        if self.visibility != Visibility::CareTeam {
+            p.add(
+                "visibility",
+                "A reply goes to the care team; it is never private.",
+            );
+        }
+        p.finish(|| ())
+    }
+
+    fn from_draft(d: ReplyDraft, now: DateTime<FixedOffset>) -> Result<Self, ValidationErrors> {
+        let mut p = Problems::default();
+        let text = p.check("text", message_text(&d.text, "reply", false));
+        p.finish(|| Reply {
+            text: text.expect("checked"),
+            in_reply_to: d.in_reply_to,
+            sent: now,
+            read_at: None,
+            visibility: Visibility::CareTeam,
+        })
+    }
+
+    fn at(&self) -> DateTime<FixedOffset> {
+        self.sent
+    }
+
+    fn visibility(&self) -> Visibility {
+        self.visibility
+    }
+
+    fn links(&self) -> Vec<(&'static str, RecordKind, RecordId)> {
+        self.in_reply_to
+            .map(|id| ("in_reply_to", RecordKind::Message, id))
+            .into_iter()
+            .collect()
+    }
+}
+
 /// The counselor's mark that a worksheet was read and discussed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
@@ -328,6 +421,44 @@ mod tests {
         assert!(may_write(CareTeam, Assignment, "deleted"));
         assert!(may_write(CareTeam, Attendance, "status"));
         assert!(!may_write(CareTeam, Message, "read_at"));
+        // A reply is the patient's, but for the care team's read mark.
+        assert!(may_write(Patient, Reply, "text"));
+        assert!(!may_write(Patient, Reply, "read_at"));
+        assert!(!may_write(CareTeam, Reply, "text"));
+        assert!(!may_write(CareTeam, Reply, "deleted"));
+        assert!(may_write(CareTeam, Reply, "read_at"));
+    }
+
+    #[test]
+    fn a_reply_has_words_goes_to_the_care_team_and_points_at_its_message() {
+        let message = RecordId::new();
+        let r = Reply::from_draft(
+            ReplyDraft {
+                text: "  It went better than I thought.  ".into(),
+                in_reply_to: Some(message),
+            },
+            now(),
+        )
+        .unwrap();
+        assert_eq!(r.text, "It went better than I thought.");
+        assert_eq!(r.visibility, Visibility::CareTeam);
+        assert_eq!(r.links(), [("in_reply_to", RecordKind::Message, message)]);
+        let e = Reply::from_draft(ReplyDraft::default(), now()).unwrap_err();
+        assert_eq!(
+            e.for_field("text"),
+            Some("Write the reply before sending it.")
+        );
+        let private = Reply {
+            visibility: Visibility::Private,
+            ..r
+        };
+        assert!(
+            private
+                .check_outside_draft()
+                .unwrap_err()
+                .for_field("visibility")
+                .is_some()
+        );
     }
 
     #[test]

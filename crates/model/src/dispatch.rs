@@ -24,6 +24,7 @@ macro_rules! for_kind {
             RecordKind::Plan => $f::<crate::plan::RelapsePreventionPlan>($($arg),*),
             RecordKind::Assignment => $f::<crate::care::Assignment>($($arg),*),
             RecordKind::Message => $f::<crate::care::Message>($($arg),*),
+            RecordKind::Reply => $f::<crate::care::Reply>($($arg),*),
         }
     };
 }

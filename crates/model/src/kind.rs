@@ -20,10 +20,11 @@ pub enum RecordKind {
     Plan,
     Assignment,
     Message,
+    Reply,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 9] = [
+    pub const ALL: [RecordKind; 10] = [
         RecordKind::CheckIn,
         RecordKind::Trigger,
         RecordKind::Event,
@@ -33,6 +34,7 @@ impl RecordKind {
         RecordKind::Plan,
         RecordKind::Assignment,
         RecordKind::Message,
+        RecordKind::Reply,
     ];
 
     /// The kinds a patient may share with their care team: what a consent
@@ -52,6 +54,11 @@ impl RecordKind {
     /// them whatever it shares, and marks messages read.
     pub const CARE_TEAM: [RecordKind; 2] = [RecordKind::Message, RecordKind::Assignment];
 
+    /// The kinds a patient writes to the care team (replies): they travel
+    /// whenever a consent is in force, whatever kinds it lists, and the
+    /// care team marks them read.
+    pub const TO_CARE_TEAM: [RecordKind; 1] = [RecordKind::Reply];
+
     /// The kind a text form names, if any.
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == text)
@@ -68,6 +75,7 @@ impl RecordKind {
             RecordKind::Plan => "plan",
             RecordKind::Assignment => "assignment",
             RecordKind::Message => "message",
+            RecordKind::Reply => "reply",
         }
     }
 
@@ -79,6 +87,18 @@ impl RecordKind {
     /// Whether only the care team creates this kind (see [`RecordKind::CARE_TEAM`]).
     pub fn is_care_team(self) -> bool {
         Self::CARE_TEAM.contains(&self)
+    }
+
+    /// Whether the patient writes this kind to the care team (see
+    /// [`RecordKind::TO_CARE_TEAM`]).
+    pub fn is_to_care_team(self) -> bool {
+        Self::TO_CARE_TEAM.contains(&self)
+    }
+
+    /// Whether a consent that lists `consented` covers this kind: a kind it
+    /// lists, the care team's own, or a reply to them.
+    pub fn covered_by(self, consented: &[String]) -> bool {
+        !self.is_shareable() || consented.iter().any(|k| k == self.as_str())
     }
 
     /// How a person would name one record of this kind.
@@ -93,6 +113,7 @@ impl RecordKind {
             RecordKind::Plan => "relapse-prevention plan",
             RecordKind::Assignment => "assignment",
             RecordKind::Message => "message",
+            RecordKind::Reply => "reply",
         }
     }
 }
@@ -102,14 +123,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_kind_is_either_shared_by_the_patient_or_written_by_the_care_team() {
+    fn every_kind_is_shared_by_the_patient_written_by_the_care_team_or_written_to_them() {
         for kind in RecordKind::ALL {
-            assert_ne!(kind.is_shareable(), kind.is_care_team(), "{kind:?}");
+            let groups = [
+                kind.is_shareable(),
+                kind.is_care_team(),
+                kind.is_to_care_team(),
+            ];
+            assert_eq!(groups.iter().filter(|g| **g).count(), 1, "{kind:?}");
             assert_eq!(RecordKind::parse(kind.as_str()), Some(kind));
             assert_eq!(
                 serde_json::to_value(kind).unwrap(),
                 serde_json::Value::String(kind.as_str().into())
             );
         }
+    }
+
+    #[test]
+    fn a_consent_covers_what_it_lists_and_the_conversation_with_the_care_team() {
+        let consented = ["checkin".to_owned()];
+        assert!(RecordKind::CheckIn.covered_by(&consented));
+        assert!(!RecordKind::Trigger.covered_by(&consented));
+        assert!(RecordKind::Message.covered_by(&consented));
+        assert!(RecordKind::Reply.covered_by(&consented));
+        assert!(RecordKind::Reply.covered_by(&[]));
     }
 }

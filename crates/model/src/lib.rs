@@ -27,7 +27,8 @@ pub mod validation;
 pub mod worksheet;
 
 pub use care::{
-    Assignment, AssignmentDraft, Comment, Message, MessageDraft, WorksheetReview, Writer, may_write,
+    Assignment, AssignmentDraft, Comment, Message, MessageDraft, Reply, ReplyDraft,
+    WorksheetReview, Writer, may_write,
 };
 pub use checkin::{CheckIn, CheckInDraft, Craving, Halt, Mood, Outcome};
 pub use crisis::{CrisisLine, check_crisis_lines, us_crisis_lines};

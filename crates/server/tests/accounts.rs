@@ -136,6 +136,7 @@ async fn story(db: TestDb) {
             "POST /v1/patients/{patient_id}/events",
             "POST /v1/patients/{patient_id}/messages",
             "POST /v1/patients/{patient_id}/pairing-codes",
+            "POST /v1/patients/{patient_id}/replies/read",
             "POST /v1/patients/{patient_id}/worksheets/{worksheet_id}/comments",
             "POST /v1/second-factor",
             "POST /v1/second-factor/confirm",

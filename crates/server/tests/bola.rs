@@ -140,8 +140,8 @@ async fn story(db: TestDb) {
         }
     }
     assert_eq!(
-        checked, 11,
-        "routes with ids: pairing codes, devices (list, revoke), records, insights, assignments, messages, events, worksheet review and comments, an admin's device revoke"
+        checked, 12,
+        "routes with ids: pairing codes, devices (list, revoke), records, insights, assignments, messages, replies read, events, worksheet review and comments, an admin's device revoke"
     );
     // X's caseload lists none of Y's patients.
     let caseload = x.get(format!("{base}/v1/caseload")).send().await.unwrap();

@@ -12,6 +12,7 @@ import type {
   AuditEntry,
   AuditQuery,
   CaseloadEntry,
+  RepliesRead,
   ClinicDevice,
   CurrentSession,
   Device,
@@ -203,6 +204,8 @@ export const assign = (patient: string, template: string, due: string | null, no
   call<Written>("POST", `/v1/patients/${enc(patient)}/assignments`, { template, due, note });
 export const sendMessage = (patient: string, text: string) =>
   call<Written>("POST", `/v1/patients/${enc(patient)}/messages`, { text });
+export const markRepliesRead = (patient: string) =>
+  call<RepliesRead>("POST", `/v1/patients/${enc(patient)}/replies/read`);
 export const markReviewed = (patient: string, worksheet: string) =>
   call<Written>("PUT", `/v1/patients/${enc(patient)}/worksheets/${enc(worksheet)}/review`);
 export const comment = (patient: string, worksheet: string, text: string) =>

@@ -1,7 +1,7 @@
 // Generated from the Rust types by tests/bindings.rs.
 // Do not edit: run `cargo xtask bindings` after changing those types.
 
-export type RecordKind = "checkin" | "trigger" | "event" | "program" | "attendance" | "worksheet" | "plan" | "assignment" | "message";
+export type RecordKind = "checkin" | "trigger" | "event" | "program" | "attendance" | "worksheet" | "plan" | "assignment" | "message" | "reply";
 
 export type Role = "counselor" | "admin";
 
@@ -66,6 +66,10 @@ last_craving?: number | null,
  * attended, against the program's weekly target when it is shared.
  */
 this_week?: WeekAttendance | null, 
+/**
+ * Replies from the patient the care team has not read yet.
+ */
+unread_replies: number, 
 /**
  * Stored check-ins and attendance marks that could not be read, left
  * out of the flags.
@@ -253,6 +257,8 @@ export type GroupSessions = {
  * One per patient, in the order asked.
  */
 sessions: Array<Written>, };
+
+export type RepliesRead = { marked: number, };
 
 /** The kinds a patient may share, in the order the consent asks about them. */
 export const SHAREABLE_KINDS: readonly RecordKind[] = ["checkin", "trigger", "worksheet", "plan", "event", "attendance", "program"];

@@ -21,6 +21,7 @@ function entry(
     this_week: sharing
       ? { week_start: "2026-11-23", attended_minutes: 450, sessions_attended: 3, sessions_missed: 0, target_hours: 9, target_met: false }
       : null,
+    unread_replies: 0,
     unreadable: 0,
   };
 }

@@ -17,7 +17,7 @@ const assignment: Entry<Assignment> = {
 };
 
 describe("From your care team", () => {
-  it("shows messages and assignments, marks a message read and starts an assignment", async () => {
+  it("shows unread messages and assignments; a read message leaves the card for Messages", async () => {
     const fake = fakeBackend(({ command }) => {
       if (command === "list_messages") return [message];
       if (command === "list_assignments") return [assignment];
@@ -28,15 +28,21 @@ describe("From your care team", () => {
     });
     restore = fake.restore;
     const onStart = vi.fn();
-    render(CareTeam, { onStart });
+    const onReply = vi.fn();
+    const onMessages = vi.fn();
+    render(CareTeam, { onStart, onReply, onMessages });
     await screen.findByText("How did the weekend go?");
     expect(screen.getByText("Dana: About Thursday")).toBeTruthy();
     // The worksheet by its title, not the template's internal id.
     expect(screen.getByText(/^Thought record · due/)).toBeTruthy();
     expect(screen.queryByText(/cbt/)).toBeNull();
+    await fireEvent.click(screen.getByRole("button", { name: "Reply" }));
+    expect(onReply).toHaveBeenCalledWith(message);
     await fireEvent.click(screen.getByRole("button", { name: "Mark as read" }));
-    await waitFor(() => expect(screen.queryByRole("button", { name: "Mark as read" })).toBeNull());
+    await waitFor(() => expect(screen.queryByText("How did the weekend go?")).toBeNull());
     expect(fake.calls.find((c) => c.command === "mark_message_read")!.args).toEqual({ id: "m1" });
+    await fireEvent.click(screen.getByRole("button", { name: "Messages with your care team (1)" }));
+    expect(onMessages).toHaveBeenCalled();
     await fireEvent.click(screen.getByRole("button", { name: "Start" }));
     expect(onStart).toHaveBeenCalledWith(assignment);
   });

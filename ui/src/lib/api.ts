@@ -7,6 +7,8 @@ import type {
   Assignment,
   ConsentTerms,
   Message,
+  Reply,
+  ReplyDraft,
   PairPreview,
   SyncStatus,
   Answers,
@@ -63,6 +65,11 @@ export function onOpenEvent(handler: (eventId: RecordId) => void): Promise<() =>
   return listenImpl("open-event", (payload) => {
     if (typeof payload === "string") handler(payload);
   });
+}
+
+/** Calls `handler` when a new message's notification is clicked. */
+export function onOpenMessages(handler: () => void): Promise<() => void> {
+  return listenImpl("open-messages", () => handler());
 }
 
 /** Calls `handler` with the sync state each time a sync attempt ends. */
@@ -177,6 +184,8 @@ export const api = {
   unpairClinic: () => call<SyncStatus>("unpair_clinic", {}),
   listMessages: () => call<Entry<Message>[]>("list_messages", {}),
   markMessageRead: (id: RecordId) => call<Entry<Message>>("mark_message_read", { id }),
+  listReplies: () => call<Entry<Reply>[]>("list_replies", {}),
+  sendReply: (draft: ReplyDraft) => call<Entry<Reply>>("send_reply", { draft }),
   listAssignments: () => call<Entry<Assignment>[]>("list_assignments", {}),
   storeState: () => call<StoreState>("store_state", {}),
   enterPassphrase: (passphrase: string) => call<StoreState>("enter_passphrase", { passphrase }),

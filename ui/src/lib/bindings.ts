@@ -5,7 +5,7 @@ export type RecordId = string;
 
 export type Visibility = "private" | "care_team";
 
-export type RecordKind = "checkin" | "trigger" | "event" | "program" | "attendance" | "worksheet" | "plan" | "assignment" | "message";
+export type RecordKind = "checkin" | "trigger" | "event" | "program" | "attendance" | "worksheet" | "plan" | "assignment" | "message" | "reply";
 
 export type Entry<T> = { id: RecordId, data: T, };
 
@@ -370,6 +370,18 @@ export type Message = { text: string, from: string, sent: string,
  * When the patient first opened it; the one field the patient writes.
  */
 read_at?: string, visibility: Visibility, };
+
+export type Reply = { text: string, 
+/**
+ * The care team's message it answers.
+ */
+in_reply_to?: RecordId, sent: string, 
+/**
+ * When the care team first read it; the one field they write.
+ */
+read_at?: string, visibility: Visibility, };
+
+export type ReplyDraft = { text: string, in_reply_to?: RecordId | null, };
 
 export type ConsentTerms = { 
 /**

@@ -18,6 +18,8 @@ describe("disclosures", () => {
     expect(whatTheyDid(entry("read records", "trigger"))).toBe("read your trigger log");
     expect(whatTheyDid(entry("read insights"))).toMatch(/charts/);
     expect(whatTheyDid(entry("write message", "message"))).toBe("sent you a message");
+    expect(whatTheyDid(entry("read records", "reply"))).toBe("read your replies");
+    expect(whatTheyDid(entry("write reply", "reply"))).toBe("read your reply");
     expect(whatTheyDid(entry("something new"))).toBe("something new");
     expect(who(entry("read insights"))).toBe("Dana Counselor (counselor)");
   });

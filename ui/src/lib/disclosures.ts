@@ -13,6 +13,7 @@ const KIND_WORDS: Record<string, string> = {
   program: "your program",
   message: "a message",
   assignment: "a worksheet assignment",
+  reply: "your replies",
 };
 
 /** "read your check-ins", "looked at your charts", "sent you a message". */
@@ -29,6 +30,8 @@ export function whatTheyDid(d: Disclosure): string {
       return "sent you a message";
     case "write assignment":
       return "assigned you a worksheet";
+    case "write reply":
+      return "read your reply";
     case "revoke device":
       return "disconnected one of your devices";
     default:

@@ -77,11 +77,12 @@ pub(super) fn local_fields(
     Ok(FieldMap(fields))
 }
 
-/// The kinds a push carries: those consented to, and the care team's
-/// messages (the patient marks them read).
+/// The kinds a push carries: those consented to, the care team's messages
+/// (the patient marks them read), and the patient's replies to them.
 pub(super) fn sent_kinds(consent: &ConsentTerms) -> Vec<String> {
     let mut kinds = consent.kinds.clone();
     kinds.push(RecordKind::Message.as_str().to_owned());
+    kinds.extend(RecordKind::TO_CARE_TEAM.map(|k| k.as_str().to_owned()));
     kinds
 }
 

@@ -62,6 +62,12 @@ impl Consent {
     pub fn shares(&self, kind: steady_model::RecordKind) -> bool {
         self.kinds.iter().any(|k| k == kind.as_str())
     }
+
+    /// Whether the counselor may read records of `kind` under it: the kinds
+    /// it lists, the care team's own, and the patient's replies to them.
+    pub fn covers(&self, kind: steady_model::RecordKind) -> bool {
+        kind.covered_by(&self.kinds)
+    }
 }
 
 /// A device being paired: its token is already hashed.

@@ -104,6 +104,7 @@ pub fn router(state: AppState) -> (axum::Router, OpenApiDoc) {
         .routes(routes!(counselor::insight::insights))
         .routes(routes!(counselor::care::assign))
         .routes(routes!(counselor::care::send_message))
+        .routes(routes!(counselor::care::mark_replies_read))
         .routes(routes!(counselor::care::add_event))
         .routes(routes!(counselor::care::add_group_sessions))
         .routes(routes!(counselor::care::review_worksheet))

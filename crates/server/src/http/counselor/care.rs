@@ -325,6 +325,53 @@ pub async fn add_group_sessions(
     Ok((StatusCode::CREATED, Json(GroupSessions { sessions })))
 }
 
+/// How many replies a read marked.
+#[derive(Serialize, ToSchema, TS)]
+pub struct RepliesRead {
+    pub marked: u32,
+}
+
+/// Marks every reply the patient sent read, once: the counselor's page
+/// shows the conversation. The patient's devices learn of it on their next
+/// pull.
+#[utoipa::path(post, path = "/v1/patients/{patient_id}/replies/read", tag = "care",
+    params(("patient_id" = String, Path)),
+    responses(
+        (status = 200, body = RepliesRead),
+        (status = 404, description = "Not on your caseload, or no active consent", body = ErrorBody),
+    ))]
+pub async fn mark_replies_read(
+    State(app): State<AppState>,
+    staff: Staff,
+    Path(patient_id): Path<String>,
+) -> Result<Json<RepliesRead>, ApiError> {
+    let (patient, _consent) = consented_patient(&app, &staff, &patient_id).await?;
+    let unread: Vec<String> = app
+        .db
+        .records_of(&patient.id, RecordKind::Reply)
+        .await?
+        .records
+        .into_iter()
+        .filter(|r| !r.fields.is_deleted())
+        .filter(|r| {
+            r.fields
+                .0
+                .get("read_at")
+                .is_none_or(|f| f.value.as_ref().is_none_or(Value::is_null))
+        })
+        .map(|r| r.id)
+        .collect();
+    let now = serde_json::to_value(now_fixed()).map_err(|_| ApiError::internal())?;
+    for id in &unread {
+        let mut fields = Map::new();
+        fields.insert("read_at".into(), now.clone());
+        write(&app, &staff, &patient, RecordKind::Reply, id, fields).await?;
+    }
+    Ok(Json(RepliesRead {
+        marked: u32::try_from(unread.len()).unwrap_or(u32::MAX),
+    }))
+}
+
 /// The patient's worksheet `id`, if shared and not deleted.
 async fn shared_worksheet(
     app: &AppState,

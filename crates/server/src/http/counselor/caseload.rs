@@ -8,7 +8,7 @@ use axum::extract::State;
 use chrono::{Offset, Utc};
 use serde::Serialize;
 use steady_model::insight::{WeekAttendance, weekly_hours};
-use steady_model::{Attendance, CheckIn, Program, RiskFlag, risk_flags};
+use steady_model::{Attendance, CheckIn, Program, Reply, RiskFlag, risk_flags};
 use ts_rs::TS;
 use utoipa::ToSchema;
 
@@ -40,6 +40,8 @@ pub struct CaseloadEntry {
     #[ts(optional = nullable)]
     #[schema(value_type = Option<Object>)]
     pub this_week: Option<WeekAttendance>,
+    /// Replies from the patient the care team has not read yet.
+    pub unread_replies: u32,
     /// Stored check-ins and attendance marks that could not be read, left
     /// out of the flags.
     pub unreadable: u32,
@@ -68,6 +70,7 @@ pub async fn caseload(
                 last_checkin: None,
                 last_craving: None,
                 this_week: None,
+                unread_replies: 0,
                 unreadable: 0,
             });
             continue;
@@ -84,7 +87,14 @@ pub async fn caseload(
         let checkins = shared::<CheckIn>(&app, &patient, &consent).await?;
         let attendance = shared::<Attendance>(&app, &patient, &consent).await?;
         let program = shared::<Program>(&app, &patient, &consent).await?;
-        let unreadable = checkins.unreadable + attendance.unreadable + program.unreadable;
+        let replies = shared::<Reply>(&app, &patient, &consent).await?;
+        let unread_replies = replies
+            .values
+            .iter()
+            .filter(|r| r.read_at.is_none())
+            .count();
+        let unreadable =
+            checkins.unreadable + attendance.unreadable + program.unreadable + replies.unreadable;
         let (checkins, attendance) = (checkins.values, attendance.values);
         let (flags, last) = risk_flags(&checkins, &attendance, now);
         let last_craving = last.and_then(|at| {
@@ -107,6 +117,7 @@ pub async fn caseload(
             last_checkin: last.map(|t| t.to_rfc3339()),
             last_craving,
             this_week,
+            unread_replies: u32::try_from(unread_replies).unwrap_or(u32::MAX),
             unreadable,
         });
     }

@@ -76,7 +76,7 @@ pub(crate) async fn shared<B: Body>(
         unreadable: 0,
         withdrawn: 0,
     };
-    if !consent.shares(B::KIND) {
+    if !consent.covers(B::KIND) {
         return Ok(typed);
     }
     let listing = app.db.records_of(&patient.id, B::KIND).await?;

@@ -66,12 +66,14 @@ pub async fn patient_records(
     query: Result<Query<RecordsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<PatientRecord>>, ApiError> {
     let Query(query) = query.map_err(crate::http::error::unusable_query)?;
-    // What the care team itself writes to a patient is readable by the
-    // counselor whenever the patient shares anything, whatever kinds they chose.
+    // What the care team itself writes to a patient, and the patient's
+    // replies, are readable whenever the patient shares anything, whatever
+    // kinds they chose.
     let Some(kind) = RecordKind::parse(&query.kind) else {
         let kinds: Vec<&str> = RecordKind::SHAREABLE
             .iter()
             .chain(&RecordKind::CARE_TEAM)
+            .chain(&RecordKind::TO_CARE_TEAM)
             .map(|k| k.as_str())
             .collect();
         return Err(ApiError::unprocessable(
@@ -84,7 +86,7 @@ pub async fn patient_records(
         .db
         .active_consent(&patient.id)
         .await?
-        .filter(|c| kind.is_care_team() || c.shares(kind))
+        .filter(|c| c.covers(kind))
         .ok_or_else(|| ApiError::not_found("No such patient on your caseload."))?;
     let user = &staff.session.user;
     app.db

@@ -55,8 +55,9 @@ fn check(record: WireRecord<Fields>, consent: &Consent, now_ms: u64) -> Result<I
         ));
     };
     // The patient's own kinds travel only as far as the consent says;
-    // the care team's (messages marked read) are theirs already.
-    if kind.is_shareable() && !consent.kinds.contains(&record.kind) {
+    // the care team's (messages marked read) are theirs already, and a
+    // reply was written to them.
+    if !consent.covers(kind) {
         return Err(format!(
             "the patient's consent does not cover {} records",
             record.kind
