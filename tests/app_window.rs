@@ -6,6 +6,7 @@
 
 mod common;
 
+use chrono::Datelike;
 use common::*;
 use fantoccini::key::Key;
 use steady_core::ListQuery;
@@ -40,19 +41,44 @@ async fn check_ins_survive_a_restart_and_bad_input_stores_nothing() {
 
     // The full check-in.
     click(&client, "#open-full-form").await;
-    fill(&client, "#checkin-craving", "3").await;
+    // The craving on the tap scale, words by tapping their chips, one of
+    // the patient's own added.
+    click(&client, "form label.scale-step[data-value='3']").await;
     wait_for(&client, "#checkin-mood")
         .await
         .select_by_value("-2")
         .await
         .unwrap();
-    fill(&client, "#checkin-emotions", "restless").await;
+    click(
+        &client,
+        "#checkin-emotions label.chip[data-word='restless']",
+    )
+    .await;
     click(&client, "#checkin-halt-tired").await;
     click(&client, "#checkin-halt-lonely").await;
-    fill(&client, "#checkin-substances", "alcohol").await;
+    click(
+        &client,
+        "#checkin-substances label.chip[data-word='alcohol']",
+    )
+    .await;
     fill(&client, "#checkin-place", "kitchen").await;
     fill(&client, "#checkin-company", "alone").await;
-    fill(&client, "#checkin-coping", "urge surfing, called Sam").await;
+    click(
+        &client,
+        "#checkin-coping label.chip[data-word='urge surfing']",
+    )
+    .await;
+    fill(
+        &client,
+        "#checkin-coping-add",
+        &format!("called Sam{}", Key::Enter),
+    )
+    .await;
+    wait_for(
+        &client,
+        "#checkin-coping label.chip[data-word='called sam'] input:checked",
+    )
+    .await;
     click(&client, "#checkin-outcome-resisted").await;
     fill(
         &client,
@@ -86,15 +112,27 @@ async fn check_ins_survive_a_restart_and_bad_input_stores_nothing() {
         assert!(full.contains(part), "{part:?} missing from {full:?}");
     }
 
-    // Craving 11: the message beside the field, nothing stored.
+    // The words added before are offered again; a time next year gets
+    // Rust's message beside the field, and nothing is stored.
     click(&client, "#nav-checkin").await;
-    fill(&client, "#checkin-craving", "11").await;
+    wait_for(
+        &client,
+        "#checkin-coping label.chip[data-word='called sam']",
+    )
+    .await;
+    click(&client, "form label.scale-step[data-value='4']").await;
+    let when = wait_for(&client, "#checkin-at").await;
+    let next_year = format!("{}-06-01T12:00", chrono::Utc::now().year() + 1);
+    client
+        .execute(
+            "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input', { bubbles: true }));",
+            vec![serde_json::to_value(&when).unwrap(), next_year.into()],
+        )
+        .await
+        .unwrap();
     click(&client, "#checkin-save").await;
-    let msg = text_until(&client, "#checkin-craving-error", |t| !t.is_empty()).await;
-    assert!(
-        msg.contains("from 0 (none) to 10") && msg.contains("11"),
-        "{msg}"
-    );
+    let msg = text_until(&client, "#checkin-at-error", |t| !t.is_empty()).await;
+    assert!(msg.contains("in the future"), "{msg}");
     history_texts(&client, 3).await;
 
     // An empty trigger description: the message beside it, nothing stored.
@@ -120,6 +158,47 @@ async fn check_ins_survive_a_restart_and_bad_input_stores_nothing() {
             click(&client, &format!("#nav-{screen}")).await;
             wait_for(&client, &format!("#{screen}-heading")).await;
             check_layout(&client, width, height, screen, &shots).await;
+        }
+        // The changed forms, each at the part that changed: the check-in's
+        // chips, the session form's folded sections, the pairing form.
+        for (nav, open, part, name) in [
+            ("checkin", None, "#checkin-emotions", "checkin-chips"),
+            (
+                "schedule",
+                Some("#add-event"),
+                "#event-duration_minutes",
+                "event-form",
+            ),
+            ("settings", None, "#pair-server", "pairing-form"),
+        ] {
+            click(&client, &format!("#nav-{nav}")).await;
+            if let Some(open) = open {
+                click(&client, open).await;
+            }
+            let el = wait_for(&client, part).await;
+            client
+                .execute(
+                    "arguments[0].scrollIntoView({ block: 'start' }); window.scrollBy(0, -60);",
+                    vec![serde_json::to_value(&el).unwrap()],
+                )
+                .await
+                .unwrap();
+            check_layout(&client, width, height, name, &shots).await;
+            // The session form at a phone's width is no longer a wall: its
+            // later sections fold.
+            if name == "event-form" && width == 360 {
+                let tall = client
+                    .execute(
+                        "return document.querySelector('form[aria-labelledby=event-form-heading]').getBoundingClientRect().height;",
+                        vec![],
+                    )
+                    .await
+                    .unwrap()
+                    .as_f64()
+                    .unwrap();
+                assert!(tall < 1500.0, "the session form is {tall}px tall at 360px");
+                println!("session form at 360px: {tall:.0}px tall");
+            }
         }
     }
     client.close().await.unwrap();

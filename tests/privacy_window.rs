@@ -45,6 +45,17 @@ async fn disabled(client: &Client, css: &str) -> bool {
 async fn wrong_code(client: &Client, expect: &str) {
     fill(client, "#passcode", "000000").await;
     click(client, "#unlock").await;
+    // The field empties when the attempt is answered; only then is the
+    // message this attempt's (two in a row say the same words).
+    let field = wait_for(client, "#passcode").await;
+    let deadline = std::time::Instant::now() + WAIT;
+    while field.prop("value").await.unwrap().unwrap_or_default() != "" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the attempt was never answered"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     text_until(client, "#lock-message", |t| t.contains(expect)).await;
 }
 

@@ -67,7 +67,18 @@ async fn a_one_minute_reminder_arrives_on_the_bus_in_discreet_words_and_only_onc
         .await
         .unwrap();
     fill(&client, "#event-duration_minutes", "60").await;
+    // Reminders are choices in a folded section: the default hour and
+    // quarter-hour off, one minute added as the patient's own.
+    click(&client, "details.fold:has(#event-reminders) > summary").await;
+    click(&client, "#event-reminders label.chip[data-minutes='60']").await;
+    click(&client, "#event-reminders label.chip[data-minutes='15']").await;
     fill(&client, "#event-reminder_minutes", "1").await;
+    click(&client, "#event-reminder-add").await;
+    wait_for(
+        &client,
+        "#event-reminders label.chip[data-minutes='1'] input:checked",
+    )
+    .await;
     click(&client, "#event-save").await;
     text_until(
         &client,

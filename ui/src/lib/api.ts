@@ -67,6 +67,15 @@ export function onOpenEvent(handler: (eventId: RecordId) => void): Promise<() =>
   });
 }
 
+/** Calls `handler` with the sync state now and after each sync; returns the stop. */
+export function watchSyncStatus(handler: (status: SyncStatus) => void): () => void {
+  api.syncStatus().then(handler).catch(() => {});
+  const stop = onSyncStatus(handler);
+  return () => {
+    stop.then((unlisten) => unlisten()).catch(() => {});
+  };
+}
+
 /** Calls `handler` when a new message's notification is clicked. */
 export function onOpenMessages(handler: () => void): Promise<() => void> {
   return listenImpl("open-messages", () => handler());

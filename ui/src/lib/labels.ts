@@ -20,7 +20,7 @@ export const categoryLabels: Record<TriggerCategory, string> = {
 };
 
 export const visibilityLabels: Record<Visibility, string> = {
-  care_team: "Share with my care team (only once I consent to sharing)",
+  care_team: "Share with my care team",
   private: "Keep on this device only",
 };
 
@@ -38,17 +38,23 @@ export const cravingWords = [
   "the strongest I can imagine",
 ] as const;
 
-/** "alcohol, cannabis" -> ["alcohol", "cannabis"]. */
-export function splitList(text: string): string[] {
-  return text
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-}
+/** Emotions offered as chips in a check-in; the patient adds their own. */
+export const EMOTION_CHOICES = ["anxious", "bored", "stressed", "sad", "lonely", "angry", "ashamed", "restless", "hopeful", "calm"];
 
-export function joinList(items: string[]): string {
-  return items.join(", ");
-}
+/** Substances offered as chips; IOP patients use many, and add their own. */
+export const SUBSTANCE_CHOICES = ["alcohol", "opioids", "cannabis", "cocaine", "methamphetamine", "benzodiazepines", "nicotine"];
+
+/** Coping steps offered as chips. */
+export const COPING_CHOICES = [
+  "urge surfing",
+  "called someone",
+  "went to a meeting",
+  "breathing",
+  "went for a walk",
+  "played the tape forward",
+  "ate something",
+  "rested",
+];
 
 export const eventKindLabels: Record<EventKind, string> = {
   twelve_step: "12-step meeting",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ago, syncLine } from "./sync";
+import { ago, sharedWhere, syncLine } from "./sync";
 import { notPaired } from "./fake";
 import type { SyncStatus } from "./bindings";
 
@@ -12,6 +12,13 @@ const paired: SyncStatus = {
 
 describe("sync state in words", () => {
   const now = new Date("2026-11-27T12:00:00Z");
+
+  it("says where an entry for the care team goes, true to the consent", () => {
+    expect(sharedWhere(notPaired, "worksheet")).toBe("stays on this device until you pair with your clinic (Settings)");
+    expect(sharedWhere({ ...paired, consent: null }, "worksheet")).toBe("stays on this device: sharing is off (Settings)");
+    expect(sharedWhere(paired, "worksheet")).toBe("stays on this device: you do not share worksheets");
+    expect(sharedWhere(paired, "checkin")).toBe("shared with Dana");
+  });
 
   it("says whether anything is shared at all", () => {
     expect(syncLine(notPaired, now)).toEqual({ text: "Not shared with a clinic", problem: false });

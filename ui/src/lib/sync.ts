@@ -23,6 +23,18 @@ export function kindLabel(kind: string): string {
   return SHARE_KINDS.find((k) => k.kind === kind)?.label ?? kind;
 }
 
+/**
+ * Where an entry of `kind` marked for the care team goes today, in words
+ * true to the sharing state: "sent to Riverside IOP", or why it stays here.
+ */
+export function sharedWhere(s: SyncStatus | null, kind: RecordKind): string {
+  if (!s) return "shared with your care team when you share with them";
+  if (!s.paired) return "stays on this device until you pair with your clinic (Settings)";
+  if (!s.consent) return "stays on this device: sharing is off (Settings)";
+  if (!s.consent.kinds.includes(kind)) return `stays on this device: you do not share ${(SHARE_LABELS[kind] ?? kind).split(":")[0]!.toLocaleLowerCase()}`;
+  return `shared with ${s.consent.recipient}`;
+}
+
 /** "just now", "5 minutes ago", "3 hours ago", "on 2026-11-20". */
 export function ago(iso: string, now: Date = new Date()): string {
   const then = new Date(iso);

@@ -13,7 +13,8 @@ describe("EventForm", () => {
     let done = false;
     render(EventForm, { entry: null, onDone: () => (done = true), onCancel: () => {} });
 
-    await waitFor(() => expect((screen.getByLabelText("Time zone") as HTMLInputElement).value).toBe("America/Denver"));
+    await waitFor(() => expect((screen.getByLabelText("Time zones matching the search") as HTMLSelectElement).value).toBe("America/Denver"));
+    expect(screen.getByText("Time zone:").textContent).toContain("America/Denver");
     await fireEvent.input(screen.getByLabelText("Title"), { target: { value: "Evening group" } });
     await fireEvent.input(screen.getByLabelText("Starts"), { target: { value: "2026-11-30T18:00" } });
     await fireEvent.change(screen.getByLabelText("How often"), { target: { value: "weekly" } });
@@ -21,7 +22,13 @@ describe("EventForm", () => {
     await fireEvent.click(screen.getByLabelText("Wed"));
     await fireEvent.click(screen.getByLabelText("After a number of sessions"));
     await fireEvent.input(await screen.findByLabelText("Number of sessions"), { target: { value: "12" } });
-    await fireEvent.input(screen.getByLabelText("Reminders, minutes before"), { target: { value: "30, 5" } });
+    // Reminders are choices: the defaults off, 30 minutes on, 45 added.
+    await fireEvent.click(screen.getByLabelText("1 hour before"));
+    await fireEvent.click(screen.getByLabelText("15 minutes before"));
+    await fireEvent.click(screen.getByLabelText("30 minutes before"));
+    await fireEvent.input(screen.getByLabelText("Another time, in minutes before"), { target: { value: "45" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Add" }));
+    expect((screen.getByLabelText("45 minutes before") as HTMLInputElement).checked).toBe(true);
     await fireEvent.click(screen.getByRole("button", { name: "Add session" }));
 
     await waitFor(() => expect(done).toBe(true));
@@ -30,17 +37,39 @@ describe("EventForm", () => {
       start: "2026-11-30T18:00:00",
       zone: "America/Denver",
       recurrence: { frequency: "weekly", interval: 1, by_day: ["MO", "WE"], count: 12, until: null },
-      reminder_minutes: [30, 5],
+      reminder_minutes: [30, 45],
     });
   });
 
-  it("refuses reminder text that is not minutes, without calling Rust", async () => {
+  it("finds a zone by a city's name", async () => {
     const fake = fakeBackend(({ command }) => (command === "device_zone" ? "UTC" : null));
     restore = fake.restore;
     render(EventForm, { entry: null, onDone: () => {}, onCancel: () => {} });
-    await fireEvent.input(screen.getByLabelText("Reminders, minutes before"), { target: { value: "an hour" } });
-    await fireEvent.click(screen.getByRole("button", { name: "Add session" }));
-    expect(document.getElementById("event-reminder_minutes-error")?.textContent).toMatch(/minutes before/);
+    await fireEvent.input(screen.getByLabelText("Time zone"), { target: { value: "new york" } });
+    const list = screen.getByLabelText("Time zones matching the search") as HTMLSelectElement;
+    const offered = [...list.options].map((o) => o.value);
+    expect(offered).toContain("America/New_York");
+    expect(offered).not.toContain("Europe/Berlin");
+  });
+
+  it("refuses an other reminder that is not minutes, without calling Rust, and opens its section on Rust's error", async () => {
+    const message = "Choose at most 5 reminders for one session.";
+    const fake = fakeBackend(({ command }) => {
+      if (command === "device_zone") return "UTC";
+      if (command === "create_event") throw { kind: "invalid", message, fields: [{ field: "reminder_minutes", message }] };
+      return null;
+    });
+    restore = fake.restore;
+    render(EventForm, { entry: null, onDone: () => {}, onCancel: () => {} });
+    await fireEvent.input(screen.getByLabelText("Another time, in minutes before"), { target: { value: "an hour" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Add" }));
+    expect(document.getElementById("event-reminder_minutes-error")?.textContent).toMatch(/whole number/);
     expect(fake.calls.some((c) => c.command === "create_event")).toBe(false);
+    const section = document.getElementById("event-reminders")!.closest("details")!;
+    section.open = false;
+    await fireEvent.input(screen.getByLabelText("Title"), { target: { value: "Group" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Add session" }));
+    await waitFor(() => expect(document.getElementById("event-reminder_minutes-error")?.textContent).toBe(message));
+    expect(section.open).toBe(true);
   });
 });
