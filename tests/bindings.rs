@@ -102,6 +102,7 @@ fn ui_decls(cfg: &Config) -> Vec<String> {
         ReplyDraft::decl(cfg),
         ConsentTerms::decl(cfg),
         PairPreview::decl(cfg),
+        steady_core::PairLink::decl(cfg),
         Refusal::decl(cfg),
         SyncLog::decl(cfg),
         SyncStatus::decl(cfg),

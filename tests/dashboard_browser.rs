@@ -654,6 +654,18 @@ async fn story(db: TestDb, two_instances: bool) {
             .unwrap_or_default()
             .contains(&code)
     );
+    // The page's pairing link is one the app reads: this server, this code.
+    let link = wait_for(&browser, "#pairing-link")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let read = steady_core::PairLink::parse(&link).unwrap();
+    assert_eq!(
+        (read.server.as_str(), read.code.as_str()),
+        (base.as_str(), code.as_str())
+    );
     axe(&browser, "patient (pairing)").await;
     let patient_url = browser.current_url().await.unwrap();
     let patient_id = patient_url

@@ -270,3 +270,69 @@ async fn pairing_consent_and_sync_in_the_window() {
     let _ = client.close().await;
     clinic.close().await;
 }
+
+/// A `steady://pair` link, as the dashboard's QR code and link hold it and a
+/// desktop launcher passes it: the app opens on Settings with the address
+/// and code filled in, and pairs only after the consent. A link that is not
+/// one (a plain-http address elsewhere) fills nothing and says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pairing_link_opens_settings_with_the_form_filled() {
+    let clinic = Clinic::open(TestDb::sqlite().await).await;
+    let patient = clinic.patient("Ben K.").await;
+    let code = clinic.code(&patient.id).await;
+    let data = tempfile::tempdir().unwrap();
+    let shots = screenshot_dir();
+
+    let driver = Driver::start(data.path());
+    let bad = "steady://pair?server=http%3A%2F%2Fclinic.example&code=ABCDE-FGH23";
+    let client = driver.open_app_with(&[bad], "#pair-server").await;
+    let said = text_until(&client, "section[aria-labelledby=clinic-title]", |t| {
+        t.contains("https://")
+    })
+    .await;
+    assert!(said.contains("encrypted"), "{said}");
+    let typed = wait_for(&client, "#pair-server")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(typed.as_deref(), Some(""), "a bad link fills nothing");
+    let _ = client.close().await;
+    drop(driver);
+
+    let data = tempfile::tempdir().unwrap();
+    let driver = Driver::start(data.path());
+    let link = format!(
+        "steady://pair?server={}&code={}",
+        clinic.base.replace(':', "%3A").replace('/', "%2F"),
+        code.to_lowercase()
+    );
+    let client = driver.open_app_with(&[&link], "#pair-server").await;
+    text_until(&client, "#pair-link-note", |t| t.contains("pairing link")).await;
+    let value = |css: &'static str| {
+        let client = client.clone();
+        async move {
+            wait_for(&client, css)
+                .await
+                .prop("value")
+                .await
+                .unwrap()
+                .unwrap_or_default()
+        }
+    };
+    assert_eq!(value("#pair-server").await, clinic.base);
+    assert_eq!(
+        value("#pair-code").await,
+        format!("{}-{}", &code[..5], &code[5..])
+    );
+    check_layout(&client, 360, 640, "pairing-link", &shots).await;
+    // Nothing is paired until the patient reads and accepts the consent.
+    assert!(clinic.any.devices_of(&patient.id).await.unwrap().is_empty());
+    click(&client, "#pair-next").await;
+    text_until(&client, "#consent", |t| t.contains("Share with")).await;
+    click(&client, "#consent-accept").await;
+    text_until(&client, "#sync-state", |t| t.starts_with("Synced")).await;
+    assert_eq!(clinic.any.devices_of(&patient.id).await.unwrap().len(), 1);
+    let _ = client.close().await;
+    clinic.close().await;
+}

@@ -48,6 +48,7 @@ pub const NAMES: &[&str] = &[
     "mark_message_read",
     "list_replies",
     "send_reply",
+    "pending_pair_link",
     "list_assignments",
     "store_state",
     "enter_passphrase",

@@ -5,6 +5,7 @@
 mod command_names;
 mod commands;
 mod data;
+mod pair_link;
 mod privacy_screen;
 mod reminders;
 mod sync;
@@ -34,7 +35,9 @@ fn data_dir(app: &tauri::App) -> Result<PathBuf, ErrorReport> {
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
-    let builder = tauri::Builder::default().plugin(tauri_plugin_opener::init());
+    let builder = tauri::Builder::default()
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_deep_link::init());
     #[cfg(mobile)]
     let builder = builder.plugin(tauri_plugin_notification::init());
     let result = builder
@@ -46,6 +49,7 @@ pub fn run() {
             let opened = OpenedStore::open(app.handle(), data_dir(app));
             app.manage(opened);
             app.state::<Reminders>().replan();
+            pair_link::install(app.handle());
             Ok(())
         })
         .on_window_event(|window, event| {
@@ -129,6 +133,7 @@ pub fn run() {
             sync::mark_message_read,
             sync::list_replies,
             sync::send_reply,
+            pair_link::pending_pair_link,
             sync::list_assignments,
             sync::list_disclosures,
             sync::refresh_disclosures,

@@ -117,10 +117,16 @@ impl Driver {
 
     /// Starts the app and waits for `css` (the lock screen's passcode, say).
     pub async fn open_app_at(&self, css: &str) -> Client {
+        self.open_app_with(&[], css).await
+    }
+
+    /// Starts the app with command-line arguments (a `steady://` link, as a
+    /// desktop launcher passes it) and waits for `css`.
+    pub async fn open_app_with(&self, args: &[&str], css: &str) -> Client {
         let mut caps = serde_json::Map::new();
         caps.insert(
             "tauri:options".into(),
-            json!({ "application": app_binary() }),
+            json!({ "application": app_binary(), "args": args }),
         );
         let client = ClientBuilder::native()
             .capabilities(caps)

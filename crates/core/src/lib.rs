@@ -24,8 +24,8 @@ pub use schedule::{AttendanceMark, OccurrenceView, WeekHours};
 pub use store::{DB_FILE, ListQuery, Page, PageCursor, Store, connect_options};
 pub use sync::runner::{SyncRunner, Timing};
 pub use sync::{
-    ConsentTerms, Disclosures, PairPreview, Pairing, Refusal, SyncClient, SyncError, SyncLog,
-    SyncReport, SyncStatus,
+    ConsentTerms, Disclosures, PairLink, PairPreview, Pairing, Refusal, SyncClient, SyncError,
+    SyncLog, SyncReport, SyncStatus,
 };
 pub use vault::{FileState, OpenError, StoreState};
 pub use worksheets::{FhirExport, fhir_export};

@@ -16,6 +16,7 @@ pub mod ids;
 pub mod insight;
 pub mod kind;
 pub mod merge;
+pub mod pairing;
 pub mod plan;
 pub mod program;
 pub mod protocol;

@@ -7,6 +7,7 @@ import type {
   Assignment,
   ConsentTerms,
   Message,
+  PairLink,
   Reply,
   ReplyDraft,
   PairPreview,
@@ -74,6 +75,11 @@ export function watchSyncStatus(handler: (status: SyncStatus) => void): () => vo
   return () => {
     stop.then((unlisten) => unlisten()).catch(() => {});
   };
+}
+
+/** Calls `handler` when a `steady://pair` link is opened (Settings takes it). */
+export function onPairLink(handler: () => void): Promise<() => void> {
+  return listenImpl("pair-link", () => handler());
 }
 
 /** Calls `handler` when a new message's notification is clicked. */
@@ -193,6 +199,7 @@ export const api = {
   unpairClinic: () => call<SyncStatus>("unpair_clinic", {}),
   listMessages: () => call<Entry<Message>[]>("list_messages", {}),
   markMessageRead: (id: RecordId) => call<Entry<Message>>("mark_message_read", { id }),
+  pendingPairLink: (take: boolean) => call<PairLink | null>("pending_pair_link", { take }),
   listReplies: () => call<Entry<Reply>[]>("list_replies", {}),
   sendReply: (draft: ReplyDraft) => call<Entry<Reply>>("send_reply", { draft }),
   listAssignments: () => call<Entry<Assignment>[]>("list_assignments", {}),

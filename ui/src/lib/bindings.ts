@@ -406,6 +406,12 @@ expires_at: string, };
 
 export type PairPreview = { clinic: string, counselor: string, };
 
+export type PairLink = { server: string, 
+/**
+ * "ABCDE-FGH23".
+ */
+code: string, };
+
 export type Refusal = { id: string, kind: string, reason: string, };
 
 export type SyncLog = { last_success?: string | null, last_attempt?: string | null, 

@@ -16,6 +16,7 @@
 //! sync ([`runner`]).
 
 mod client;
+mod link;
 mod merge;
 pub mod runner;
 mod store;
@@ -29,6 +30,7 @@ pub use steady_model::protocol::{ConsentTerms, PairPreview};
 use ts_rs::TS;
 
 pub use client::SyncClient;
+pub use link::{PairLink, SCHEME};
 
 use crate::error::StoreError;
 

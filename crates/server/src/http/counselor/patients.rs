@@ -18,10 +18,7 @@ use crate::http::error::{ApiError, ErrorBody};
 use crate::http::{AppState, JsonBody};
 use crate::secret::PAIRING_CODE;
 
-/// Letters and digits that cannot be mistaken for one another (no 0/O, 1/I/L).
-pub const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
-/// Characters in a pairing code: 31^10, about 2^49.5 codes.
-pub const CODE_LENGTH: usize = 10;
+pub use steady_model::pairing::{CODE_ALPHABET, CODE_LENGTH};
 /// How long a pairing code can be redeemed.
 pub const CODE_LIFETIME: TimeDelta = TimeDelta::minutes(10);
 
@@ -102,7 +99,7 @@ pub async fn create_pairing_code(
     Ok((
         StatusCode::CREATED,
         Json(PairingCode {
-            code: format!("{}-{}", &code[..5], &code[5..]),
+            code: steady_model::pairing::display_code(&code),
             expires_at,
         }),
     ))

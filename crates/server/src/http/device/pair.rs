@@ -13,19 +13,10 @@ use steady_model::protocol::{
 
 use super::terms;
 use crate::db::NewDevice;
-use crate::http::counselor::patients::{CODE_ALPHABET, CODE_LENGTH};
 use crate::http::error::ApiError;
 use crate::http::limit::{self, ClientAddress, Counter, Taken};
 use crate::http::{AppState, JsonBody};
 use crate::secret::{PAIRING_CODE, new_token, token_hash};
-
-/// A code as typed: upper case, without spaces or dashes.
-fn normalize(code: &str) -> String {
-    code.chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
-}
 
 /// Checks a code without using it: the clinic and counselor it pairs with,
 /// so the app can name them in the consent. Wrong codes count against the
@@ -81,14 +72,12 @@ async fn take_code_attempt(
 /// The code as typed, normalized, if it has the shape of one; a
 /// malformed code counts as a wrong one.
 fn checked_code(code: &str) -> Result<String, ApiError> {
-    let code = normalize(code);
-    if code.len() != CODE_LENGTH || !code.bytes().all(|b| CODE_ALPHABET.contains(&b)) {
-        return Err(ApiError::unprocessable(
+    steady_model::pairing::shaped_code(code).ok_or_else(|| {
+        ApiError::unprocessable(
             "code",
             "A pairing code is 10 letters and digits, like ABCDE-FGH23.",
-        ));
-    }
-    Ok(code)
+        )
+    })
 }
 
 /// Redeems a pairing code with the patient's consent; answers the device token.
