@@ -30,6 +30,7 @@ describe("App", () => {
       if (command === "list_worksheets") return { items: [draft], next: null };
       if (command === "list_occurrences") return [];
       if (command === "list_messages" || command === "list_assignments") return [];
+      if (command === "pending_pair_link") return null;
       if (command === "sync_status") return notPaired;
       return emptyPage;
     });
@@ -51,6 +52,7 @@ describe("App", () => {
       if (command === "get_program") return null;
       if (command === "week_hours") return { week_start: "2026-11-23", attended_minutes: 0, scheduled_minutes: 0, target_hours: null };
       if (command === "list_messages" || command === "list_assignments") return [];
+      if (command === "pending_pair_link") return null;
       if (command === "sync_status") return notPaired;
       return emptyPage;
     });

@@ -62,6 +62,7 @@ describe("the first start", () => {
     const fake = fakeBackend(({ command }) => {
       if (command === "store_state") return unlocked;
       if (command === "lock_screen_lines") return lines;
+      if (command === "pending_pair_link") return null;
       if (command === "sync_status") return { paired: false, server: null, consent: null, pending: 0, quarantined: 0, log: { last_success: null, last_attempt: null, last_error: null, refused: [] } };
       if (command.startsWith("list_")) return command === "list_messages" || command === "list_assignments" || command === "list_occurrences" ? [] : { items: [], next: null };
       return null;

@@ -1,6 +1,7 @@
 // Words for the sync state, shared by the header and the settings screen.
 
 import { SHAREABLE_KINDS, type RecordKind, type SyncStatus } from "./bindings";
+import { dateWords } from "./time";
 
 /** How the consent names each kind a patient can share. */
 const SHARE_LABELS: Partial<Record<RecordKind, string>> = {
@@ -43,7 +44,7 @@ export function ago(iso: string, now: Date = new Date()): string {
   if (minutes < 60) return `${minutes} minute${minutes === 1 ? "" : "s"} ago`;
   const hours = Math.floor(minutes / 60);
   if (hours < 24) return `${hours} hour${hours === 1 ? "" : "s"} ago`;
-  return `on ${then.toLocaleDateString()}`;
+  return `on ${dateWords(then)}`;
 }
 
 /** One line for the header: whether records reach the clinic, and if not why. */

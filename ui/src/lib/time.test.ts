@@ -1,8 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { dayOf, fromLocalInput, groupByDay, timeOf, toLocalInput } from "./time";
+import { dateWords, dayOf, fromLocalInput, groupByDay, timeOf, toLocalInput } from "./time";
 import { checkIn } from "./fake";
 
 describe("time", () => {
+  it("writes every date in one style, long form, on this device's clock", () => {
+    const noon = new Date(2027, 5, 1, 12, 5);
+    expect(dateWords(noon, false, "en-US")).toBe("Tuesday, June 1, 2027");
+    expect(dateWords(noon, true, "en-US")).toBe("Tuesday, June 1, 2027, 12:05");
+    expect(dateWords("not a date")).toBe("not a date");
+  });
+
   it("reads the day and clock time as the entry was logged, offset and all", () => {
     const at = "2026-11-27T23:30:00-07:00";
     expect(dayOf(at)).toBe("2026-11-27");

@@ -76,6 +76,17 @@ export function isoDay(date: Date): string {
   return localInputFromDate(date).slice(0, 10);
 }
 
+/**
+ * An instant in the one date style the app uses, on this device's clock:
+ * "Friday, 27 November 2026" (with ", 18:05" when `withTime`).
+ */
+export function dateWords(at: string | Date, withTime = false, locale?: string): string {
+  const date = typeof at === "string" ? new Date(at) : at;
+  if (Number.isNaN(date.getTime())) return String(at);
+  const local = localInputFromDate(date);
+  return withTime ? `${dayHeading(local.slice(0, 10), locale)}, ${local.slice(11, 16)}` : dayHeading(local.slice(0, 10), locale);
+}
+
 /** Monday of the week that holds `date`, at local midnight. */
 export function mondayOf(date: Date): Date {
   const d = new Date(date.getFullYear(), date.getMonth(), date.getDate());
