@@ -91,11 +91,29 @@ async fn story(db: TestDb) {
         (preview.clinic.as_str(), preview.counselor.as_str()),
         ("Riverside IOP", "Dana Counselor")
     );
-    let wrong = client.preview(&base, "ABCDE-FGH23").await.unwrap_err();
+    // A code that could have been handed out but was not: the server says
+    // so. The real code with one character changed, or two swapped: the app
+    // says "typo" without asking the server.
+    let wrong = client
+        .preview(&base, steady_model::pairing::EXAMPLE_CODE)
+        .await
+        .unwrap_err();
     assert!(
         wrong.to_string().contains("expired or was already used"),
         "{wrong}"
     );
+    let mut typo = code.clone().into_bytes();
+    typo[3] = if typo[3] == b'A' { b'B' } else { b'A' };
+    let mut swapped = code.clone().into_bytes();
+    swapped.swap(0, 9);
+    for mistyped in [typo, swapped] {
+        let mistyped = String::from_utf8(mistyped).unwrap();
+        if mistyped == code {
+            continue;
+        }
+        let e = client.preview(&base, &mistyped).await.unwrap_err();
+        assert!(e.to_string().contains("has a typo"), "{mistyped}: {e}");
+    }
     let malformed = client.preview(&base, "12").await.unwrap_err();
     assert!(
         malformed.to_string().contains("10 letters and digits"),

@@ -49,6 +49,13 @@ type Reply<T> = Result<T, ErrorReport>;
 fn report(e: SyncError) -> ErrorReport {
     match e {
         SyncError::Store(e) => e.into(),
+        SyncError::BadCode(message) => ErrorReport::Invalid {
+            fields: vec![steady_model::FieldError {
+                field: "code".into(),
+                message: message.to_owned(),
+            }],
+            message: message.to_owned(),
+        },
         SyncError::BadServer(message) => ErrorReport::Invalid {
             fields: vec![steady_model::FieldError {
                 field: "server".into(),

@@ -123,11 +123,10 @@ pub async fn staff(db: &TestDb, email: &str, password: &str, role: Role) -> User
 /// A fresh pairing code for `patient_id`, valid for ten minutes.
 pub async fn pairing_code(db: &TestDb, counselor: &User, patient_id: &str) -> String {
     use rand::Rng;
-    let alphabet = crate::http::counselor::patients::CODE_ALPHABET;
     let mut rng = rand::rng();
-    let code: String = (0..crate::http::counselor::patients::CODE_LENGTH)
-        .map(|_| alphabet[rng.random_range(0..alphabet.len())] as char)
-        .collect();
+    let code = steady_model::pairing::new_code(|| {
+        rng.random_range(0..crate::http::counselor::patients::CODE_ALPHABET.len())
+    });
     let any = connect(db.url()).await.unwrap();
     any.create_pairing_code(
         &db.key().hash(crate::secret::PAIRING_CODE, &code),

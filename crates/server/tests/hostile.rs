@@ -337,7 +337,7 @@ async fn same_answer_on_both_backends(db: TestDb) {
     assert_eq!(r.json::<Value>().await.unwrap()["error"]["field"], "email");
     let r = anyone
         .post(format!("{base}/v1/pair"))
-        .json(&json!({"code": "ABCD-EFGH-JK", "consent": {"recipient": "x", "kinds": ["checkin"], "purpose": format!("treat{nul}ment"), "expires_at": "2027-01-01T00:00:00Z"}}))
+        .json(&json!({"code": "ABCDE-FGH2K", "consent": {"recipient": "x", "kinds": ["checkin"], "purpose": format!("treat{nul}ment"), "expires_at": "2027-01-01T00:00:00Z"}}))
         .send()
         .await
         .unwrap();

@@ -151,7 +151,7 @@ async fn forwarded_addresses_count_only_from_a_trusted_proxy() {
     let code = |from: &'static str| {
         http.post(format!("{base}/v1/pair/preview"))
             .header("x-forwarded-for", from)
-            .json(&json!({"code": "ABCDE-FGH23"}))
+            .json(&json!({"code": "ABCDE-FGH2K"}))
             .send()
     };
     for _ in 0..PAIRING_ADDRESS.free {
@@ -177,7 +177,7 @@ async fn forwarded_addresses_count_only_from_a_trusted_proxy() {
         let r = http
             .post(format!("{base}/v1/pair/preview"))
             .header("x-forwarded-for", format!("203.0.113.{i}"))
-            .json(&json!({"code": "ABCDE-FGH23"}))
+            .json(&json!({"code": "ABCDE-FGH2K"}))
             .send()
             .await
             .unwrap();
@@ -186,7 +186,7 @@ async fn forwarded_addresses_count_only_from_a_trusted_proxy() {
     let r = http
         .post(format!("{base}/v1/pair/preview"))
         .header("x-forwarded-for", "203.0.113.200")
-        .json(&json!({"code": "ABCDE-FGH23"}))
+        .json(&json!({"code": "ABCDE-FGH2K"}))
         .send()
         .await
         .unwrap();

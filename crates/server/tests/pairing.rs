@@ -150,17 +150,32 @@ async fn story(db: TestDb) {
     );
     assert!(any.device_by_token(&token).await.unwrap().is_none());
 
-    // An expired code is refused.
+    // An expired code is refused (a code that could have been handed out:
+    // its check character is right).
     any.create_pairing_code(
         &db.key()
-            .hash(steady_server::secret::PAIRING_CODE, "EXPRD23456"),
+            .hash(steady_server::secret::PAIRING_CODE, "EXPRD2345H"),
         &pid,
         &dana.id,
         chrono::Utc::now().timestamp_millis() - 1000,
     )
     .await
     .unwrap();
-    assert_eq!(pair(base, "EXPRD-23456").await.status(), StatusCode::GONE);
+    let expired = pair(base, "EXPRD-2345H").await;
+    assert_eq!(expired.status(), StatusCode::GONE);
+    assert!(
+        expired.text().await.unwrap().contains("expired"),
+        "an expired code is called expired"
+    );
+    // The same code mistyped is a typo, in words that say so.
+    let typo = pair(base, "EXPRD-2345J").await;
+    assert_eq!(typo.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let typo: Value = typo.json().await.unwrap();
+    assert_eq!(typo["error"]["field"], "code");
+    assert!(
+        typo["error"]["message"].as_str().unwrap().contains("typo"),
+        "{typo}"
+    );
 
     // Another counselor finds nothing of Dana's patient: 404 on every route.
     let y = &client();

@@ -50,6 +50,7 @@ impl SyncClient {
     /// Whom `code` pairs with, without using it, so the consent can name them.
     pub async fn preview(&self, server: &str, code: &str) -> Result<PairPreview, SyncError> {
         let server = server_url(server)?;
+        checked_code(code)?;
         let response = self
             .send(
                 self.http
@@ -75,6 +76,7 @@ impl SyncClient {
         device_label: &str,
     ) -> Result<SyncStatus, SyncError> {
         let server = server_url(server)?;
+        checked_code(code)?;
         let response = self
             .send(
                 self.http
@@ -384,4 +386,12 @@ async fn decode<T: serde::de::DeserializeOwned>(
         }
     })?;
     serde_json::from_slice(&bytes).map_err(|e| SyncError::Protocol(e.to_string()))
+}
+
+/// A code mistyped or of the wrong shape is answered here, without a guess
+/// spent at the server.
+fn checked_code(code: &str) -> Result<(), SyncError> {
+    steady_model::pairing::read_code(code)
+        .map(|_| ())
+        .map_err(|problem| SyncError::BadCode(problem.words()))
 }

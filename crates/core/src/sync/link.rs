@@ -17,7 +17,7 @@ pub const SCHEME: &str = "steady";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 pub struct PairLink {
     pub server: String,
-    /// "ABCDE-FGH23".
+    /// "ABCDE-FGH2K".
     pub code: String,
 }
 
@@ -57,8 +57,12 @@ impl PairLink {
             return Err(bad("it lacks the clinic's address or the code"));
         };
         let server = server_url(&server)?;
-        let code = steady_model::pairing::shaped_code(&code)
-            .ok_or_else(|| bad("its code is not 10 letters and digits"))?;
+        let code = steady_model::pairing::read_code(&code).map_err(|problem| match problem {
+            steady_model::pairing::CodeProblem::Shape => {
+                bad("its code is not 10 letters and digits")
+            }
+            steady_model::pairing::CodeProblem::Typo => bad("its code has a typo"),
+        })?;
         Ok(PairLink {
             server,
             code: steady_model::pairing::display_code(&code),
@@ -73,22 +77,22 @@ mod tests {
     #[test]
     fn the_dashboards_link_fills_the_address_and_the_code() {
         let link = PairLink::parse(
-            "steady://pair?server=https%3A%2F%2Fsteady.clinic.example&code=abcde-fgh23",
+            "steady://pair?server=https%3A%2F%2Fsteady.clinic.example&code=abcde-fgh2k",
         )
         .unwrap();
         assert_eq!(
             link,
             PairLink {
                 server: "https://steady.clinic.example".into(),
-                code: "ABCDE-FGH23".into(),
+                code: "ABCDE-FGH2K".into(),
             }
         );
         // The loopback server `cargo xtask server` runs is allowed, as typed.
         let local =
-            PairLink::parse("steady://pair?server=http://127.0.0.1:8380&code=ABCDEFGH23").unwrap();
+            PairLink::parse("steady://pair?server=http://127.0.0.1:8380&code=ABCDEFGH2K").unwrap();
         assert_eq!(local.server, "http://127.0.0.1:8380");
         assert_eq!(
-            PairLink::parse("steady:pair?code=ABCDEFGH23&server=https://a.example")
+            PairLink::parse("steady:pair?code=ABCDEFGH2K&server=https://a.example")
                 .unwrap()
                 .server,
             "https://a.example"
@@ -99,29 +103,29 @@ mod tests {
     fn anything_else_is_refused_in_words() {
         for (link, words) in [
             (
-                "https://pair?server=https://a.example&code=ABCDEFGH23",
+                "https://pair?server=https://a.example&code=ABCDEFGH2K",
                 "steady://",
             ),
             (
-                "steady://pay?server=https://a.example&code=ABCDEFGH23",
+                "steady://pay?server=https://a.example&code=ABCDEFGH2K",
                 "other than pairing",
             ),
             (
-                "steady://pair/now?server=https://a.example&code=ABCDEFGH23",
+                "steady://pair/now?server=https://a.example&code=ABCDEFGH2K",
                 "other than pairing",
             ),
             ("steady://pair?server=https://a.example", "lacks"),
-            ("steady://pair?code=ABCDEFGH23", "lacks"),
+            ("steady://pair?code=ABCDEFGH2K", "lacks"),
             (
-                "steady://pair?server=https://a.example&code=ABCDEFGH23&token=x",
+                "steady://pair?server=https://a.example&code=ABCDEFGH2K&token=x",
                 "more than",
             ),
             (
-                "steady://pair?server=https://a.example&code=ABCDEFGH23#x",
+                "steady://pair?server=https://a.example&code=ABCDEFGH2K#x",
                 "more than",
             ),
             (
-                "steady://pair?server=https://a.example&server=https://b.example&code=ABCDEFGH23",
+                "steady://pair?server=https://a.example&server=https://b.example&code=ABCDEFGH2K",
                 "twice",
             ),
             (
@@ -129,11 +133,11 @@ mod tests {
                 "10 letters",
             ),
             (
-                "steady://pair?server=http://clinic.example&code=ABCDEFGH23",
+                "steady://pair?server=http://clinic.example&code=ABCDEFGH2K",
                 "https://",
             ),
             (
-                "steady://pair?server=javascript:alert(1)&code=ABCDEFGH23",
+                "steady://pair?server=javascript:alert(1)&code=ABCDEFGH2K",
                 "https://",
             ),
             ("not a link", "not a link"),

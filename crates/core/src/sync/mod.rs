@@ -130,6 +130,10 @@ pub enum SyncError {
     NoConsent,
     #[error("{0}")]
     BadServer(String),
+    /// A pairing code that could not have been handed out (a typo, or not
+    /// a code's shape); found before asking the server.
+    #[error("{0}")]
+    BadCode(&'static str),
     #[error(
         "Steady could not reach your clinic's server at {host}. You may be offline; it will try again."
     )]

@@ -80,11 +80,9 @@ pub async fn create_pairing_code(
     Path(patient_id): Path<String>,
 ) -> Result<(StatusCode, Json<PairingCode>), ApiError> {
     let patient = own_patient(&app, &staff, &patient_id).await?;
-    let code: String = {
+    let code = {
         let mut rng = rand::rng();
-        (0..CODE_LENGTH)
-            .map(|_| CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())] as char)
-            .collect()
+        steady_model::pairing::new_code(|| rng.random_range(0..CODE_ALPHABET.len()))
     };
     let expires_at = Utc::now() + CODE_LIFETIME;
     app.db

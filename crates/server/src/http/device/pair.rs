@@ -72,12 +72,8 @@ async fn take_code_attempt(
 /// The code as typed, normalized, if it has the shape of one; a
 /// malformed code counts as a wrong one.
 fn checked_code(code: &str) -> Result<String, ApiError> {
-    steady_model::pairing::shaped_code(code).ok_or_else(|| {
-        ApiError::unprocessable(
-            "code",
-            "A pairing code is 10 letters and digits, like ABCDE-FGH23.",
-        )
-    })
+    steady_model::pairing::read_code(code)
+        .map_err(|problem| ApiError::unprocessable("code", problem.words()))
 }
 
 /// Redeems a pairing code with the patient's consent; answers the device token.
