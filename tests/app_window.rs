@@ -184,6 +184,9 @@ async fn check_ins_survive_a_restart_and_bad_input_stores_nothing() {
                 .await
                 .unwrap();
             check_layout(&client, width, height, name, &shots).await;
+            if width == 360 {
+                axe(&client, name).await;
+            }
             // The session form at a phone's width is no longer a wall: its
             // later sections fold.
             if name == "event-form" && width == 360 {

@@ -35,7 +35,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
-use common::{WAIT, click, fill, free_port, screenshot_dir, text_until, wait_for};
+use common::{WAIT, axe, click, fill, free_port, screenshot_dir, text_until, wait_for};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use steady_core::{ConsentTerms, ListQuery, Store, SyncClient};
@@ -136,59 +136,6 @@ impl Drop for Chrome {
             .status();
         let _ = self.child.wait();
     }
-}
-
-/// Runs axe-core on the page as it is (every <details> opened, so the
-/// charts' tables are checked too) and fails on any WCAG 2.0/2.1/2.2 A or
-/// AA violation.
-async fn axe(client: &Client, page: &str) {
-    let source = std::fs::read_to_string(repo().join("dashboard/node_modules/axe-core/axe.min.js"))
-        .expect("axe-core is installed with the dashboard's npm packages (`cargo xtask test`)");
-    client
-        .execute(
-            &format!("{source}\n;window.axe = axe; return true;"),
-            vec![],
-        )
-        .await
-        .unwrap();
-    let result = client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             document.querySelectorAll('details').forEach((d) => (d.open = true));
-             window.axe
-               .run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } })
-               .then((r) => done({ violations: r.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) })), passes: r.passes.length }))
-               .catch((e) => done({ error: String(e) }));",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert!(result["error"].is_null(), "axe on {page}: {result}");
-    let violations = result["violations"].as_array().unwrap();
-    assert!(
-        violations.is_empty(),
-        "axe on {page}: {}",
-        serde_json::to_string_pretty(violations).unwrap()
-    );
-    // Nothing the page did broke its Content-Security-Policy.
-    let csp = client
-        .execute("return window.steadyCspViolations || [];", vec![])
-        .await
-        .unwrap();
-    assert_eq!(csp, json!([]), "CSP violations on {page}");
-    let passes = result["passes"].as_u64().unwrap();
-    assert!(
-        passes > 5,
-        "axe checked too little on {page}: {passes} rules"
-    );
-    println!("axe on {page}: 0 violations, {passes} rules passed");
-    client
-        .execute(
-            "document.querySelectorAll('details').forEach((d) => (d.open = false));",
-            vec![],
-        )
-        .await
-        .unwrap();
 }
 
 /// A screenshot of the whole page, not just the window.

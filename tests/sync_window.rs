@@ -118,6 +118,7 @@ async fn pairing_consent_and_sync_in_the_window() {
     // The phone comes first: at 360x640 the craving log and its button are
     // on the first screen, the care team's card below them.
     check_layout(&client, 360, 640, "care-team-today", &shots).await;
+    axe(&client, "today (a message and an assignment waiting)").await;
     client
         .execute("window.scrollTo(0, 0);", vec![])
         .await
@@ -230,6 +231,7 @@ async fn pairing_consent_and_sync_in_the_window() {
     })
     .await;
     check_layout(&client, 360, 640, "messages", &shots).await;
+    axe(&client, "messages").await;
     check_layout(&client, 1280, 800, "messages", &shots).await;
     // Answered is read: the message has left Today's card.
     click(&client, "#nav-today").await;
@@ -326,6 +328,7 @@ async fn a_pairing_link_opens_settings_with_the_form_filled() {
         format!("{}-{}", &code[..5], &code[5..])
     );
     check_layout(&client, 360, 640, "pairing-link", &shots).await;
+    axe(&client, "settings (filled from a link)").await;
     // Nothing is paired until the patient reads and accepts the consent.
     assert!(clinic.any.devices_of(&patient.id).await.unwrap().is_empty());
     click(&client, "#pair-next").await;

@@ -49,6 +49,8 @@ pub const NAMES: &[&str] = &[
     "list_replies",
     "send_reply",
     "pending_pair_link",
+    "read_pair_link",
+    "can_scan",
     "list_assignments",
     "store_state",
     "enter_passphrase",

@@ -39,7 +39,11 @@ pub fn run() {
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_deep_link::init());
     #[cfg(mobile)]
-    let builder = builder.plugin(tauri_plugin_notification::init());
+    let builder = builder
+        .plugin(tauri_plugin_notification::init())
+        // The camera reads the dashboard's QR code when pairing
+        // (capabilities/mobile.json lets the window scan, on phones only).
+        .plugin(tauri_plugin_barcode_scanner::init());
     let result = builder
         .setup(|app| {
             // The reminder task starts first and waits for the store: it
@@ -134,6 +138,8 @@ pub fn run() {
             sync::list_replies,
             sync::send_reply,
             pair_link::pending_pair_link,
+            pair_link::read_pair_link,
+            pair_link::can_scan,
             sync::list_assignments,
             sync::list_disclosures,
             sync::refresh_disclosures,

@@ -66,3 +66,26 @@ pub fn pending_pair_link(
         message,
     })
 }
+
+/// Reads a link the camera found in a QR code (on a phone): the address
+/// and code to fill in, or what is wrong with it.
+#[tauri::command]
+pub fn read_pair_link(link: String) -> Result<PairLink, ErrorReport> {
+    PairLink::parse(&link).map_err(|e| {
+        let message = e.to_string();
+        ErrorReport::Invalid {
+            fields: vec![steady_model::FieldError {
+                field: "link".into(),
+                message: message.clone(),
+            }],
+            message,
+        }
+    })
+}
+
+/// Whether this is a phone, where pairing can scan the dashboard's QR code
+/// with the camera (the barcode-scanner plugin, mobile only).
+#[tauri::command]
+pub fn can_scan() -> bool {
+    cfg!(mobile)
+}

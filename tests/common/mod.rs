@@ -325,3 +325,59 @@ pub fn screenshot_dir() -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// Runs axe-core on the page as it is — the dashboard's or the app's
+/// window — (every <details> opened, so folded parts are checked too) and fails on any WCAG 2.0/2.1/2.2 A or
+/// AA violation.
+pub async fn axe(client: &Client, page: &str) {
+    let source = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("dashboard/node_modules/axe-core/axe.min.js"),
+    )
+    .expect("axe-core is installed with the dashboard's npm packages (`cargo xtask test`)");
+    client
+        .execute(
+            &format!("{source}\n;window.axe = axe; return true;"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    let result = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             document.querySelectorAll('details').forEach((d) => (d.open = true));
+             window.axe
+               .run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } })
+               .then((r) => done({ violations: r.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) })), passes: r.passes.length }))
+               .catch((e) => done({ error: String(e) }));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(result["error"].is_null(), "axe on {page}: {result}");
+    let violations = result["violations"].as_array().unwrap();
+    assert!(
+        violations.is_empty(),
+        "axe on {page}: {}",
+        serde_json::to_string_pretty(violations).unwrap()
+    );
+    // Nothing the page did broke its Content-Security-Policy.
+    let csp = client
+        .execute("return window.steadyCspViolations || [];", vec![])
+        .await
+        .unwrap();
+    assert_eq!(csp, json!([]), "CSP violations on {page}");
+    let passes = result["passes"].as_u64().unwrap();
+    assert!(
+        passes > 5,
+        "axe checked too little on {page}: {passes} rules"
+    );
+    println!("axe on {page}: 0 violations, {passes} rules passed");
+    client
+        .execute(
+            "document.querySelectorAll('details').forEach((d) => (d.open = false));",
+            vec![],
+        )
+        .await
+        .unwrap();
+}

@@ -200,6 +200,11 @@ export const api = {
   listMessages: () => call<Entry<Message>[]>("list_messages", {}),
   markMessageRead: (id: RecordId) => call<Entry<Message>>("mark_message_read", { id }),
   pendingPairLink: (take: boolean) => call<PairLink | null>("pending_pair_link", { take }),
+  readPairLink: (link: string) => call<PairLink>("read_pair_link", { link }),
+  canScan: () => call<boolean>("can_scan", {}),
+  /** The camera's reading of a QR code (the barcode-scanner plugin; phones only). */
+  scanQrCode: () =>
+    call<{ content: string }>("plugin:barcode-scanner|scan", { formats: ["QR_CODE"], windowed: false, cameraDirection: "back" }),
   listReplies: () => call<Entry<Reply>[]>("list_replies", {}),
   sendReply: (draft: ReplyDraft) => call<Entry<Reply>>("send_reply", { draft }),
   listAssignments: () => call<Entry<Assignment>[]>("list_assignments", {}),

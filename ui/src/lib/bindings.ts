@@ -408,7 +408,7 @@ export type PairPreview = { clinic: string, counselor: string, };
 
 export type PairLink = { server: string, 
 /**
- * "ABCDE-FGH23".
+ * "ABCDE-FGH2K".
  */
 code: string, };
 

@@ -71,4 +71,47 @@ describe("Settings: sharing with the clinic", () => {
     expect((await screen.findByRole("alert")).textContent).toContain("ask your counselor for a new one");
     expect(document.getElementById("consent")).toBeNull();
   });
+
+  it("on a phone, fills the form from the QR code the camera reads, and says what is wrong with one that is not Steady's", async () => {
+    let scanned = "steady://pair?server=https%3A%2F%2Fsteady.clinic.example&code=abcde-fgh2k";
+    const fake = fakeBackend(({ command, args }) => {
+      if (command === "sync_status") return notPaired;
+      if (command === "list_disclosures") return { entries: [], more: false, fetched_at: null };
+      if (command === "pending_pair_link") return null;
+      if (command === "can_scan") return true;
+      if (command === "plugin:barcode-scanner|scan") return { content: scanned, format: "QR_CODE", bounds: null };
+      if (command === "read_pair_link") {
+        if ((args.link as string).startsWith("steady://")) return { server: "https://steady.clinic.example", code: "ABCDE-FGH2K" };
+        const message = "This is not a Steady pairing link: it does not start with steady://.";
+        throw { kind: "invalid", message, fields: [{ field: "link", message }] };
+      }
+      throw new Error(command);
+    });
+    restore = fake.restore;
+    render(Settings);
+    await fireEvent.click(await screen.findByRole("button", { name: "Scan the QR code from your counselor" }));
+    await screen.findByText(/Filled in from the QR code/);
+    expect((screen.getByLabelText("Your clinic's Steady address") as HTMLInputElement).value).toBe("https://steady.clinic.example");
+    expect((screen.getByLabelText("Pairing code") as HTMLInputElement).value).toBe("ABCDE-FGH2K");
+    expect(fake.calls.find((c) => c.command === "plugin:barcode-scanner|scan")!.args).toMatchObject({ formats: ["QR_CODE"] });
+    expect(fake.calls.some((c) => c.command === "pair_clinic" || c.command === "preview_pairing")).toBe(false);
+
+    scanned = "https://example.com/menu";
+    await fireEvent.click(screen.getByRole("button", { name: "Scan the QR code from your counselor" }));
+    await screen.findByText(/not a Steady pairing link/);
+  });
+
+  it("offers no camera on a desktop", async () => {
+    const fake = fakeBackend(({ command }) => {
+      if (command === "sync_status") return notPaired;
+      if (command === "list_disclosures") return { entries: [], more: false, fetched_at: null };
+      if (command === "pending_pair_link") return null;
+      if (command === "can_scan") return false;
+      throw new Error(command);
+    });
+    restore = fake.restore;
+    render(Settings);
+    await screen.findByLabelText("Pairing code");
+    expect(screen.queryByRole("button", { name: /Scan the QR code/ })).toBeNull();
+  });
 });
