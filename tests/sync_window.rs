@@ -13,6 +13,7 @@ mod common;
 use common::clinic::Clinic;
 use common::notifications::{self, notify_calls};
 use common::*;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use steady_server::testing::TestDb;
 
@@ -75,37 +76,24 @@ async fn pairing_consent_and_sync_in_the_window() {
     .await;
 
     // The counselor writes; Sync now brings the message to Today.
-    let http = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let signed: Value = http
-        .post(format!("{base}/v1/session"))
-        .json(&json!({"email": "dana@clinic.example", "password": "river stone lantern 42"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let csrf = signed["csrf_token"].as_str().unwrap().to_owned();
+    let dana = clinic.sign_in().await;
     let message_text = "Saw the 8 last night. Call me if it comes back?";
-    let sent = http
-        .post(format!("{base}/v1/patients/{}/messages", patient.id))
-        .header("x-csrf-token", &csrf)
-        .json(&json!({"text": message_text}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(sent.status(), 201);
-    let assigned = http
-        .post(format!("{base}/v1/patients/{}/assignments", patient.id))
-        .header("x-csrf-token", &csrf)
-        .json(&json!({"template": "cbt-thought-record", "note": "Before Thursday's group."}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(assigned.status(), 201);
+    let (sent, _) = dana
+        .send(
+            Method::POST,
+            &format!("/v1/patients/{}/messages", patient.id),
+            json!({"text": message_text}),
+        )
+        .await;
+    assert_eq!(sent, StatusCode::CREATED);
+    let (assigned, _) = dana
+        .send(
+            Method::POST,
+            &format!("/v1/patients/{}/assignments", patient.id),
+            json!({"template": "cbt-thought-record", "note": "Before Thursday's group."}),
+        )
+        .await;
+    assert_eq!(assigned, StatusCode::CREATED);
     click(&client, "#nav-settings").await;
     click(&client, "#sync-now").await;
     click(&client, "#nav-today").await;
@@ -182,20 +170,16 @@ async fn pairing_consent_and_sync_in_the_window() {
     check_layout(&client, 360, 640, "messages-reply", &shots).await;
     click(&client, "#send-reply").await;
     text_until(&client, "#reply-sent", |t| t.starts_with("Sent.")).await;
+    let replies_path = format!("/v1/patients/{}/records?kind=reply", patient.id);
     let mut replies = Vec::new();
     for _ in 0..100 {
-        let r: Value = http
-            .get(format!(
-                "{base}/v1/patients/{}/records?kind=reply",
-                patient.id
-            ))
-            .send()
+        replies = dana
+            .get(&replies_path)
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        replies = r.as_array().cloned().unwrap_or_default();
+            .1
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         if !replies.is_empty() {
             break;
         }
@@ -206,22 +190,15 @@ async fn pairing_consent_and_sync_in_the_window() {
         replies[0]["fields"]["text"],
         "It came back around 11. I called my sister instead."
     );
-    let caseload: Value = http
-        .get(format!("{base}/v1/caseload"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(caseload[0]["unread_replies"], 1);
-    let read = http
-        .post(format!("{base}/v1/patients/{}/replies/read", patient.id))
-        .header("x-csrf-token", &csrf)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(read.status(), 200);
+    assert_eq!(dana.get("/v1/caseload").await.1[0]["unread_replies"], 1);
+    let (read, marked) = dana
+        .send(
+            Method::POST,
+            &format!("/v1/patients/{}/replies/read", patient.id),
+            json!(null),
+        )
+        .await;
+    assert_eq!((read, marked["marked"].clone()), (StatusCode::OK, json!(1)));
     click(&client, "#nav-settings").await;
     click(&client, "#sync-now").await;
     click(&client, "#nav-today").await;
@@ -255,17 +232,12 @@ async fn pairing_consent_and_sync_in_the_window() {
     })
     .await;
     text_until(&client, "#sync-state", |t| t == "Sharing is off").await;
-    let read = http
-        .get(format!(
-            "{base}/v1/patients/{}/records?kind=checkin",
-            patient.id
-        ))
-        .send()
-        .await
-        .unwrap();
+    let (read, _) = dana
+        .get(&format!("/v1/patients/{}/records?kind=checkin", patient.id))
+        .await;
     assert_eq!(
-        read.status(),
-        404,
+        read,
+        StatusCode::NOT_FOUND,
         "the counselor no longer reads the records"
     );
 
