@@ -164,10 +164,19 @@ pub async fn wait_for(client: &Client, css: &str) -> Element {
         .unwrap_or_else(|e| panic!("waiting for {css}: {e}"))
 }
 
+/// Clicks an element as a person would: brought to the middle of the
+/// window first, so nothing pinned to an edge (the floating "I'm
+/// struggling" button at a phone's bottom corner) takes the click instead.
 pub async fn click(client: &Client, css: &str) {
-    wait_for(client, css)
+    let el = wait_for(client, css).await;
+    client
+        .execute(
+            "arguments[0].scrollIntoView({ block: 'center', inline: 'center' });",
+            vec![serde_json::to_value(&el).unwrap()],
+        )
         .await
-        .click()
+        .unwrap_or_else(|e| panic!("scrolling to {css}: {e}"));
+    el.click()
         .await
         .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
 }
