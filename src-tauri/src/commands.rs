@@ -401,14 +401,8 @@ pub async fn set_crisis_lines(
 #[tauri::command]
 pub fn dial(app: tauri::AppHandle, number: String) -> Reply<()> {
     use tauri_plugin_opener::OpenerExt;
-    let checked =
-        steady_model::plan::phone_number(&number).map_err(|message| ErrorReport::Invalid {
-            message: message.clone(),
-            fields: vec![steady_model::FieldError {
-                field: "number".into(),
-                message,
-            }],
-        })?;
+    let checked = steady_model::plan::phone_number(&number)
+        .map_err(|message| ErrorReport::invalid("number", message))?;
     let dialable = steady_model::plan::dial_string(&checked);
     if dialable.is_empty() {
         return Err(ErrorReport::storage("There is no number to call."));

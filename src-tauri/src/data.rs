@@ -316,13 +316,10 @@ fn confirm(typed: &str, words: &str) -> Reply<()> {
     if typed.trim() == words {
         return Ok(());
     }
-    Err(ErrorReport::Invalid {
-        message: format!("Type {words} in capitals to confirm."),
-        fields: vec![steady_model::FieldError {
-            field: "confirmation".into(),
-            message: format!("Type {words} in capitals to confirm."),
-        }],
-    })
+    Err(ErrorReport::invalid(
+        "confirmation",
+        format!("Type {words} in capitals to confirm."),
+    ))
 }
 
 #[tauri::command]
@@ -349,14 +346,7 @@ pub async fn enter_passphrase(
         && let Err(e) = steady_core::keys::check_passphrase(&passphrase)
     {
         steady_core::keys::forget(passphrase);
-        let message = e.to_string();
-        return Err(ErrorReport::Invalid {
-            fields: vec![steady_model::FieldError {
-                field: "passphrase".into(),
-                message: message.clone(),
-            }],
-            message,
-        });
+        return Err(ErrorReport::invalid("passphrase", e.to_string()));
     }
     let state = reopen(&app, &opened, Some(&passphrase)).await;
     steady_core::keys::forget(passphrase);

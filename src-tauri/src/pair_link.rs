@@ -58,29 +58,15 @@ pub fn pending_pair_link(
 ) -> Result<Option<PairLink>, ErrorReport> {
     let mut slot = pending.0.lock().unwrap_or_else(|p| p.into_inner());
     let read = if take { slot.take() } else { slot.clone() };
-    read.transpose().map_err(|message| ErrorReport::Invalid {
-        fields: vec![steady_model::FieldError {
-            field: "link".into(),
-            message: message.clone(),
-        }],
-        message,
-    })
+    read.transpose()
+        .map_err(|message| ErrorReport::invalid("link", message))
 }
 
 /// Reads a link the camera found in a QR code (on a phone): the address
 /// and code to fill in, or what is wrong with it.
 #[tauri::command]
 pub fn read_pair_link(link: String) -> Result<PairLink, ErrorReport> {
-    PairLink::parse(&link).map_err(|e| {
-        let message = e.to_string();
-        ErrorReport::Invalid {
-            fields: vec![steady_model::FieldError {
-                field: "link".into(),
-                message: message.clone(),
-            }],
-            message,
-        }
-    })
+    PairLink::parse(&link).map_err(|e| ErrorReport::invalid("link", e.to_string()))
 }
 
 /// Whether this is a phone, where pairing can scan the dashboard's QR code

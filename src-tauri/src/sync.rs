@@ -49,20 +49,8 @@ type Reply<T> = Result<T, ErrorReport>;
 fn report(e: SyncError) -> ErrorReport {
     match e {
         SyncError::Store(e) => e.into(),
-        SyncError::BadCode(message) => ErrorReport::Invalid {
-            fields: vec![steady_model::FieldError {
-                field: "code".into(),
-                message: message.to_owned(),
-            }],
-            message: message.to_owned(),
-        },
-        SyncError::BadServer(message) => ErrorReport::Invalid {
-            fields: vec![steady_model::FieldError {
-                field: "server".into(),
-                message: message.clone(),
-            }],
-            message,
-        },
+        SyncError::BadCode(message) => ErrorReport::invalid("code", message),
+        SyncError::BadServer(message) => ErrorReport::invalid("server", message),
         other => ErrorReport::storage(other.to_string()),
     }
 }

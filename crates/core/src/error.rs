@@ -71,6 +71,18 @@ pub enum ErrorReport {
 }
 
 impl ErrorReport {
+    /// Bad input in one field: the message shown beside it and as a whole.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        ErrorReport::Invalid {
+            fields: vec![FieldError {
+                field: field.into(),
+                message: message.clone(),
+            }],
+            message,
+        }
+    }
+
     pub fn storage(message: impl Into<String>) -> Self {
         ErrorReport::Storage {
             message: message.into(),
