@@ -7,6 +7,7 @@
 mod common;
 
 use chrono::Datelike;
+use common::xdo::{gone, press, window_titled};
 use common::*;
 use fantoccini::key::Key;
 use steady_core::ListQuery;
@@ -121,15 +122,8 @@ async fn check_ins_survive_a_restart_and_bad_input_stores_nothing() {
     )
     .await;
     click(&client, "form label.scale-step[data-value='4']").await;
-    let when = wait_for(&client, "#checkin-at").await;
     let next_year = format!("{}-06-01T12:00", chrono::Utc::now().year() + 1);
-    client
-        .execute(
-            "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input', { bubbles: true }));",
-            vec![serde_json::to_value(&when).unwrap(), next_year.into()],
-        )
-        .await
-        .unwrap();
+    set_value(&client, "#checkin-at", &next_year).await;
     click(&client, "#checkin-save").await;
     let msg = text_until(&client, "#checkin-at-error", |t| !t.is_empty()).await;
     assert!(msg.contains("in the future"), "{msg}");
@@ -308,4 +302,55 @@ async fn im_struggling_is_one_tap_away_at_the_bottom_of_the_longest_screen() {
         t.contains("You reached out")
     })
     .await;
+}
+
+/// The schedule goes to another calendar through the system's save dialog:
+/// it starts in Downloads with a name a person knows the file by, and the
+/// file holds the patient's sessions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_schedule_is_saved_where_the_patient_chooses() {
+    let data = tempfile::tempdir().unwrap();
+    let downloads = downloads_in(data.path());
+    let driver = Driver::start(data.path());
+    let client = driver.open_app().await;
+    click(&client, "#nav-schedule").await;
+    click(&client, "#add-event").await;
+    fill(&client, "#event-title", "Relapse prevention group").await;
+    let start = (chrono::Local::now() + chrono::TimeDelta::days(2))
+        .format("%Y-%m-%dT18:00")
+        .to_string();
+    set_value(&client, "#event-start", &start).await;
+    click(&client, "#event-save").await;
+    text_until(
+        &client,
+        "section[aria-labelledby='schedule-heading']",
+        |t| t.contains("Relapse prevention group"),
+    )
+    .await;
+
+    let dialog = "Save your Steady schedule";
+    let day = || chrono::Local::now().format("%-d %B %Y").to_string();
+    let before = day();
+    click(&client, "#ics-export").await;
+    press(&window_titled(dialog), "Return");
+    gone(dialog);
+    let said = text_until(&client, "#calendar-message", |t| {
+        t.starts_with("Schedule saved as")
+    })
+    .await;
+    let saved: Vec<_> = std::fs::read_dir(&downloads)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    assert!(said.contains(&saved[0].display().to_string()), "{said}");
+    let name = saved[0].file_name().unwrap().to_str().unwrap().to_owned();
+    let named = |day: &str| name == format!("Steady schedule – {day}.ics");
+    assert!(named(&before) || named(&day()), "{name}");
+    let text = std::fs::read_to_string(&saved[0]).unwrap();
+    assert!(text.starts_with("BEGIN:VCALENDAR\r\n"), "{text}");
+    assert!(
+        text.contains("SUMMARY:Relapse prevention group\r\n"),
+        "{text}"
+    );
 }

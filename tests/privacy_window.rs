@@ -20,6 +20,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::xdo::{app_x_window, gone, press, window_titled, x_window, xdotool};
 use common::*;
 use fantoccini::{Client, Locator};
 use steady_core::keys::KeyStore;
@@ -174,53 +175,6 @@ async fn a_passcode_locks_the_app_with_crisis_lines_one_tap_away_and_erasing_sta
     );
 }
 
-/// Runs xdotool and returns what it printed.
-fn xdotool(args: &[&str]) -> String {
-    let out = Command::new("xdotool")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("xdotool: {e}; `cargo xtask test` installs it"));
-    assert!(
-        out.status.success(),
-        "xdotool {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
-/// The first visible X window whose title is exactly `title`.
-fn x_window(title: &str) -> String {
-    let pattern = format!("^{title}$");
-    let found = xdotool(&["search", "--sync", "--onlyvisible", "--name", &pattern]);
-    found.lines().next().unwrap().to_owned()
-}
-
-/// The window of the app started for `data` (other tests' apps, also
-/// titled "Steady", run at the same time): its process is the steady-app
-/// whose environment names this data folder.
-fn app_x_window(data: &Path) -> String {
-    let wanted = format!("STEADY_DATA_DIR={}", data.join("steady").display());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let pid = std::fs::read_dir("/proc")
-            .unwrap()
-            .filter_map(|e| e.ok()?.file_name().into_string().ok())
-            .filter(|pid| pid.bytes().all(|b| b.is_ascii_digit()))
-            .find(|pid| {
-                let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-                let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-                comm.trim() == "steady-app"
-                    && environ.split(|b| *b == 0).any(|v| v == wanted.as_bytes())
-            });
-        if let Some(pid) = pid {
-            let found = xdotool(&["search", "--sync", "--onlyvisible", "--pid", &pid]);
-            return found.lines().next().unwrap().to_owned();
-        }
-        assert!(Instant::now() < deadline, "no steady-app for {wanted}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 /// Another program's window, as a patient switching apps would bring to the
 /// front: with no window manager under Xvfb, the input focus is moved to it
 /// and back with xdotool, and GTK tells the app its window lost and got the
@@ -284,6 +238,22 @@ async fn leaving_the_window_locks_the_app_after_the_chosen_time() {
     fill(&client, "#passcode", PASSCODE).await;
     click(&client, "#unlock").await;
     wait_for(&client, "#quick-log").await;
+
+    // Steady's own save dialog is not time away: closing it leaves the app
+    // open even with "straight away".
+    click(&client, "#nav-schedule").await;
+    click(&client, "#ics-export").await;
+    let dialog = "Save your Steady schedule";
+    let saving = window_titled(dialog);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    press(&saving, "Escape");
+    gone(dialog);
+    text_until(&client, "#calendar-message", |t| t == "Nothing was saved.").await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        client.find(Locator::Css("#passcode")).await.is_err(),
+        "locked by Steady's own dialog"
+    );
 
     // "After 1 minute away": a few seconds away leave it open...
     click(&client, "#nav-settings").await;

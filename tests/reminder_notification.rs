@@ -58,14 +58,7 @@ async fn a_one_minute_reminder_arrives_on_the_bus_in_discreet_words_and_only_onc
         zone_value, ZONE,
         "new sessions default to the device's zone"
     );
-    let start_input = wait_for(&client, "#event-start").await;
-    client
-        .execute(
-            "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input', { bubbles: true }));",
-            vec![serde_json::to_value(&start_input).unwrap(), start_text.clone().into()],
-        )
-        .await
-        .unwrap();
+    set_value(&client, "#event-start", &start_text).await;
     fill(&client, "#event-duration_minutes", "60").await;
     // Reminders are choices in a folded section: the default hour and
     // quarter-hour off, one minute added as the patient's own.

@@ -4,27 +4,14 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
+use common::xdo::{gone, press, window_titled};
 use common::*;
 use fantoccini::{Client, Locator};
 use serde_json::Value;
 use steady_core::ListQuery;
 use steady_model::{Worksheet, WorksheetStatus};
-
-/// Points the app's Downloads folder (XDG user dirs) at `dir`.
-fn downloads_in(data: &Path) -> std::path::PathBuf {
-    let downloads = data.join("downloads");
-    let config = data.join("xdg-config");
-    std::fs::create_dir_all(&config).unwrap();
-    std::fs::write(
-        config.join("user-dirs.dirs"),
-        format!("XDG_DOWNLOAD_DIR=\"{}\"\n", downloads.display()),
-    )
-    .unwrap();
-    downloads
-}
 
 async fn saved(client: &Client) {
     text_until(client, "#sheet-save-state", |t| {
@@ -87,30 +74,47 @@ async fn a_thought_record_survives_a_killed_app_and_exports_as_fhir() {
     click(&client, "#sheet-complete").await;
     wait_for(&client, "#review-title").await;
     check_layout(&client, 360, 640, "thought-record-review", &shots).await;
+    // "Share with my clinic" asks where, starting in Downloads with a name
+    // a person knows the file by. Closing the dialog saves nothing.
+    let dialog = "Save the thought record for your clinic";
     click(&client, "#review-export").await;
-    wait_for(&client, "#review-exported").await;
-    let mut paths = Vec::new();
-    for el in client
-        .find_all(Locator::Css("#review-exported .path"))
-        .await
+    press(&window_titled(dialog), "Escape");
+    gone(dialog);
+    wait_for(&client, "#review-not-saved").await;
+    assert_eq!(std::fs::read_dir(&downloads).unwrap().count(), 0);
+    click(&client, "#review-export").await;
+    press(&window_titled(dialog), "Return");
+    gone(dialog);
+    let shown = text_until(&client, "#review-exported .path", |t| !t.is_empty()).await;
+    let saved: Vec<_> = std::fs::read_dir(&downloads)
         .unwrap()
-    {
-        paths.push(std::path::PathBuf::from(el.text().await.unwrap()));
-    }
-    assert_eq!(paths.len(), 2, "{paths:?}");
-    assert!(paths.iter().all(|p| p.starts_with(&downloads)), "{paths:?}");
-    let response: Value =
-        serde_json::from_str(&std::fs::read_to_string(&paths[0]).unwrap()).unwrap();
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(saved, [std::path::PathBuf::from(&shown)]);
+    check_layout(&client, 360, 640, "thought-record-shared", &shots).await;
+    check_layout(&client, 1280, 800, "thought-record-shared", &shots).await;
+
+    // One file for the clinic: a FHIR Bundle of the response and its
+    // questionnaire.
+    let bundle: Value = serde_json::from_str(&std::fs::read_to_string(&saved[0]).unwrap()).unwrap();
+    assert_eq!(bundle["resourceType"], "Bundle");
+    assert_eq!(bundle["type"], "collection");
+    let response = &bundle["entry"][0]["resource"];
     assert_eq!(response["resourceType"], "QuestionnaireResponse");
+    assert_eq!(
+        bundle["entry"][0]["fullUrl"],
+        format!("urn:uuid:{}", response["id"].as_str().unwrap())
+    );
     assert_eq!(
         response["questionnaire"],
         "urn:steady:questionnaire:cbt-thought-record|1.0.0"
     );
     assert_eq!(response["status"], "completed");
-    assert!(
-        chrono::DateTime::parse_from_rfc3339(response["authored"].as_str().unwrap()).is_ok(),
-        "authored: {}",
-        response["authored"]
+    let authored = chrono::DateTime::parse_from_rfc3339(response["authored"].as_str().unwrap())
+        .unwrap_or_else(|e| panic!("authored {}: {e}", response["authored"]));
+    assert_eq!(
+        saved[0].file_name().unwrap().to_str().unwrap(),
+        format!("Thought record – {}.json", authored.format("%-d %B %Y"))
     );
     let items = response["item"].as_array().unwrap();
     let links: Vec<&str> = items
@@ -131,9 +135,9 @@ async fn a_thought_record_survives_a_killed_app_and_exports_as_fhir() {
     assert_eq!(items[0]["item"][0]["answer"][0]["valueString"], situation);
     assert_eq!(items[1]["item"][1]["answer"][0]["valueInteger"], 80);
     assert_eq!(items[3]["answer"][0]["valueString"], against);
-    let questionnaire: Value =
-        serde_json::from_str(&std::fs::read_to_string(&paths[1]).unwrap()).unwrap();
+    let questionnaire = &bundle["entry"][1]["resource"];
     assert_eq!(questionnaire["resourceType"], "Questionnaire");
+    assert_eq!(questionnaire["url"], bundle["entry"][1]["fullUrl"]);
     assert_eq!(questionnaire["version"], "1.0.0");
     client.close().await.unwrap();
     drop(driver);

@@ -16,6 +16,7 @@ use tauri::State;
 
 use crate::OpenedStore;
 use crate::reminders::Reminders;
+use crate::save_as::{Offer, file_name, save_as};
 
 type Reply<T> = Result<T, ErrorReport>;
 
@@ -200,46 +201,30 @@ pub fn device_zone() -> String {
 /// Largest calendar file accepted, in bytes.
 const MAX_ICS_BYTES: usize = 1 << 20;
 
-/// Writes the schedule to an .ics file in the Downloads folder; returns its path.
+/// Saves the schedule as a calendar file where the patient chooses; returns
+/// where, or nothing if they closed the dialog.
 #[tauri::command]
-pub async fn export_ics(app: tauri::AppHandle, store: State<'_, OpenedStore>) -> Reply<String> {
+pub async fn export_ics(
+    app: tauri::AppHandle,
+    store: State<'_, OpenedStore>,
+) -> Reply<Option<String>> {
     let store = store.get()?;
     let text = store.export_ics().await?;
-    let name = format!("steady-schedule-{}.ics", Utc::now().format("%Y-%m-%d"));
-    write_download(&store, &downloads(&app)?, &name, &text).await
-}
-
-/// The folder exports are written to: Downloads, or Documents without one.
-fn downloads(app: &tauri::AppHandle) -> Reply<std::path::PathBuf> {
-    use tauri::Manager;
-    // Without an XDG user-dirs file Linux reports no Downloads folder; fall
-    // back to ~/Downloads, which is where a person would look.
-    app.path()
-        .download_dir()
-        .or_else(|_| app.path().document_dir())
-        .or_else(|_| app.path().home_dir().map(|home| home.join("Downloads")))
-        .map_err(|e| {
-            ErrorReport::storage(format!(
-                "Steady could not find a Downloads folder to save to ({e})."
-            ))
-        })
-}
-
-/// Writes an export and notes it, so erasing the device removes it too.
-async fn write_download(
-    store: &steady_core::Store,
-    dir: &std::path::Path,
-    name: &str,
-    text: &str,
-) -> Reply<String> {
-    let path = dir.join(name);
-    store.note_export(&path).await?;
-    std::fs::create_dir_all(dir)
-        .and_then(|_| std::fs::write(&path, text))
-        .map_err(|e| {
-            ErrorReport::storage(format!("Steady could not write {}: {e}.", path.display()))
-        })?;
-    Ok(path.display().to_string())
+    let offer = Offer {
+        title: "Save your Steady schedule".into(),
+        name: file_name(
+            &format!(
+                "Steady schedule – {}",
+                Utc::now()
+                    .with_timezone(&crate::zone::device_zone())
+                    .format("%-d %B %Y")
+            ),
+            "ics",
+        ),
+        kind: "Calendar file",
+        extension: "ics",
+    };
+    save_as(&app, &store, offer, &text).await
 }
 
 /// Adds the events of a calendar file to the schedule, all or none.
@@ -324,48 +309,37 @@ pub fn worksheet_score(template: String, version: String, answers: Answers) -> O
     score(Library::builtin().get(&template, &version)?, &answers)
 }
 
-/// Writes a completed worksheet as FHIR R4 JSON (the QuestionnaireResponse
-/// and its Questionnaire) to the Downloads folder; returns both paths.
+/// Saves a completed worksheet for the patient's clinic where they choose:
+/// one FHIR R4 file (a Bundle of the QuestionnaireResponse and its
+/// Questionnaire) named after the worksheet and its day. Returns where, or
+/// nothing if they closed the dialog.
 #[tauri::command]
 pub async fn export_worksheet(
     app: tauri::AppHandle,
     store: State<'_, OpenedStore>,
     id: RecordId,
-) -> Reply<Vec<String>> {
+) -> Reply<Option<String>> {
     let store = store.get()?;
     let entry = store.get::<Worksheet>(id).await?;
     let export = steady_core::fhir_export(&entry)?;
-    let worksheet = entry.data;
-    let day = worksheet
-        .completed
-        .unwrap_or(worksheet.started)
-        .format("%Y-%m-%d");
-    let short: String = id.to_string().chars().rev().take(6).collect();
-    let files = [
-        (
-            format!(
-                "{}-{day}-{short}.questionnaire-response.json",
-                worksheet.template
-            ),
-            export.response,
+    let worksheet = &entry.data;
+    let authored = worksheet.completed.unwrap_or(worksheet.started);
+    let title = Library::builtin()
+        .get(&worksheet.template, &worksheet.version)
+        .map_or(worksheet.template.as_str(), |t| t.title.as_str());
+    let bundle = steady_model::fhir::collection(export.questionnaire, export.response, authored);
+    let text = serde_json::to_string_pretty(&bundle)
+        .map_err(|e| ErrorReport::storage(format!("Steady could not write the export ({e}).")))?;
+    let offer = Offer {
+        title: format!("Save the {} for your clinic", title.to_lowercase()),
+        name: file_name(
+            &format!("{title} – {}", authored.format("%-d %B %Y")),
+            "json",
         ),
-        (
-            format!(
-                "{}-{}.questionnaire.json",
-                worksheet.template, worksheet.version
-            ),
-            export.questionnaire,
-        ),
-    ];
-    let dir = downloads(&app)?;
-    let mut paths = Vec::new();
-    for (name, value) in files {
-        let text = serde_json::to_string_pretty(&value).map_err(|e| {
-            ErrorReport::storage(format!("Steady could not write the export ({e})."))
-        })?;
-        paths.push(write_download(&store, &dir, &name, &text).await?);
-    }
-    Ok(paths)
+        kind: "Health record for your clinic (FHIR)",
+        extension: "json",
+    };
+    save_as(&app, &store, offer, &text).await
 }
 
 #[tauri::command]

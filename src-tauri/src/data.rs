@@ -44,6 +44,8 @@ pub struct OpenedStore {
     /// now): a phone keeps the app switcher's snapshot blank.
     lock_on: AtomicBool,
     away_since: Mutex<Option<Instant>>,
+    /// One of Steady's own dialogs (saving a file) has the focus.
+    in_dialog: AtomicBool,
 }
 
 impl OpenedStore {
@@ -59,6 +61,7 @@ impl OpenedStore {
             locked: AtomicBool::new(false),
             lock_on: AtomicBool::new(false),
             away_since: Mutex::new(None),
+            in_dialog: AtomicBool::new(false),
         };
         tauri::async_runtime::block_on(opened.install(app, slot));
         opened
@@ -190,9 +193,18 @@ impl OpenedStore {
         }
     }
 
-    /// The window lost focus: the time away starts.
+    /// The window lost focus: the time away starts, unless the focus went
+    /// to one of Steady's own dialogs.
     pub fn went_away(&self) {
+        if self.in_dialog.load(Ordering::SeqCst) {
+            return;
+        }
         *self.away_since.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+    }
+
+    /// Steady's own dialog opens (`true`) or closes over the window.
+    pub fn in_own_dialog(&self, open: bool) {
+        self.in_dialog.store(open, Ordering::SeqCst);
     }
 
     /// The window has focus again: lock if it was away long enough.

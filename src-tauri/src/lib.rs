@@ -8,6 +8,7 @@ mod data;
 mod pair_link;
 mod privacy_screen;
 mod reminders;
+mod save_as;
 mod sync;
 mod wall_clock;
 mod zone;
@@ -37,7 +38,12 @@ fn data_dir(app: &tauri::App) -> Result<PathBuf, ErrorReport> {
 pub fn run() {
     let builder = tauri::Builder::default()
         .plugin(tauri_plugin_opener::init())
-        .plugin(tauri_plugin_deep_link::init());
+        .plugin(tauri_plugin_deep_link::init())
+        // Saving a file the patient takes away: the system's save dialog,
+        // and writing where it points (a phone's is a content address).
+        // The window is granted neither plugin's commands.
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_fs::init());
     #[cfg(mobile)]
     let builder = builder
         .plugin(tauri_plugin_notification::init())

@@ -8,6 +8,7 @@
 pub mod clinic;
 pub mod notifications;
 pub mod proxy;
+pub mod xdo;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -187,6 +188,19 @@ pub async fn fill(client: &Client, css: &str, text: &str) {
     el.send_keys(text).await.unwrap();
 }
 
+/// Sets a field WebDriver cannot type into (a date and time picker) as the
+/// picker would: the value, then the input event the page listens for.
+pub async fn set_value(client: &Client, css: &str, value: &str) {
+    let el = wait_for(client, css).await;
+    client
+        .execute(
+            "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input', { bubbles: true }));",
+            vec![serde_json::to_value(&el).unwrap(), value.into()],
+        )
+        .await
+        .unwrap();
+}
+
 /// Polls until the element's text satisfies `ok`, returning the text.
 pub async fn text_until(client: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + WAIT;
@@ -322,6 +336,20 @@ pub async fn check_layout(client: &Client, width: u32, height: u32, name: &str, 
     tokio::time::sleep(Duration::from_millis(600)).await;
     let png = client.screenshot().await.unwrap();
     std::fs::write(shots.join(format!("{name}-{width}x{height}.png")), png).unwrap();
+}
+
+/// Points the app's Downloads folder (XDG user dirs, read from the
+/// `xdg-config` folder the test's app is given) into `data`; returns it.
+pub fn downloads_in(data: &Path) -> std::path::PathBuf {
+    let downloads = data.join("downloads");
+    let config = data.join("xdg-config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("user-dirs.dirs"),
+        format!("XDG_DOWNLOAD_DIR=\"{}\"\n", downloads.display()),
+    )
+    .unwrap();
+    downloads
 }
 
 pub fn screenshot_dir() -> PathBuf {

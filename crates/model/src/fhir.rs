@@ -136,6 +136,23 @@ pub fn questionnaire_response(
     }))
 }
 
+/// The response and its template in one FHIR R4 `collection` Bundle: the one
+/// file a patient hands to their clinic, which files the response and can
+/// show each answer under its question.
+pub fn collection(questionnaire: Value, response: Value, at: DateTime<FixedOffset>) -> Value {
+    let response_url = format!("urn:uuid:{}", response["id"].as_str().unwrap_or_default());
+    let questionnaire_url = questionnaire["url"].clone();
+    json!({
+        "resourceType": "Bundle",
+        "type": "collection",
+        "timestamp": at.to_rfc3339_opts(SecondsFormat::Secs, false),
+        "entry": [
+            { "fullUrl": response_url, "resource": response },
+            { "fullUrl": questionnaire_url, "resource": questionnaire },
+        ],
+    })
+}
+
 fn response_items(q: &Questionnaire, items: &[Item], answers: &Answers) -> Vec<Value> {
     let mut out = Vec::new();
     for item in items {
@@ -216,6 +233,21 @@ mod tests {
         assert_eq!(
             questionnaire_response(q, id, WorksheetStatus::Draft, at, &answers),
             Err(ExportError::NotComplete)
+        );
+
+        let bundle = collection(qr, r.clone(), at);
+        assert_eq!(bundle["resourceType"], "Bundle");
+        assert_eq!(bundle["type"], "collection");
+        assert_eq!(bundle["timestamp"], "2026-11-20T23:05:00-07:00");
+        assert_eq!(bundle["entry"][0]["fullUrl"], format!("urn:uuid:{id}"));
+        assert_eq!(bundle["entry"][0]["resource"], r);
+        assert_eq!(
+            bundle["entry"][1]["fullUrl"],
+            "urn:steady:questionnaire:pacs"
+        );
+        assert_eq!(
+            bundle["entry"][1]["resource"]["resourceType"],
+            "Questionnaire"
         );
     }
 }

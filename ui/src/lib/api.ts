@@ -171,7 +171,8 @@ export const api = {
   getReminderSettings: () => call<ReminderSettings>("get_reminder_settings", {}),
   setReminderSettings: (settings: ReminderSettings) => call<null>("set_reminder_settings", { settings }),
   deviceZone: () => call<string>("device_zone", {}),
-  exportIcs: () => call<string>("export_ics", {}),
+  /** Asks where to save the schedule; where it went, or null if the dialog was closed. */
+  exportIcs: () => call<string | null>("export_ics", {}),
   importIcs: (text: string) => call<number>("import_ics", { text }),
   listTemplates: () => call<Questionnaire[]>("list_templates", {}),
   getTemplate: (id: string, version: string) => call<Questionnaire>("get_template", { id, version }),
@@ -183,7 +184,8 @@ export const api = {
   listWorksheets: (query: ListQuery) => call<Page<Entry<Worksheet>>>("list_worksheets", { query }),
   worksheetScore: (template: string, version: string, answers: Answers) =>
     call<Score | null>("worksheet_score", { template, version, answers }),
-  exportWorksheet: (id: RecordId) => call<string[]>("export_worksheet", { id }),
+  /** Asks where to save the worksheet for the clinic; where it went, or null if the dialog was closed. */
+  exportWorksheet: (id: RecordId) => call<string | null>("export_worksheet", { id }),
   getPlan: () => call<Entry<RelapsePreventionPlan> | null>("get_plan", {}),
   savePlan: (draft: PlanDraft) => call<Entry<RelapsePreventionPlan>>("save_plan", { draft }),
   getCrisisLines: () => call<CrisisLine[]>("get_crisis_lines", {}),
