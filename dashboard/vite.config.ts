@@ -7,6 +7,8 @@ export default defineConfig({
     alias: {
       // The words for record values: one source, the app's, for both UIs.
       "@steady/labels": decodeURIComponent(new URL("../ui/src/lib/labels.ts", import.meta.url).pathname),
+      // A template's fill-ins ("{substance}"), read the way the app reads them.
+      "@steady/fill": decodeURIComponent(new URL("../ui/src/lib/fill.ts", import.meta.url).pathname),
     },
   },
   clearScreen: false,

@@ -219,3 +219,59 @@ async fn i_am_struggling_opens_from_every_screen_with_the_plans_people() {
     );
     client.close().await.unwrap();
 }
+
+/// The craving scale for any substance asks in the patient's own word: the
+/// questions and answers read "using fentanyl" as soon as it is typed, the
+/// total is the PACS's, and the completed worksheet reads the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_craving_scale_asks_about_the_substance_the_patient_names() {
+    let data = tempfile::tempdir().unwrap();
+    let shots = screenshot_dir();
+    let driver = Driver::start(data.path());
+    let client = driver.open_app().await;
+
+    click(&client, "#nav-worksheets").await;
+    click(&client, "#start-craving-scale").await;
+    let description = text_until(&client, "#sheet-title + .hint", |t| !t.is_empty()).await;
+    assert!(
+        description.contains("adaptation of the Penn Alcohol Craving Scale"),
+        "{description}"
+    );
+    text_until(&client, "form", |t| t.contains("using the substance")).await;
+    fill(&client, "#q-substance-0", "fentanyl").await;
+    let form = text_until(&client, "form", |t| t.contains("using fentanyl")).await;
+    assert!(
+        form.contains("would have used fentanyl if it were available"),
+        "{form}"
+    );
+    assert!(
+        !form.contains("the substance") && !form.contains("drink"),
+        "{form}"
+    );
+    check_layout(&client, 360, 640, "craving-scale", &shots).await;
+    for (item, code) in [
+        ("frequency", "3"),
+        ("intensity", "5"),
+        ("duration", "2"),
+        ("resistance", "4"),
+        ("overall", "3"),
+    ] {
+        click(
+            &client,
+            &format!("input[name='q-{item}-0'][value='{code}']"),
+        )
+        .await;
+    }
+    saved(&client).await;
+    click(&client, "#sheet-complete").await;
+    let score = text_until(&client, "#review-score", |t| !t.is_empty()).await;
+    assert_eq!(score, "Craving total (0-30, adapted PACS): 17");
+    let review = text_until(&client, "#review-title ~ .card", |t| {
+        t.contains("using fentanyl")
+    })
+    .await;
+    assert!(review.contains("fentanyl"), "{review}");
+    check_layout(&client, 360, 640, "craving-scale-review", &shots).await;
+    check_layout(&client, 1280, 800, "craving-scale-review", &shots).await;
+    client.close().await.unwrap();
+}

@@ -341,7 +341,7 @@ fn the_built_in_template_files_load_and_a_broken_file_is_refused_naming_the_item
         Questionnaire::from_json(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         count += 1;
     }
-    assert_eq!(count, 7);
+    assert_eq!(count, steady_model::questionnaire::BUILT_IN_FILES.len());
 
     let tmp = tempfile::tempdir().unwrap();
     let broken = tmp.path().join("thought-record.json");

@@ -25,6 +25,8 @@ fn option_system(q: &Questionnaire, item: &Item) -> String {
 
 /// The template as a FHIR R4 Questionnaire resource.
 pub fn questionnaire(q: &Questionnaire) -> Value {
+    // A fill-in ("{substance}") reads as its stand-in words here.
+    let q = &q.filled(&Answers::default());
     let mut items: Vec<Value> = q.item.iter().map(|i| questionnaire_item(q, i)).collect();
     if let Some(rule) = &q.score {
         items.push(json!({
@@ -118,6 +120,8 @@ pub fn questionnaire_response(
     if status == WorksheetStatus::Draft {
         return Err(ExportError::NotComplete);
     }
+    // The questions as the patient read them, in their own word.
+    let q = &q.filled(answers);
     let mut items = response_items(q, &q.item, answers);
     if let Some(s) = score(q, answers) {
         items.push(json!({
@@ -249,5 +253,36 @@ mod tests {
             bundle["entry"][1]["resource"]["resourceType"],
             "Questionnaire"
         );
+    }
+
+    #[test]
+    fn an_adapted_scale_exports_the_questions_as_the_patient_read_them() {
+        let q = Library::builtin().latest(ids::CRAVING_SCALE).unwrap();
+        let answers: Answers = serde_json::from_value(json!({
+            "substance": ["meth"], "frequency": ["1"], "intensity": ["6"], "duration": ["0"],
+            "resistance": ["2"], "overall": ["1"]
+        }))
+        .unwrap();
+        let at = DateTime::parse_from_rfc3339("2026-11-20T23:05:00-07:00").unwrap();
+        let r = questionnaire_response(q, RecordId::new(), WorksheetStatus::Complete, at, &answers)
+            .unwrap();
+        assert_eq!(r["item"][0]["answer"][0]["valueString"], "meth");
+        assert_eq!(
+            r["item"][2]["text"],
+            "At its most severe point, how strong was your craving for meth during the past week?"
+        );
+        assert_eq!(
+            r["item"][2]["answer"][0]["valueCoding"]["display"],
+            "Strong urge and would have used meth if it were available"
+        );
+        assert_eq!(r["item"][6]["answer"][0]["valueInteger"], 10);
+        // The Questionnaire is the template's, read with the stand-in words.
+        let qr = questionnaire(q);
+        assert_eq!(
+            qr["item"][2]["text"],
+            "At its most severe point, how strong was your craving for the substance during the past week?"
+        );
+        assert!(qr["description"].as_str().unwrap().contains("adaptation"));
+        assert!(!qr.to_string().contains("{substance}"), "{qr}");
     }
 }

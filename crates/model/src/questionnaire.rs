@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
 
+use crate::worksheet::Answers;
+
 /// What kind of answer an item takes (FHIR's `Questionnaire.item.type`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -101,6 +103,14 @@ pub struct Item {
     /// say yes (the one "hot" thought of a thought record).
     #[serde(default)]
     pub exclusive: bool,
+    /// The words that stand in for this item's answer in the texts after
+    /// it: `{linkId}` in a later question, hint or option reads as the
+    /// patient's answer ("fentanyl"), and as these words ("the substance")
+    /// until it is given and in the exported Questionnaire. Only a required
+    /// top-level short-text item may fill in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub fills_in: Option<String>,
 }
 
 impl Item {
@@ -240,8 +250,121 @@ impl Questionnaire {
                 ));
             }
         }
-        check_items(&self.item, false, false).map_err(named)
+        check_items(&self.item, false, false).map_err(named)?;
+        self.check_fills().map_err(named)
     }
+
+    /// `{linkId}` in a text names an item that fills in, asked before it.
+    fn check_fills(&self) -> Result<(), String> {
+        let mut asked: Vec<&str> = Vec::new();
+        for item in self.items() {
+            for text in item.texts() {
+                let names = placeholders(text)
+                    .map_err(|what| format!("item \"{}\" {what}", item.link_id))?;
+                if let Some(name) = names.into_iter().find(|n| !asked.contains(n)) {
+                    return Err(format!(
+                        "item \"{}\" uses {{{name}}}, which is not a fill-in item asked before it; add an item \"{name}\" with \"fillsIn\" above it.",
+                        item.link_id
+                    ));
+                }
+            }
+            let Some(words) = &item.fills_in else {
+                continue;
+            };
+            let top_level = self.item.iter().any(|top| std::ptr::eq(top, item));
+            if !top_level
+                || item.kind != ItemType::String
+                || !item.required
+                || item.repeats
+                || words.trim().is_empty()
+            {
+                return Err(format!(
+                    "item \"{}\" fills in, which only a required top-level string item that does not repeat can, with the words that stand in for it.",
+                    item.link_id
+                ));
+            }
+            asked.push(&item.link_id);
+        }
+        Ok(())
+    }
+
+    /// The template as the patient reads it with these answers: each
+    /// `{linkId}` in its texts replaced by the answer to that fill-in item,
+    /// or by the item's stand-in words while it has none.
+    pub fn filled(&self, answers: &Answers) -> Questionnaire {
+        let words: Vec<(String, String)> = self
+            .item
+            .iter()
+            .filter_map(|i| {
+                let stand_in = i.fills_in.as_deref()?;
+                let answer = answers.text(&i.link_id).map(str::trim).unwrap_or("");
+                let word = if answer.is_empty() { stand_in } else { answer };
+                Some((format!("{{{}}}", i.link_id), word.to_owned()))
+            })
+            .collect();
+        let mut out = self.clone();
+        if !words.is_empty() {
+            for item in &mut out.item {
+                fill_item(item, &words);
+            }
+        }
+        out
+    }
+}
+
+impl Item {
+    /// The texts a patient reads: the question, its hint, its options.
+    fn texts(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.text.as_str())
+            .chain(self.help.as_deref())
+            .chain(
+                self.answer_option.iter().flat_map(|o| {
+                    std::iter::once(o.display.as_str()).chain(o.explanation.as_deref())
+                }),
+            )
+    }
+}
+
+fn fill_item(item: &mut Item, words: &[(String, String)]) {
+    let fill = |text: &mut String| {
+        for (token, word) in words {
+            if text.contains(token.as_str()) {
+                *text = text.replace(token.as_str(), word);
+            }
+        }
+    };
+    fill(&mut item.text);
+    if let Some(help) = &mut item.help {
+        fill(help);
+    }
+    for option in &mut item.answer_option {
+        fill(&mut option.display);
+        if let Some(explanation) = &mut option.explanation {
+            fill(explanation);
+        }
+    }
+    for child in &mut item.item {
+        fill_item(child, words);
+    }
+}
+
+/// The names in a text's `{…}` placeholders, or what is wrong with them.
+fn placeholders(text: &str) -> Result<Vec<&str>, String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find(['{', '}']) {
+        if rest[open..].starts_with('}') {
+            return Err("has a \"}\" without a \"{\" before it.".into());
+        }
+        let after = &rest[open + 1..];
+        let close = after
+            .find(['{', '}'])
+            .filter(|&c| after[c..].starts_with('}'))
+            .ok_or("has a \"{\" without a \"}\" after it.")?;
+        out.push(&after[..close]);
+        rest = &after[close + 1..];
+    }
+    Ok(out)
 }
 
 fn check_item_shapes(items: &[Value]) -> Result<(), TemplateError> {
@@ -339,7 +462,7 @@ fn check_items(items: &[Item], in_group: bool, in_repeating_group: bool) -> Resu
 }
 
 /// The templates that ship with Steady, as (file name, text).
-pub const BUILT_IN_FILES: [(&str, &str); 7] = [
+pub const BUILT_IN_FILES: [(&str, &str); 8] = [
     (
         "cbt-thought-record.json",
         include_str!("../templates/cbt-thought-record.json"),
@@ -365,6 +488,10 @@ pub const BUILT_IN_FILES: [(&str, &str); 7] = [
         include_str!("../templates/halt-check.json"),
     ),
     ("pacs.json", include_str!("../templates/pacs.json")),
+    (
+        "craving-scale.json",
+        include_str!("../templates/craving-scale.json"),
+    ),
 ];
 
 /// Template ids the app relies on by name.
@@ -373,6 +500,8 @@ pub mod ids {
     pub const RELAPSE_PREVENTION_PLAN: &str = "relapse-prevention-plan";
     pub const URGE_SURFING_LOG: &str = "urge-surfing-log";
     pub const PACS: &str = "pacs";
+    /// The PACS adapted to the substance the patient names.
+    pub const CRAVING_SCALE: &str = "craving-scale";
 }
 
 /// The templates a worksheet may be filled from, by id and version.
@@ -443,6 +572,7 @@ impl Library {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::worksheet::AnswerValue;
 
     #[test]
     fn every_built_in_template_loads_and_is_checked() {
@@ -465,7 +595,8 @@ mod tests {
                 "urge-surfing-log",
                 "coping-card",
                 "halt-check",
-                "pacs"
+                "pacs",
+                "craving-scale"
             ]
         );
     }
@@ -504,6 +635,62 @@ mod tests {
         assert_eq!((rating.min_value, rating.max_value), (Some(0), Some(100)));
         let belief = q.find("balanced.belief").unwrap();
         assert_eq!((belief.min_value, belief.max_value), (Some(0), Some(100)));
+    }
+
+    #[test]
+    fn the_craving_scale_reads_in_the_patients_own_word() {
+        let q = Library::builtin().latest(ids::CRAVING_SCALE).unwrap();
+        let pacs = Library::builtin().latest(ids::PACS).unwrap();
+        assert!(
+            q.description
+                .contains("adaptation of the Penn Alcohol Craving Scale")
+        );
+        assert_eq!(q.item[0].link_id, "substance");
+        assert_eq!(q.item.len(), 6);
+        assert_eq!(q.score_range(), pacs.score_range());
+        // The PACS's items, options and scores, in its order.
+        for (adapted, published) in q.item[1..].iter().zip(&pacs.item) {
+            assert_eq!(adapted.link_id, published.link_id);
+            let scores = |i: &Item| -> Vec<Option<i32>> {
+                i.answer_option.iter().map(|o| o.score).collect()
+            };
+            assert_eq!(scores(adapted), scores(published));
+        }
+
+        let mut answers = Answers::default();
+        let unnamed = q.filled(&answers);
+        assert_eq!(
+            unnamed.item[1].text,
+            "During the past week how often have you thought about using the substance or about how good using it would make you feel?"
+        );
+        answers.0.insert(
+            "substance".into(),
+            vec![AnswerValue::Text(" fentanyl ".into())],
+        );
+        let named = q.filled(&answers);
+        assert_eq!(
+            named.item[1].text,
+            "During the past week how often have you thought about using fentanyl or about how good using it would make you feel?"
+        );
+        assert_eq!(
+            named.item[2].answer_option[6].display,
+            "Strong urge and would have used fentanyl if it were available"
+        );
+        let every_text: Vec<String> = named
+            .items()
+            .iter()
+            .flat_map(|i| i.texts().map(str::to_owned).collect::<Vec<_>>())
+            .collect();
+        assert!(
+            every_text.iter().all(|t| !t.contains('{')),
+            "{every_text:?}"
+        );
+        assert!(
+            every_text.iter().all(|t| !t.contains("drink")),
+            "{every_text:?}"
+        );
+        // Templates without fill-ins read as they are.
+        assert_eq!(&pacs.filled(&answers), pacs);
     }
 
     #[test]
@@ -571,6 +758,40 @@ mod tests {
             (
                 template(r#"{"linkId":"blank","type":"string","text":" "}"#),
                 "item \"blank\" has no text",
+            ),
+            (
+                template(r#"{"linkId":"q","type":"string","text":"Using {drug}?"}"#),
+                "item \"q\" uses {drug}, which is not a fill-in item asked before it",
+            ),
+            (
+                template(
+                    r#"{"linkId":"q","type":"string","text":"Using {drug}?"},{"linkId":"drug","type":"string","text":"Which?","required":true,"fillsIn":"it"}"#,
+                ),
+                "item \"q\" uses {drug}, which is not a fill-in item",
+            ),
+            (
+                template(r#"{"linkId":"q","type":"string","text":"Using {drug?"}"#),
+                "item \"q\" has a \"{\" without a \"}\" after it",
+            ),
+            (
+                template(r#"{"linkId":"q","type":"string","text":"Using drug}?"}"#),
+                "item \"q\" has a \"}\" without a \"{\" before it",
+            ),
+            (
+                template(r#"{"linkId":"drug","type":"string","text":"Which?","fillsIn":"it"}"#),
+                "item \"drug\" fills in, which only a required top-level string item",
+            ),
+            (
+                template(
+                    r#"{"linkId":"g","type":"group","text":"G","item":[{"linkId":"drug","type":"string","text":"Which?","required":true,"fillsIn":"it"}]}"#,
+                ),
+                "item \"drug\" fills in, which only a required top-level string item",
+            ),
+            (
+                template(
+                    r#"{"linkId":"drug","type":"string","text":"Which?","required":true,"fillsIn":" "}"#,
+                ),
+                "item \"drug\" fills in",
             ),
         ];
         for (text, expected) in cases {

@@ -195,7 +195,15 @@ item: Array<Item>, answerOption: Array<AnswerOption>, minValue?: number, maxValu
  * For a yes/no item inside a repeating group: at most one instance may
  * say yes (the one "hot" thought of a thought record).
  */
-exclusive: boolean, };
+exclusive: boolean, 
+/**
+ * The words that stand in for this item's answer in the texts after
+ * it: `{linkId}` in a later question, hint or option reads as the
+ * patient's answer ("fentanyl"), and as these words ("the substance")
+ * until it is given and in the exported Questionnaire. Only a required
+ * top-level short-text item may fill in.
+ */
+fillsIn?: string, };
 
 export type ScoreRule = { 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ItemType } from "./bindings";
 import type { TemplateItem } from "./api";
-import { answerText, answers, groupAnswers, questions, valueText } from "./records";
+import { answerText, answers, groupAnswers, questions, templateOf, valueText } from "./records";
 
 const item = (linkId: string, type: ItemType, text: string, items: TemplateItem[] = []): TemplateItem => ({
   linkId,
@@ -78,5 +78,33 @@ describe("records", () => {
       item: [item("g", "group", "G", [item("q1", "string", "Q1")]), item("q2", "integer", "Q2")],
     };
     expect(questions(t).map((q) => q.linkId)).toEqual(["q1", "q2"]);
+  });
+
+  it("reads a template's fill-ins in the patient's own word", () => {
+    const t = {
+      id: "craving-scale",
+      version: "1.0.0",
+      title: "Craving scale (any substance)",
+      description: "",
+      source: "",
+      item: [
+        { ...item("substance", "string", "Which substance?"), required: true, fillsIn: "the substance" },
+        {
+          ...item("intensity", "choice", "How strong was your craving for {substance}?"),
+          answerOption: [{ code: "6", display: "Would have used {substance}" }],
+        },
+      ],
+    };
+    const record = (fields: Record<string, unknown>) => ({
+      id: "w",
+      kind: "worksheet",
+      fields: { template: "craving-scale", version: "1.0.0", ...fields },
+      unreadable: false,
+      withdrawn: false,
+    });
+    const named = templateOf([t], record({ "answers.substance": ["meth"], "answers.intensity": ["6"] }));
+    expect(named?.item[1]?.text).toBe("How strong was your craving for meth?");
+    expect(valueText(named!.item[1]!, ["6"])).toBe("Would have used meth");
+    expect(templateOf([t], record({}))?.item[1]?.text).toBe("How strong was your craving for the substance?");
   });
 });

@@ -1,6 +1,7 @@
 // Records arrive as field paths (`answers.moods`) to values; these helpers
 // read them back as the shapes the pages show.
 
+import { filled } from "@steady/fill";
 import type { PatientRecord, Template, TemplateItem } from "./api";
 
 export function field<T>(r: PatientRecord, path: string): T | undefined {
@@ -77,8 +78,14 @@ export function answerText(v: unknown): string {
   return String(v);
 }
 
-export function templateOf(all: Template[], r: PatientRecord): Template | undefined {
+/// The template a worksheet was filled from, in the patient's own words
+/// where it has fill-ins (`{substance}` read as "fentanyl").
+export function templateOf(all: Template[], r: PatientRecord, given = answers(r)): Template | undefined {
   const id = str(r, "template");
   const version = str(r, "version");
-  return all.find((t) => t.id === id && t.version === version) ?? all.find((t) => t.id === id);
+  const t = all.find((t) => t.id === id && t.version === version) ?? all.find((t) => t.id === id);
+  return t && filled(t, (link) => {
+    const v = given.get(link);
+    return Array.isArray(v) ? v[0] : v;
+  });
 }
