@@ -328,6 +328,9 @@ async fn the_schedule_is_saved_where_the_patient_chooses() {
     )
     .await;
 
+    // On a phone's width, where the note of where it went must not hide
+    // under the floating button.
+    client.set_window_size(360, 640).await.unwrap();
     let dialog = "Save your Steady schedule";
     let day = || chrono::Local::now().format("%-d %B %Y").to_string();
     let before = day();
@@ -338,6 +341,9 @@ async fn the_schedule_is_saved_where_the_patient_chooses() {
         t.starts_with("Schedule saved as")
     })
     .await;
+    let shots = screenshot_dir();
+    check_layout(&client, 360, 640, "schedule-saved", &shots).await;
+    check_layout(&client, 1280, 800, "schedule-saved", &shots).await;
     let saved: Vec<_> = std::fs::read_dir(&downloads)
         .unwrap()
         .map(|e| e.unwrap().path())

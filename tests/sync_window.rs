@@ -247,8 +247,10 @@ async fn pairing_consent_and_sync_in_the_window() {
 
 /// A `steady://pair` link, as the dashboard's QR code and link hold it and a
 /// desktop launcher passes it: the app opens on Settings with the address
-/// and code filled in, and pairs only after the consent. A link that is not
-/// one (a plain-http address elsewhere) fills nothing and says why.
+/// and code filled in, and pairs only after the consent; opened while the
+/// app runs, it fills the running window's form (no second window). A link
+/// that is not one (a plain-http address elsewhere) fills nothing and says
+/// why.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pairing_link_opens_settings_with_the_form_filled() {
     let clinic = Clinic::open(TestDb::sqlite().await).await;
@@ -271,16 +273,25 @@ async fn a_pairing_link_opens_settings_with_the_form_filled() {
         .await
         .unwrap();
     assert_eq!(typed.as_deref(), Some(""), "a bad link fills nothing");
-    let _ = client.close().await;
-    drop(driver);
 
-    let data = tempfile::tempdir().unwrap();
-    let driver = Driver::start(data.path());
+    // A link opened while Steady runs reaches the running window: the
+    // second start hands it over and exits.
     let link = format!(
         "steady://pair?server={}&code={}",
         clinic.base.replace(':', "%3A").replace('/', "%2F"),
         code.to_lowercase()
     );
+    let status = start_again(data.path(), &[&link]);
+    assert!(status.success(), "the second start: {status}");
+    text_until(&client, "#pair-link-note", |t| t.contains("pairing link")).await;
+    let filled = wait_for(&client, "#pair-server").await.prop("value").await;
+    assert_eq!(filled.unwrap().as_deref(), Some(clinic.base.as_str()));
+    let _ = client.close().await;
+    drop(driver);
+
+    // Started by the link: Settings opens with the form filled.
+    let data = tempfile::tempdir().unwrap();
+    let driver = Driver::start(data.path());
     let client = driver.open_app_with(&[&link], "#pair-server").await;
     text_until(&client, "#pair-link-note", |t| t.contains("pairing link")).await;
     let value = |css: &'static str| {

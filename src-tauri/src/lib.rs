@@ -34,9 +34,50 @@ fn data_dir(app: &tauri::App) -> Result<PathBuf, ErrorReport> {
     })
 }
 
+/// One Steady per data folder. Starting it again — a `steady://pair` link
+/// opened from the dashboard while Steady runs — hands the link to the
+/// running app (the deep-link plugin's `on_open_url`, which fills the
+/// pairing form and brings the window forward) and exits: two apps on one
+/// log would each plan the same reminders. On Linux the running app holds a
+/// D-Bus name; with `STEADY_DATA_DIR` the name carries the folder, so apps
+/// on different folders (the tests', a portable copy) run side by side.
+#[cfg(desktop)]
+fn single_instance<R: tauri::Runtime>(identifier: &str) -> tauri::plugin::TauriPlugin<R> {
+    let plugin = tauri_plugin_single_instance::Builder::new().callback(|app, _args, _cwd| {
+        if let Some(window) = app.get_webview_window("main") {
+            let _ = window.unminimize();
+            let _ = window.show();
+            let _ = window.set_focus();
+        }
+    });
+    match std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
+        Some(dir) => plugin.dbus_id(instance_id(identifier, &PathBuf::from(dir))),
+        None => plugin,
+    }
+    .build()
+}
+
+/// The D-Bus name's base for the app on `dir`: a name element may hold only
+/// letters, digits, `_` and `-`, so the folder is hashed into one.
+#[cfg(desktop)]
+fn instance_id(identifier: &str, dir: &std::path::Path) -> String {
+    use std::hash::{Hash, Hasher};
+    // Absolute without resolving links: the same before the folder exists
+    // (the first start) and after.
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
+    let mut hasher = std::hash::DefaultHasher::new();
+    dir.hash(&mut hasher);
+    format!("{identifier}.folder{:016x}", hasher.finish())
+}
+
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
-    let builder = tauri::Builder::default()
+    let context = tauri::generate_context!();
+    let builder = tauri::Builder::default();
+    // First, so that a second start stops before anything else runs.
+    #[cfg(desktop)]
+    let builder = builder.plugin(single_instance(&context.config().identifier));
+    let builder = builder
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_deep_link::init())
         // Saving a file the patient takes away: the system's save dialog,
@@ -162,7 +203,7 @@ pub fn run() {
             data::answer_lock_offer,
             data::lock_screen_lines,
         ])
-        .build(tauri::generate_context!());
+        .build(context);
     let app = match result {
         Ok(app) => app,
         Err(e) => {
@@ -182,6 +223,30 @@ pub fn run() {
 
 #[cfg(test)]
 mod tests {
+    /// The D-Bus name for a data folder: one per folder however it is
+    /// written, and a valid name (letters, digits, `_`, `-` between dots).
+    #[test]
+    fn each_data_folder_has_its_own_instance_name() {
+        let here = std::env::current_dir().unwrap();
+        let a = super::instance_id("app.steady.patient", std::path::Path::new("data/a"));
+        assert_eq!(
+            a,
+            super::instance_id("app.steady.patient", &here.join("data/a"))
+        );
+        assert_ne!(
+            a,
+            super::instance_id("app.steady.patient", std::path::Path::new("data/b"))
+        );
+        assert!(a.starts_with("app.steady.patient.folder"), "{a}");
+        let valid = a.split('.').all(|part| {
+            part.chars().next().is_some_and(|c| !c.is_ascii_digit())
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        });
+        assert!(valid && a.len() < 255, "{a}");
+    }
+
     /// Listening for events, so a clicked reminder can open its session.
     const LISTEN: [&str; 2] = ["core:event:allow-listen", "core:event:allow-unlisten"];
 

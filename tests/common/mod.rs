@@ -62,6 +62,42 @@ pub struct Driver {
     port: u16,
 }
 
+/// What the app started for `data` is given: its data folder, and XDG
+/// folders of its own (Downloads, caches) inside the test's.
+fn app_env(data: &Path) -> [(&'static str, PathBuf); 5] {
+    [
+        ("STEADY_DATA_DIR", data.join("steady")),
+        ("XDG_DATA_HOME", data.join("xdg-data")),
+        ("XDG_CONFIG_HOME", data.join("xdg-config")),
+        ("XDG_CACHE_HOME", data.join("xdg-cache")),
+        ("NO_AT_BRIDGE", "1".into()),
+    ]
+}
+
+/// Starts the app for `data` again, as a desktop launcher does when a
+/// `steady://` link is opened while Steady runs, and waits for it to end:
+/// it hands the link to the running app and exits. Its exit status.
+pub fn start_again(data: &Path, args: &[&str]) -> std::process::ExitStatus {
+    let mut second = Command::new(app_binary())
+        .args(args)
+        .envs(app_env(data))
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting the app again: {e}"));
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(status) = second.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = second.kill();
+            let _ = second.wait();
+            panic!("a second start of the app kept running beside the first");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 impl Driver {
     pub fn start(data: &Path) -> Self {
         Self::start_with(data, &[])
@@ -89,11 +125,7 @@ impl Driver {
                 "--native-port",
                 &free_port().to_string(),
             ])
-            .env("STEADY_DATA_DIR", data.join("steady"))
-            .env("XDG_DATA_HOME", data.join("xdg-data"))
-            .env("XDG_CONFIG_HOME", data.join("xdg-config"))
-            .env("XDG_CACHE_HOME", data.join("xdg-cache"))
-            .env("NO_AT_BRIDGE", "1")
+            .envs(app_env(data))
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .spawn()
