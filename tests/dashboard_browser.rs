@@ -864,6 +864,23 @@ async fn story(db: TestDb, two_instances: bool) {
     );
     assert!(asked < answered, "oldest first: {conversation}");
     axe(&browser, "patient (conversation)").await;
+    // With the page open, the next reply appears as the device syncs.
+    store
+        .create::<steady_model::Reply>(steady_model::ReplyDraft {
+            text: "Called Sam tonight instead.".into(),
+            in_reply_to: Some(messages[0].id),
+        })
+        .await
+        .unwrap();
+    client.sync(&store).await.unwrap();
+    text_until(&browser, "#conversation", |t| {
+        t.contains("Called Sam tonight instead.")
+    })
+    .await;
+    text_until(&browser, "#patient-updated", |t| {
+        t.starts_with("Updated") && t.contains("Ana R.")
+    })
+    .await;
     click(&browser, "a[href='#/']").await;
     text_until(&browser, &format!("tr[data-patient='{patient_id}']"), |t| {
         t.contains("Ana R.") && !t.contains("unread")
@@ -1021,8 +1038,47 @@ async fn story(db: TestDb, two_instances: bool) {
         })
         .await
         .unwrap();
+    // The craving scale adapted to the substance the patient names.
+    let mut craving = steady_model::Answers::default();
+    for (item, value) in [
+        ("substance", "meth"),
+        ("frequency", "2"),
+        ("intensity", "6"),
+        ("duration", "1"),
+        ("resistance", "3"),
+        ("overall", "2"),
+    ] {
+        craving
+            .0
+            .insert(item.into(), vec![AnswerValue::Text(value.into())]);
+    }
+    let scale = store
+        .create::<Worksheet>(WorksheetDraft {
+            template: "craving-scale".into(),
+            version: "1.0.0".into(),
+            status: WorksheetStatus::Complete,
+            answers: craving,
+            visibility: Visibility::CareTeam,
+            ..WorksheetDraft::default()
+        })
+        .await
+        .unwrap();
     client.sync(&store).await.unwrap();
     browser.refresh().await.unwrap();
+    let scale_article = format!("article[aria-labelledby='ws-{}']", scale.id);
+    click(&browser, &format!("{scale_article} summary")).await;
+    let read = text_until(&browser, &format!("{scale_article} dl.answers"), |t| {
+        t.contains("using meth")
+    })
+    .await;
+    for words in [
+        "Which substance are these questions about?",
+        "how strong was your craving for meth during the past week?",
+        "Strong urge and would have used meth if it were available",
+    ] {
+        assert!(read.contains(words), "{words:?} in {read:?}");
+    }
+    assert!(!read.contains('{') && !read.contains("drink"), "{read}");
     let article = format!("article[aria-labelledby='ws-{}']", record.id);
     click(&browser, &format!("{article} summary")).await;
     let read = text_until(&browser, &format!("{article} dl.answers"), |t| {

@@ -93,8 +93,10 @@ pub async fn take(db: &Db, route: &str, counters: &[Counter<'_>]) -> Result<Take
 impl Taken {
     /// The request was no wrong guess — refused before its guess was
     /// checked, or right — so it does not count. A right guess only gives
-    /// its own attempt back: the count of the wrong ones stands, so a
-    /// sign-in among guesses sent at once opens no room for more of them.
+    /// its own attempt back: the count of the wrong ones stands. The limit
+    /// is on wrong guesses, so a sign-in among guesses sent at once neither
+    /// uses up the limit nor adds to it (its slot may go to a wrong guess
+    /// that arrives after it, one of the limit's own).
     pub async fn give_back(self, db: &Db) {
         for key in self.keys {
             if let Err(e) = db.give_back_attempt(&key).await {
