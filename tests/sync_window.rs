@@ -5,12 +5,14 @@
 //! the counselor's message and assignment arrive on Today below the craving
 //! log, which stays on the first screen at 360x640, with a notification that
 //! says only "New message from your care team"; the patient replies and the
-//! counselor reads the reply (unread on the caseload until then); stopping
+//! counselor reads the reply on the dashboard in headless Chromium (unread
+//! on the caseload until the patient's page shows it); stopping
 //! sharing shows in the header. Run through `cargo xtask test`.
 
 mod common;
 
-use common::clinic::Clinic;
+use common::chrome::{Chrome, dashboard_dist};
+use common::clinic::{Clinic, EMAIL, PASSWORD};
 use common::notifications::{self, notify_calls};
 use common::*;
 use reqwest::{Method, StatusCode};
@@ -19,7 +21,11 @@ use steady_server::testing::TestDb;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pairing_consent_and_sync_in_the_window() {
-    let clinic = Clinic::open(TestDb::sqlite().await).await;
+    // The server serves the dashboard: the counselor reads the reply there.
+    let db = TestDb::sqlite().await;
+    let mut settings = db.settings();
+    settings.dashboard_dir = Some(dashboard_dist());
+    let clinic = Clinic::open_with(db, settings).await;
     let base = clinic.base.clone();
     let any = &clinic.any;
     let patient = clinic.patient("Ana R.").await;
@@ -190,15 +196,31 @@ async fn pairing_consent_and_sync_in_the_window() {
         replies[0]["fields"]["text"],
         "It came back around 11. I called my sister instead."
     );
-    assert_eq!(dana.get("/v1/caseload").await.1[0]["unread_replies"], 1);
-    let (read, marked) = dana
-        .send(
-            Method::POST,
-            &format!("/v1/patients/{}/replies/read", patient.id),
-            json!(null),
-        )
-        .await;
-    assert_eq!((read, marked["marked"].clone()), (StatusCode::OK, json!(1)));
+    // The counselor's dashboard, in a real browser: the reply unread on the
+    // caseload, then in the conversation on the patient's page — showing it
+    // is reading it.
+    let chrome = Chrome::start();
+    let browser = chrome.open(&base, "dana").await;
+    fill(&browser, "#email", EMAIL).await;
+    fill(&browser, "#password", PASSWORD).await;
+    click(&browser, "form button[type=submit]").await;
+    let unread = format!("tr[data-patient='{}'] a.unread", patient.id);
+    text_until(&browser, &unread, |t| t == "1 unread reply").await;
+    click(&browser, &unread).await;
+    text_until(&browser, "#conversation", |t| {
+        t.contains("Saw the 8 last night") && t.contains("I called my sister instead.")
+    })
+    .await;
+    let mut unread_now = json!(1);
+    for _ in 0..100 {
+        unread_now = dana.get("/v1/caseload").await.1[0]["unread_replies"].clone();
+        if unread_now == json!(0) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(unread_now, json!(0), "shown on the page is read");
+    let _ = browser.close().await;
     click(&client, "#nav-settings").await;
     click(&client, "#sync-now").await;
     click(&client, "#nav-today").await;

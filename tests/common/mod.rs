@@ -5,6 +5,7 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod chrome;
 pub mod clinic;
 pub mod notifications;
 pub mod proxy;
