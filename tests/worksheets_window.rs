@@ -76,7 +76,7 @@ async fn a_thought_record_survives_a_killed_app_and_exports_as_fhir() {
     check_layout(&client, 360, 640, "thought-record-review", &shots).await;
     // "Share with my clinic" asks where, starting in Downloads with a name
     // a person knows the file by. Closing the dialog saves nothing.
-    let dialog = "Save the thought record for your clinic";
+    let dialog = "Save “Thought record” for your clinic";
     click(&client, "#review-export").await;
     press(&window_titled(dialog), "Escape");
     gone(dialog);

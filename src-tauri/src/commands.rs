@@ -331,7 +331,7 @@ pub async fn export_worksheet(
     let text = serde_json::to_string_pretty(&bundle)
         .map_err(|e| ErrorReport::storage(format!("Steady could not write the export ({e}).")))?;
     let offer = Offer {
-        title: format!("Save the {} for your clinic", title.to_lowercase()),
+        title: format!("Save “{title}” for your clinic"),
         name: file_name(
             &format!("{title} – {}", authored.format("%-d %B %Y")),
             "json",
