@@ -344,3 +344,49 @@ async fn a_pairing_link_opens_settings_with_the_form_filled() {
     let _ = client.close().await;
     clinic.close().await;
 }
+
+/// A start that finds the Steady on its folder quitting — holding its name
+/// on the session bus, never answering (frozen with SIGSTOP, then killed) —
+/// opens by itself once that one has gone, instead of failing to open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_while_the_last_one_quits_opens_once_it_has_gone() {
+    use common::xdo::window_of;
+    let data = tempfile::tempdir().unwrap();
+    let signal = |sig: &str, pid: u32| {
+        let done = std::process::Command::new("kill")
+            .args([sig, &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(done.success(), "kill {sig} {pid}");
+    };
+    let until = |what: &str, done: &mut dyn FnMut() -> bool| {
+        let deadline = std::time::Instant::now() + WAIT;
+        while !done() {
+            assert!(std::time::Instant::now() < deadline, "{what}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    let mut first = spawn_app(data.path(), &[]);
+    until("the first app's window", &mut || {
+        window_of(first.id()).is_some()
+    });
+    signal("-STOP", first.id());
+    let mut second = spawn_app(data.path(), &[]);
+    // The second finds the first's name taken and waits for its answer...
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert!(
+        second.try_wait().unwrap().is_none(),
+        "the second gave up at once"
+    );
+    // ...which never comes: the first goes.
+    signal("-KILL", first.id());
+    first.wait().unwrap();
+    until("the second app's window", &mut || {
+        if let Some(status) = second.try_wait().unwrap() {
+            panic!("the second start ended ({status}) instead of opening");
+        }
+        window_of(second.id()).is_some()
+    });
+    let _ = second.kill();
+    let _ = second.wait();
+}

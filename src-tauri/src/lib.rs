@@ -57,6 +57,36 @@ fn single_instance<R: tauri::Runtime>(identifier: &str) -> tauri::plugin::TauriP
     .build()
 }
 
+/// The single-instance plugin's words when the Steady it found did not
+/// take the arguments: it was on its way out (closed as this one started).
+#[cfg(target_os = "linux")]
+const FORWARD_FAILED: &str = "failed to forward arguments to the running instance";
+
+/// This start found a Steady that was quitting and could not hand it its
+/// link: starts again (the same process, `exec`) once that one has gone —
+/// a moment later, at most ten times — instead of failing to open at all.
+#[cfg(target_os = "linux")]
+fn start_again_soon() {
+    use std::os::unix::process::CommandExt;
+    const TRIES: &str = "STEADY_START_TRIES";
+    let tries: u32 = std::env::var(TRIES)
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0);
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    if tries >= 10 {
+        return;
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let failed = std::process::Command::new(exe)
+        .args(std::env::args_os().skip(1))
+        .env(TRIES, (tries + 1).to_string())
+        .exec();
+    eprintln!("steady: could not start again: {failed}");
+}
+
 /// The D-Bus name's base for the app on `dir`: a name element may hold only
 /// letters, digits, `_` and `-`, so the folder is hashed into one.
 #[cfg(desktop)]
@@ -207,6 +237,10 @@ pub fn run() {
     let app = match result {
         Ok(app) => app,
         Err(e) => {
+            #[cfg(target_os = "linux")]
+            if e.to_string().contains(FORWARD_FAILED) {
+                start_again_soon();
+            }
             eprintln!("steady: the app stopped with an error: {e}");
             std::process::exit(1);
         }

@@ -75,16 +75,21 @@ fn app_env(data: &Path) -> [(&'static str, PathBuf); 5] {
     ]
 }
 
-/// Starts the app for `data` again, as a desktop launcher does when a
-/// `steady://` link is opened while Steady runs, and waits for it to end:
-/// it hands the link to the running app and exits. Its exit status.
-pub fn start_again(data: &Path, args: &[&str]) -> std::process::ExitStatus {
-    let mut second = Command::new(app_binary())
+/// Starts the app for `data` as a desktop launcher does, without WebDriver.
+pub fn spawn_app(data: &Path, args: &[&str]) -> Child {
+    Command::new(app_binary())
         .args(args)
         .envs(app_env(data))
         .stdout(Stdio::null())
         .spawn()
-        .unwrap_or_else(|e| panic!("starting the app again: {e}"));
+        .unwrap_or_else(|e| panic!("starting the app: {e}"))
+}
+
+/// Starts the app for `data` again, as a desktop launcher does when a
+/// `steady://` link is opened while Steady runs, and waits for it to end:
+/// it hands the link to the running app and exits. Its exit status.
+pub fn start_again(data: &Path, args: &[&str]) -> std::process::ExitStatus {
+    let mut second = spawn_app(data, args);
     let deadline = Instant::now() + WAIT;
     loop {
         if let Some(status) = second.try_wait().unwrap() {

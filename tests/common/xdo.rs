@@ -94,3 +94,13 @@ pub fn press(window: &str, key: &str) {
     xdotool(&["windowfocus", "--sync", window]);
     xdotool(&["key", "--clearmodifiers", key]);
 }
+
+/// The visible window of process `pid`, if it has one now.
+pub fn window_of(pid: u32) -> Option<String> {
+    let out = Command::new("xdotool")
+        .args(["search", "--onlyvisible", "--pid", &pid.to_string()])
+        .output()
+        .unwrap_or_else(|e| panic!("xdotool: {e}; `cargo xtask test` installs it"));
+    let found = String::from_utf8_lossy(&out.stdout);
+    found.lines().next().map(str::to_owned)
+}
