@@ -167,10 +167,14 @@ impl Driver {
             "tauri:options".into(),
             json!({ "application": app_binary(), "args": args }),
         );
-        let client = ClientBuilder::native()
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
+        // An app that never opens its window (it stopped at start) leaves
+        // the session waiting: fail the test instead of hanging the run.
+        let mut builder = ClientBuilder::native();
+        builder.capabilities(caps);
+        let address = format!("http://127.0.0.1:{}", self.port);
+        let client = tokio::time::timeout(Duration::from_secs(90), builder.connect(&address))
             .await
+            .expect("the app's window did not open within 90 s (did it stop at start?)")
             .expect("a WebDriver session with the app");
         wait_for(&client, css).await;
         client
