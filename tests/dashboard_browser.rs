@@ -747,8 +747,12 @@ async fn story(db: TestDb, two_instances: bool) {
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].data.text, "How did the weekend go?");
 
-    // The patient replies. The caseload shows it unread; the patient's page
-    // shows the conversation in order, and showing it is reading it.
+    // The patient replies while the counselor is on the caseload (an open
+    // patient's page would show the reply at once, and so read it). The
+    // caseload shows it unread; the patient's page shows the conversation
+    // in order, and showing it is reading it.
+    click(&browser, "a[href='#/']").await;
+    text_until(&browser, "#live-state", |t| t.starts_with("Live")).await;
     store
         .create::<steady_model::Reply>(steady_model::ReplyDraft {
             text: "Hard on Saturday. Went to a meeting Sunday.".into(),
@@ -757,7 +761,6 @@ async fn story(db: TestDb, two_instances: bool) {
         .await
         .unwrap();
     client.sync(&store).await.unwrap();
-    click(&browser, "a[href='#/']").await;
     let unread = format!("tr[data-patient='{patient_id}'] a.unread");
     text_until(&browser, &unread, |t| t == "1 unread reply").await;
     axe(&browser, "caseload (unread reply)").await;
