@@ -84,15 +84,29 @@ async fn ask(app: &AppHandle, offer: Offer) -> Option<FilePath> {
             dialog = dialog.set_directory(dir);
         }
     }
-    let opened = app.state::<OpenedStore>();
-    opened.in_own_dialog(true);
+    let _open = OwnDialog::open(app.state::<OpenedStore>().inner());
     let (tx, rx) = tokio::sync::oneshot::channel();
     dialog.save_file(move |place| {
         let _ = tx.send(place);
     });
-    let place = rx.await.ok().flatten();
-    opened.in_own_dialog(false);
-    place
+    rx.await.ok().flatten()
+}
+
+/// Steady's own dialog is over the window while this lives: however the
+/// wait for it ends, leaving Steady counts as time away again after.
+struct OwnDialog<'a>(&'a OpenedStore);
+
+impl<'a> OwnDialog<'a> {
+    fn open(opened: &'a OpenedStore) -> Self {
+        opened.in_own_dialog(true);
+        Self(opened)
+    }
+}
+
+impl Drop for OwnDialog<'_> {
+    fn drop(&mut self) {
+        self.0.in_own_dialog(false);
+    }
 }
 
 /// Where the dialog starts: Downloads, or Documents without one.
