@@ -212,7 +212,9 @@ fn test() -> Result<()> {
         .env("STEADY_TAURI_DRIVER", &driver)
         .env("STEADY_DASHBOARD_DIST", root().join(DASHBOARD).join("dist"))
         .env("STEADY_TEST_POSTGRES_URL", &database.url)
-        .env("STEADY_SCHEMATHESIS", &schemathesis);
+        .env("STEADY_SCHEMATHESIS", &schemathesis)
+        // The same environment's Python, with prometheus-client.
+        .env("STEADY_PYTHON", schemathesis.with_file_name("python"));
     let result = step(
         "Rust tests, end-to-end in the real window (Xvfb, D-Bus session) and the dashboard in headless Chromium",
         tests,
@@ -420,6 +422,9 @@ fn ensure_tauri_driver() -> Result<PathBuf> {
 
 /// The Schemathesis release the server's API test runs (from PyPI).
 const SCHEMATHESIS: &str = "schemathesis==4.32.5";
+/// The Prometheus project's own Python client, whose OpenMetrics parser
+/// reads the server's `/metrics` in the tests (from PyPI).
+const PROMETHEUS_CLIENT: &str = "prometheus-client==0.23.1";
 
 /// Schemathesis in a virtual environment of its own under the target
 /// folder, installed from PyPI when missing; the path of its `st` command.
@@ -427,7 +432,8 @@ fn ensure_schemathesis() -> Result<PathBuf> {
     let venv = target_dir().join("schemathesis-venv");
     let st = venv.join("bin").join("st");
     let stamp = venv.join("installed");
-    if st.exists() && fs::read_to_string(&stamp).is_ok_and(|s| s == SCHEMATHESIS) {
+    let wanted = format!("{SCHEMATHESIS} {PROMETHEUS_CLIENT}");
+    if st.exists() && fs::read_to_string(&stamp).is_ok_and(|s| s == wanted) {
         return Ok(st);
     }
     let mut create = Command::new("python3");
@@ -442,9 +448,10 @@ fn ensure_schemathesis() -> Result<PathBuf> {
         "--quiet",
         "--disable-pip-version-check",
         SCHEMATHESIS,
+        PROMETHEUS_CLIENT,
     ]);
-    step(&format!("install {SCHEMATHESIS} from PyPI"), install)?;
-    fs::write(&stamp, SCHEMATHESIS)?;
+    step(&format!("install {wanted} from PyPI"), install)?;
+    fs::write(&stamp, &wanted)?;
     Ok(st)
 }
 

@@ -3,6 +3,8 @@
 //! server is a library with [`launch`], so tests run the real thing on
 //! 127.0.0.1:0; `main.rs` only reads settings and calls it.
 
+pub mod backup;
+pub mod config;
 pub mod db;
 pub mod http;
 pub mod live;
@@ -10,6 +12,7 @@ pub mod rules;
 pub mod secret;
 #[doc(hidden)]
 pub mod testing;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -58,6 +61,11 @@ pub struct Settings {
     /// Turn any answer the OpenAPI document does not list into a 500 that
     /// names it: for tests, never for a clinic.
     pub strict_documentation: bool,
+    /// Serve HTTPS with this certificate and key instead of plain HTTP.
+    pub tls: Option<config::TlsFiles>,
+    /// The addresses `/metrics` answers (after [`Self::trusted_proxies`]
+    /// have named the client).
+    pub metrics_allow: Vec<ipnet::IpNet>,
 }
 
 impl Settings {
@@ -98,6 +106,11 @@ impl Settings {
             // A first sync of 20,000 records takes 40 pushes.
             pushes_per_minute: 120,
             strict_documentation: false,
+            tls: None,
+            metrics_allow: vec![
+                ipnet::IpNet::from(std::net::IpAddr::from([127, 0, 0, 1])),
+                ipnet::IpNet::from(std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST)),
+            ],
         }
     }
 }
@@ -105,6 +118,8 @@ impl Settings {
 /// A running server.
 pub struct Running {
     pub addr: SocketAddr,
+    /// The certificate served, when the server speaks HTTPS itself.
+    pub certificates: Option<Arc<tls::Certificates>>,
     stop: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -134,6 +149,12 @@ pub async fn launch(
     settings: Settings,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<Running> {
+    // A certificate that cannot be read stops the start before the
+    // database is opened.
+    let certificates = match &settings.tls {
+        Some(files) => Some(tls::Certificates::open(files.clone()).map_err(anyhow::Error::msg)?),
+        None => None,
+    };
     let (db, postgres) = db::open(&settings.database_url).await?;
     let key =
         secret::ServerKey::load_or_create(&settings.key_path()?).map_err(anyhow::Error::msg)?;
@@ -145,6 +166,7 @@ pub async fn launch(
         live,
         settings: Arc::new(settings),
         hashing: http::limit::Hashing::new(),
+        metrics: http::metrics::Metrics::new(),
         key: Arc::new(key),
         clock: Arc::new(std::sync::Mutex::new(steady_model::Clock::new(
             steady_model::NodeId::random(),
@@ -153,20 +175,25 @@ pub async fn launch(
     let (app, _) = router(state);
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
+    let shutdown = async move {
+        tokio::select! {
+            _ = stopped => {}
+            () = shutdown => {}
+        }
+        // Open event streams end, so the shutdown can finish.
+        closing.close();
+    };
+    let served = match &certificates {
+        Some(certificates) => {
+            let listener = tls::TlsListener::new(listener, certificates)?;
+            tokio::spawn(serve(listener, app, shutdown))
+        }
+        None => tokio::spawn(serve(listener, app, shutdown)),
+    };
     let task = tokio::spawn(async move {
-        let served = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            tokio::select! {
-                _ = stopped => {}
-                () = shutdown => {}
-            }
-            // Open event streams end, so the shutdown can finish.
-            closing.close();
-        })
-        .await;
+        let served = served
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)));
         if let Some(listening) = listening {
             listening.abort();
         }
@@ -175,6 +202,30 @@ pub async fn launch(
         closing_db.close().await;
         served
     });
-    tracing::info!(%addr, "steady-server listening");
-    Ok(Running { addr, stop, task })
+    tracing::info!(%addr, tls = certificates.is_some(), "steady-server listening");
+    Ok(Running {
+        addr,
+        certificates,
+        stop,
+        task,
+    })
+}
+
+/// Serves `app` on `listener` until `shutdown`, letting requests in flight
+/// finish; each request knows its peer's address.
+async fn serve<L>(
+    listener: L,
+    app: axum::Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()>
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+{
+    use axum::serve::ListenerExt;
+    axum::serve(
+        listener.tap_io(|_| {}),
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

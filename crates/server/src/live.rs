@@ -98,6 +98,11 @@ impl Live {
         }
     }
 
+    /// Subscriptions open now: each open live-update stream holds one.
+    pub fn open_streams(&self) -> usize {
+        self.tx.receiver_count()
+    }
+
     pub fn subscribe(&self) -> Subscription {
         Subscription {
             changes: self.tx.subscribe(),

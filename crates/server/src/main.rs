@@ -1,80 +1,122 @@
 //! `steady-server serve` runs the clinic's server; `steady-server admin ...`
-//! creates the clinic and its staff accounts.
+//! creates the clinic and its staff accounts; `steady-server check-config`
+//! says whether the configuration is good. Settings come from
+//! [`steady_server::config`].
 
-use std::io::BufRead;
-use std::net::SocketAddr;
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
+use steady_server::config::{Config, FileConfig, LogFormat, Overrides, Problems};
 use steady_server::db::{NewUser, Role};
+use steady_server::launch;
 use steady_server::secret::hash_password;
-use steady_server::{Settings, launch};
 
 #[derive(Parser)]
 #[command(name = "steady-server", about = "Steady's clinic server", version)]
 struct Cli {
+    /// The configuration file (TOML; every key is described in the example
+    /// installed as /etc/steady-server/server.toml). Environment variables
+    /// and flags override it.
+    #[arg(long, env = "STEADY_CONFIG", global = true)]
+    config: Option<PathBuf>,
     /// Database URL: sqlite://FILE or postgres://USER@HOST/DB. Default: a
     /// SQLite file in the server's data folder.
     #[arg(long, env = "STEADY_DATABASE_URL", global = true)]
     database: Option<String>,
+    /// A file whose first line is the database URL (keeps a password off
+    /// the command line and out of the environment).
+    #[arg(long, env = "STEADY_DATABASE_URL_FILE", global = true)]
+    database_url_file: Option<PathBuf>,
+    /// A file whose first line is the PostgreSQL password, put into the
+    /// database URL.
+    #[arg(long, env = "STEADY_DATABASE_PASSWORD_FILE", global = true)]
+    database_password_file: Option<PathBuf>,
+    /// The server key (made at first start, 0600): by default
+    /// `<database file>.key` beside a SQLite database; with PostgreSQL
+    /// required, and the same file for every instance.
+    #[arg(long, env = "STEADY_KEY_FILE", global = true)]
+    key_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
+/// The settings `serve` and `check-config` share; each overrides the file.
+#[derive(clap::Args, Clone)]
+struct ServeFlags {
+    /// Address to listen on (default 127.0.0.1:8380).
+    #[arg(long, env = "STEADY_LISTEN")]
+    listen: Option<String>,
+    /// Mark cookies Secure (HTTPS only). On by default with TLS, behind a
+    /// trusted proxy, and whenever the server listens off loopback.
+    #[arg(long, env = "STEADY_SECURE_COOKIES")]
+    secure_cookies: bool,
+    /// Leave cookies without Secure even off loopback: only for a test
+    /// network without HTTPS, never for patients' data.
+    #[arg(
+        long,
+        env = "STEADY_INSECURE_COOKIES",
+        conflicts_with = "secure_cookies"
+    )]
+    insecure_cookies: bool,
+    /// Minutes without a request before a dashboard session ends
+    /// (default 30).
+    #[arg(long, env = "STEADY_IDLE_MINUTES")]
+    idle_minutes: Option<u32>,
+    /// The built dashboard folder (`dashboard/dist`), served at `/`.
+    #[arg(long, env = "STEADY_DASHBOARD_DIR")]
+    dashboard_dir: Option<PathBuf>,
+    /// A reverse proxy's address whose X-Forwarded-For names the client
+    /// (repeat for several, or separate with commas); from any other
+    /// peer the header is ignored.
+    #[arg(
+        long = "trusted-proxy",
+        env = "STEADY_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Option<Vec<String>>,
+    /// The certificate chain to serve HTTPS with (PEM); read again on SIGHUP.
+    #[arg(long, env = "STEADY_TLS_CERTIFICATE")]
+    tls_certificate: Option<PathBuf>,
+    /// The certificate's private key (PEM); read again on SIGHUP.
+    #[arg(long, env = "STEADY_TLS_PRIVATE_KEY")]
+    tls_private_key: Option<PathBuf>,
+    /// The most records one patient's devices may store on the server
+    /// (default 200000).
+    #[arg(long, env = "STEADY_MAX_RECORDS_PER_PATIENT")]
+    max_records_per_patient: Option<i64>,
+    /// The most megabytes of records one patient's devices may store
+    /// (default 256).
+    #[arg(long, env = "STEADY_MAX_MB_PER_PATIENT")]
+    max_mb_per_patient: Option<i64>,
+    /// Pushes one device may make in a minute (default 120; a first sync
+    /// of 20,000 records takes 40).
+    #[arg(long, env = "STEADY_PUSHES_PER_MINUTE")]
+    pushes_per_minute: Option<u32>,
+    /// Addresses or networks `/metrics` answers (default loopback only).
+    #[arg(long, env = "STEADY_METRICS_ALLOW", value_delimiter = ',')]
+    metrics_allow: Option<Vec<String>>,
+    /// Log lines as `text` (default) or `json` (one object a line).
+    #[arg(long, env = "STEADY_LOG_FORMAT")]
+    log_format: Option<String>,
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the API and the dashboard.
+    /// Serve the API and the dashboard. SIGHUP reads the TLS certificate
+    /// and key again; SIGTERM lets requests in flight finish, then stops.
     Serve {
-        /// Address to listen on.
-        #[arg(long, env = "STEADY_LISTEN", default_value = "127.0.0.1:8380")]
-        listen: SocketAddr,
-        /// Mark cookies Secure (HTTPS only). On by default whenever the
-        /// server listens on an address other than loopback.
-        #[arg(long, env = "STEADY_SECURE_COOKIES")]
-        secure_cookies: bool,
-        /// Leave cookies without Secure even off loopback: only for a test
-        /// network without HTTPS, never for patients' data.
-        #[arg(
-            long,
-            env = "STEADY_INSECURE_COOKIES",
-            conflicts_with = "secure_cookies"
-        )]
-        insecure_cookies: bool,
-        /// Minutes without a request before a dashboard session ends.
-        #[arg(long, env = "STEADY_IDLE_MINUTES", default_value_t = 30)]
-        idle_minutes: u32,
-        /// The built dashboard folder (`dashboard/dist`), served at `/`.
-        #[arg(long, env = "STEADY_DASHBOARD_DIR")]
-        dashboard_dir: Option<PathBuf>,
-        /// A reverse proxy's address whose X-Forwarded-For names the client
-        /// (repeat for several, or separate with commas); from any other
-        /// peer the header is ignored.
-        #[arg(
-            long = "trusted-proxy",
-            env = "STEADY_TRUSTED_PROXIES",
-            value_delimiter = ','
-        )]
-        trusted_proxies: Vec<std::net::IpAddr>,
-        /// The server key (made at first start, 0600): by default
-        /// `<database file>.key` beside a SQLite database; with PostgreSQL
-        /// required, and the same file for every instance.
-        #[arg(long, env = "STEADY_KEY_FILE")]
-        key_file: Option<PathBuf>,
-        /// The most records one patient's devices may store on the server.
-        #[arg(
-            long,
-            env = "STEADY_MAX_RECORDS_PER_PATIENT",
-            default_value_t = 200_000
-        )]
-        max_records_per_patient: i64,
-        /// The most megabytes of records one patient's devices may store.
-        #[arg(long, env = "STEADY_MAX_MB_PER_PATIENT", default_value_t = 256)]
-        max_mb_per_patient: i64,
-        /// Pushes one device may make in a minute (a first sync of 20,000
-        /// records takes 40).
-        #[arg(long, env = "STEADY_PUSHES_PER_MINUTE", default_value_t = 120)]
-        pushes_per_minute: u32,
+        #[command(flatten)]
+        flags: ServeFlags,
+    },
+    /// Check the configuration (file, environment and flags) without
+    /// serving: prints the settings it resolves to, or every problem, and
+    /// exits non-zero on a problem.
+    CheckConfig {
+        #[command(flatten)]
+        flags: ServeFlags,
     },
     /// Set up the clinic and its staff.
     Admin {
@@ -91,6 +133,21 @@ enum Admin {
     ResetSecondFactor {
         #[arg(long)]
         email: String,
+    },
+    /// Copy the whole database into a new file while the server runs
+    /// (SQLite: VACUUM INTO; PostgreSQL: pg_dump's custom format). The
+    /// server key is not in it: keep a copy of that apart.
+    Backup {
+        /// The new backup file (never overwritten).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Put a backup into an empty database (the configured one), then run
+    /// the migrations a backup from an earlier version needs.
+    Restore {
+        /// The backup file `admin backup` made.
+        #[arg(long)]
+        from: PathBuf,
     },
     /// Create a clinic; prints its id.
     CreateClinic {
@@ -112,92 +169,233 @@ enum Admin {
     },
 }
 
-fn default_database() -> anyhow::Result<String> {
-    let dir = std::env::var_os("STEADY_SERVER_DATA_DIR")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("XDG_DATA_HOME").map(|d| PathBuf::from(d).join("steady-server")))
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share/steady-server")))
-        .context("set STEADY_DATABASE_URL or STEADY_SERVER_DATA_DIR: there is no home folder to keep the database in")?;
-    Ok(format!(
-        "sqlite://{}",
-        dir.join("steady-server.db").display()
-    ))
+impl Cli {
+    /// The configuration file's settings under the environment and flags.
+    fn config(&self, flags: Option<&ServeFlags>) -> Result<Config, Problems> {
+        let file = match &self.config {
+            Some(path) => FileConfig::read(path)?,
+            None => FileConfig::default(),
+        };
+        let mut over = Overrides {
+            database_url: self.database.clone(),
+            database_url_file: self.database_url_file.clone(),
+            database_password_file: self.database_password_file.clone(),
+            data_dir: std::env::var_os("STEADY_SERVER_DATA_DIR").map(PathBuf::from),
+            key_file: self.key_file.clone(),
+            ..Overrides::default()
+        };
+        if let Some(f) = flags.cloned() {
+            over.listen = f.listen;
+            over.secure_cookies = if f.secure_cookies {
+                Some(true)
+            } else if f.insecure_cookies {
+                Some(false)
+            } else {
+                None
+            };
+            over.idle_minutes = f.idle_minutes;
+            over.dashboard_dir = f.dashboard_dir;
+            over.trusted_proxies = f.trusted_proxies;
+            over.tls_certificate = f.tls_certificate;
+            over.tls_private_key = f.tls_private_key;
+            over.max_records_per_patient = f.max_records_per_patient;
+            over.max_mb_per_patient = f.max_mb_per_patient;
+            over.pushes_per_minute = f.pushes_per_minute;
+            over.metrics_allow = f.metrics_allow;
+            over.log_format = f.log_format;
+        }
+        Config::resolve(file, over)
+    }
+}
+
+fn init_logs(format: LogFormat) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("STEADY_LOG").unwrap_or_else(|_| "info".into());
+    let logs = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter);
+    match format {
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+        // Colours only for a person at a terminal, not in a log file.
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+    }
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        // Colours only for a person at a terminal, not in a log file.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("STEADY_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let database = match cli.database {
-        Some(url) => url,
-        None => default_database()?,
+    let flags = match &cli.command {
+        Command::Serve { flags } | Command::CheckConfig { flags } => Some(flags),
+        Command::Admin { .. } => None,
     };
-    match cli.command {
-        Command::Serve {
-            listen,
-            secure_cookies,
-            insecure_cookies,
-            idle_minutes,
-            trusted_proxies,
-            key_file,
-            max_records_per_patient,
-            max_mb_per_patient,
-            pushes_per_minute,
-            dashboard_dir,
-        } => {
-            if idle_minutes == 0 {
-                bail!("--idle-minutes must be at least 1");
-            }
-            if let Some(dir) = &dashboard_dir
-                && !dir.join("index.html").is_file()
-            {
-                bail!(
-                    "{} has no index.html: build the dashboard first (`npm ci && npm run build` in dashboard/, or `cargo xtask server`)",
-                    dir.display()
-                );
-            }
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
-                .with_context(|| format!("cannot listen on {listen}"))?;
-            let mut settings = Settings::new(database);
-            settings.secure_cookies =
-                secure_cookies || (!insecure_cookies && !listen.ip().is_loopback());
-            if insecure_cookies {
-                tracing::warn!("cookies are sent without Secure: use this only on a test network");
-            }
-            settings.trusted_proxies = trusted_proxies;
-            settings.key_file = key_file;
-            if max_records_per_patient < 1 || max_mb_per_patient < 1 || pushes_per_minute < 1 {
-                bail!("the per-patient quotas and --pushes-per-minute must be at least 1");
-            }
-            settings.quota = steady_server::db::Quota {
-                records: max_records_per_patient,
-                bytes: max_mb_per_patient.saturating_mul(1 << 20),
-            };
-            settings.pushes_per_minute = pushes_per_minute;
-            settings.idle = std::time::Duration::from_secs(u64::from(idle_minutes) * 60);
-            settings.dashboard_dir = dashboard_dir;
-            let running = launch(listener, settings, shutdown_signal()).await?;
-            println!("steady-server listening on http://{}", running.addr);
-            running.wait().await?;
-            println!("steady-server stopped");
+    let config = match cli.config(flags) {
+        Ok(config) => config,
+        Err(problems) => {
+            eprintln!("steady-server: {problems}");
+            return ExitCode::from(2);
         }
-        Command::Admin { action } => {
-            let db = steady_server::db::connect(&database).await?;
-            let done = admin(&db, action).await;
-            db.close().await;
-            done?;
+    };
+    init_logs(config.log_format);
+    let done = match cli.command {
+        Command::CheckConfig { .. } => {
+            print!("{}", describe(&config));
+            println!("The configuration is good.");
+            Ok(())
+        }
+        Command::Serve { .. } => serve(config).await,
+        Command::Admin { action } => run_admin(&config, action).await,
+    };
+    match done {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("steady-server: {e:#}");
+            ExitCode::FAILURE
         }
     }
+}
+
+/// What a configuration resolves to, for `check-config`: no secret, only
+/// where each comes from.
+fn describe(config: &Config) -> String {
+    let database = match config.database_url.split_once("://") {
+        Some((scheme, rest)) if scheme.starts_with("postgres") => {
+            let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+            format!("{scheme}://…@{host}")
+        }
+        _ => config.database_url.clone(),
+    };
+    let tls = match &config.tls {
+        Some(files) => format!(
+            "certificate {}, key {}",
+            files.certificate.display(),
+            files.private_key.display()
+        ),
+        None => "off (plain HTTP: loopback or behind a proxy that terminates TLS)".into(),
+    };
+    let list = |items: Vec<String>| {
+        if items.is_empty() {
+            "none".to_owned()
+        } else {
+            items.join(", ")
+        }
+    };
+    format!(
+        "listen:            {}\n\
+         database:          {database}\n\
+         key file:          {}\n\
+         TLS:               {tls}\n\
+         secure cookies:    {}\n\
+         trusted proxies:   {}\n\
+         dashboard:         {}\n\
+         idle sign-out:     {} minutes\n\
+         limits:            {} records, {} MB per patient; {} pushes a minute per device\n\
+         metrics from:      {}\n\
+         log format:        {:?}\n",
+        config.listen,
+        config
+            .key_file
+            .as_ref()
+            .map_or("beside the SQLite database".into(), |k| k
+                .display()
+                .to_string()),
+        if config.secure_cookies { "yes" } else { "no" },
+        list(
+            config
+                .trusted_proxies
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        ),
+        config
+            .dashboard_dir
+            .as_ref()
+            .map_or("not served".into(), |d| d.display().to_string()),
+        config.idle_minutes,
+        config.max_records_per_patient,
+        config.max_mb_per_patient,
+        config.pushes_per_minute,
+        list(
+            config
+                .metrics_allow
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        ),
+        config.log_format,
+    )
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    if !config.secure_cookies && !config.listen.ip().is_loopback() {
+        tracing::warn!("cookies are sent without Secure: use this only on a test network");
+    }
+    let listen = config.listen;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let running = launch(listener, config.settings(), shutdown_signal()).await?;
+    let scheme = if running.certificates.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    println!("steady-server listening on {scheme}://{}", running.addr);
+    #[cfg(unix)]
+    if let Some(certificates) = running.certificates.clone() {
+        let mut hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+        tokio::spawn(async move {
+            while hangups.recv().await.is_some() {
+                match certificates.reload() {
+                    Ok(()) => tracing::info!("TLS certificate read again (SIGHUP)"),
+                    Err(e) => tracing::error!(
+                        error = %e,
+                        "the TLS certificate could not be read again; still serving the previous one"
+                    ),
+                }
+            }
+        });
+    }
+    running.wait().await?;
+    // Whoever started the server may have stopped reading its output.
+    let _ = writeln!(std::io::stdout(), "steady-server stopped");
     Ok(())
+}
+
+async fn run_admin(config: &Config, action: Admin) -> anyhow::Result<()> {
+    match action {
+        Admin::Backup { to } => {
+            steady_server::backup::backup(&config.database_url, &to).await?;
+            let counts = steady_server::backup::counts(&config.database_url).await?;
+            println!(
+                "Backed up to {} (the database held {counts} when it finished).",
+                to.display()
+            );
+            println!(
+                "The server key ({}) is not in the backup: keep a copy of it apart from the backups.",
+                config.settings().key_path()?.display()
+            );
+            return Ok(());
+        }
+        Admin::Restore { from } => {
+            let counts = steady_server::backup::restore(&config.database_url, &from).await?;
+            println!("Restored {counts} from {}.", from.display());
+            let key = config.settings().key_path()?;
+            if !key.exists() {
+                println!(
+                    "There is no server key at {}: copy the one kept with the backups there before starting the server, or staff recovery codes will not work.",
+                    key.display()
+                );
+            }
+            return Ok(());
+        }
+        _ => {}
+    }
+    let db = steady_server::db::connect(&config.database_url).await?;
+    let done = admin(&db, action).await;
+    db.close().await;
+    done
 }
 
 /// One `steady-server admin` command.
@@ -255,6 +453,9 @@ async fn admin(db: &steady_server::db::Db, action: Admin) -> anyhow::Result<()> 
                 })
                 .await?;
             println!("{}", user.id);
+        }
+        Admin::Backup { .. } | Admin::Restore { .. } => {
+            bail!("backups are taken without opening the database here")
         }
     }
     Ok(())

@@ -111,6 +111,7 @@ async fn story(db: TestDb) {
             "DELETE /v1/patients/{patient_id}/devices/{device_id}",
             "DELETE /v1/session",
             "GET /healthz",
+            "GET /readyz",
             "GET /v1/audit",
             "GET /v1/caseload",
             "GET /v1/caseload/events",

@@ -30,6 +30,9 @@ pub trait Backend: sqlx::Database<Arguments: IntoArguments<Self>> {
     /// A pool on `url`, the schema migrated.
     fn open(url: &str) -> impl Future<Output = Result<Pool<Self>, DbError>> + Send;
 
+    /// This version's migrations.
+    fn migrator() -> &'static sqlx::migrate::Migrator;
+
     fn rows_affected(result: &Self::QueryResult) -> u64;
 }
 

@@ -54,6 +54,11 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("a stored row could not be read: {0}")]
     Corrupt(String),
+    /// A newer steady-server has migrated the database.
+    #[error(
+        "this database was upgraded by a newer steady-server (it has migration {version}; this version knows up to {latest}): install that version again, or restore the backup taken before the upgrade"
+    )]
+    Newer { version: i64, latest: i64 },
     /// The database URL names no backend this server has.
     #[error("the database URL must start with sqlite: or postgres:, not {0:?}")]
     UnknownUrl(String),
@@ -77,6 +82,11 @@ pub trait Database:
     async fn close(&self);
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
+    /// The connection pool's use now, for the metrics.
+    fn pool_use(&self) -> PoolUse;
+    /// Whether the schema is this version's: every migration it knows
+    /// applied, none it does not know.
+    async fn schema(&self) -> Result<Schema, DbError>;
     /// [`Records::pull_raw`], each record's fields read.
     async fn pull(
         &self,
@@ -90,6 +100,48 @@ pub trait Database:
             .map(RawRecord::decode)
             .collect()
     }
+}
+
+/// The migrations a database has had and the ones this version knows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Schema {
+    pub applied: Vec<i64>,
+    pub known: Vec<i64>,
+}
+
+impl Schema {
+    /// Every known migration applied and nothing newer.
+    pub fn is_current(&self) -> bool {
+        self.applied == self.known
+    }
+}
+
+/// Runs this version's migrations, refusing a database a newer version has
+/// migrated: its schema has changes this version does not know, and
+/// writing to it could lose them.
+pub(crate) async fn migrate<B>(
+    migrator: &sqlx::migrate::Migrator,
+    pool: &sqlx::Pool<B>,
+) -> Result<(), DbError>
+where
+    B: sqlx::Database,
+    B::Connection: sqlx::migrate::Migrate,
+{
+    match migrator.run(pool).await {
+        Err(sqlx::migrate::MigrateError::VersionMissing(version)) => Err(DbError::Newer {
+            version,
+            latest: migrator.iter().map(|m| m.version).max().unwrap_or(0),
+        }),
+        other => Ok(other?),
+    }
+}
+
+/// How many of a pool's connections are busy, idle, and the most it opens.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolUse {
+    pub in_use: usize,
+    pub idle: usize,
+    pub max: usize,
 }
 
 /// The database a server uses: whichever backend its URL named.
@@ -123,6 +175,8 @@ impl<B: Backend> Database for Sql<B>
 where
     Self: Accounts + Caseload + Records + Audit + Limits + SecondFactor,
     for<'c> &'c mut B::Connection: sqlx::Executor<'c, Database = B>,
+    i64: Column<B>,
+    (i64,): for<'r> sqlx::FromRow<'r, B::Row>,
 {
     async fn health(&self) -> Result<(), DbError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
@@ -135,6 +189,26 @@ where
 
     fn backend(&self) -> &'static str {
         <B as Backend>::NAME
+    }
+
+    async fn schema(&self) -> Result<Schema, DbError> {
+        let applied: Vec<i64> = sqlx::query_scalar(
+            "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let known: Vec<i64> = B::migrator().iter().map(|m| m.version).collect();
+        Ok(Schema { applied, known })
+    }
+
+    fn pool_use(&self) -> PoolUse {
+        let idle = self.pool.num_idle();
+        let open = self.pool.size() as usize;
+        PoolUse {
+            in_use: open.saturating_sub(idle),
+            idle,
+            max: self.pool.options().get_max_connections() as usize,
+        }
     }
 }
 

@@ -19,8 +19,12 @@ impl Backend for Postgres {
             .acquire_timeout(std::time::Duration::from_secs(10))
             .connect(url)
             .await?;
-        MIGRATOR.run(&pool).await?;
+        super::migrate(&MIGRATOR, &pool).await?;
         Ok(pool)
+    }
+
+    fn migrator() -> &'static sqlx::migrate::Migrator {
+        &MIGRATOR
     }
 
     fn rows_affected(result: &PgQueryResult) -> u64 {

@@ -60,8 +60,12 @@ impl Backend for Sqlite {
             .max_connections(8)
             .connect_with(options)
             .await?;
-        MIGRATOR.run(&pool).await?;
+        super::migrate(&MIGRATOR, &pool).await?;
         Ok(pool)
+    }
+
+    fn migrator() -> &'static sqlx::migrate::Migrator {
+        &MIGRATOR
     }
 
     fn rows_affected(result: &SqliteQueryResult) -> u64 {

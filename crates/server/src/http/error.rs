@@ -203,7 +203,10 @@ impl IntoResponse for ApiError {
                 field: self.field,
             },
         };
+        let code = self.code;
         let mut response = (self.status, Json(body)).into_response();
+        // For the metrics' refusal counts (never sent).
+        response.extensions_mut().insert(code);
         if let Some(secs) = self.retry_after_secs
             && let Ok(value) = HeaderValue::from_str(&secs.to_string())
         {

@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod device;
 pub mod error;
 pub mod limit;
+pub mod metrics;
 pub mod openapi;
 pub mod second_factor;
 
@@ -48,6 +49,8 @@ pub struct AppState {
     pub clock: Arc<std::sync::Mutex<steady_model::Clock>>,
     /// Which patients' records just changed, for open caseload pages.
     pub live: crate::live::Live,
+    /// What `/metrics` reports.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -72,6 +75,7 @@ struct ApiDoc;
 pub fn router(state: AppState) -> (axum::Router, OpenApiDoc) {
     let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health))
+        .routes(routes!(ready))
         .routes(routes!(auth::login, auth::current_session, auth::logout))
         .routes(routes!(auth::me))
         .routes(routes!(second_factor::enter_code))
@@ -124,9 +128,14 @@ pub fn router(state: AppState) -> (axum::Router, OpenApiDoc) {
     let files = dashboard::files(state.settings.dashboard_dir.as_deref());
     let router = router
         .route("/v1/openapi.json", get(move || async move { Json(api) }))
+        .route("/metrics", get(metrics::metrics))
         .route_layer(axum::middleware::from_fn(move |request, next| {
             log_refusals(documented.clone(), strict, request, next)
         }))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::count,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
         .merge(files)
@@ -157,6 +166,42 @@ pub async fn health(State(app): State<AppState>) -> Result<Json<Health>, ApiErro
         })),
         _ => Err(ApiError::unavailable("The database does not answer.")),
     }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    pub status: &'static str,
+    pub database: &'static str,
+    /// The newest migration applied, which is this version's newest.
+    pub schema: i64,
+}
+
+/// Ready for traffic: the database answers and its schema is this
+/// version's (a load balancer sends no requests to an instance whose
+/// database is behind or ahead of it).
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses(
+        (status = 200, description = "The database answers and its schema is current", body = Readiness),
+        (status = 503, description = "The database does not answer, or its schema is not this version's", body = ErrorBody),
+    ))]
+pub async fn ready(State(app): State<AppState>) -> Result<Json<Readiness>, ApiError> {
+    let schema = match tokio::time::timeout(Duration::from_secs(5), app.db.schema()).await {
+        Ok(Ok(schema)) => schema,
+        _ => return Err(ApiError::unavailable("The database does not answer.")),
+    };
+    if !schema.is_current() {
+        let latest = |v: &[i64]| v.last().copied().unwrap_or(0);
+        return Err(ApiError::unavailable(format!(
+            "The database's schema is at migration {}, and this server's is {}: restart the server to migrate it, or run the version that matches.",
+            latest(&schema.applied),
+            latest(&schema.known)
+        )));
+    }
+    Ok(Json(Readiness {
+        status: "ready",
+        database: app.db.backend(),
+        schema: schema.known.last().copied().unwrap_or(0),
+    }))
 }
 
 /// A JSON request body whose problems come back as this API's errors, each
