@@ -65,7 +65,7 @@ pub struct Driver {
 
 /// What the app started for `data` is given: its data folder, and XDG
 /// folders of its own (Downloads, caches) inside the test's.
-fn app_env(data: &Path) -> [(&'static str, PathBuf); 5] {
+pub fn app_env(data: &Path) -> [(&'static str, PathBuf); 5] {
     [
         ("STEADY_DATA_DIR", data.join("steady")),
         ("XDG_DATA_HOME", data.join("xdg-data")),

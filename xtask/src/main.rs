@@ -58,6 +58,8 @@ const USAGE: &str = "usage: cargo xtask <command>
   check      the fast lane: formatting, lints, type checks and unit tests
              (no window, browser or PostgreSQL)
   server     run the clinic's server (steady-server) on 127.0.0.1:8380, SQLite by default
+  package    build the Debian packages of the server (cargo-deb) and the app
+             (Tauri's bundler) into target/packages, and check them with lintian
   bench      run the benchmarks (release build)
   bindings   regenerate both UIs' bindings.ts from the Rust types";
 
@@ -68,6 +70,7 @@ fn main() -> ExitCode {
         "test" => test(),
         "check" => check(),
         "server" => server(),
+        "package" => package().map(|dir| println!("\n==> the packages are in {}", dir.display())),
         "bench" => bench(),
         "bindings" => bindings(),
         _ => {
@@ -185,7 +188,7 @@ fn static_checks() -> Result<()> {
 
 fn test() -> Result<()> {
     let started = Instant::now();
-    ensure_debian_packages(&[BUILD_PACKAGES, TEST_PACKAGES].concat())?;
+    ensure_debian_packages(&[BUILD_PACKAGES, TEST_PACKAGES, PACKAGE_PACKAGES].concat())?;
     ensure_node()?;
     let driver = ensure_tauri_driver()?;
     let schemathesis = ensure_schemathesis()?;
@@ -201,6 +204,8 @@ fn test() -> Result<()> {
     )?;
     step("UI unit tests (vitest)", npm(UI, &["test"]))?;
     step("dashboard unit tests (vitest)", npm(DASHBOARD, &["test"]))?;
+    // Release builds of both, for tests/packages.rs to install.
+    let packages = package()?;
 
     let database = postgres::Postgres::start(is_root())?;
     let display = Xvfb::start()?;
@@ -214,7 +219,8 @@ fn test() -> Result<()> {
         .env("STEADY_TEST_POSTGRES_URL", &database.url)
         .env("STEADY_SCHEMATHESIS", &schemathesis)
         // The same environment's Python, with prometheus-client.
-        .env("STEADY_PYTHON", schemathesis.with_file_name("python"));
+        .env("STEADY_PYTHON", schemathesis.with_file_name("python"))
+        .env("STEADY_PACKAGES_DIR", &packages);
     let result = step(
         "Rust tests, end-to-end in the real window (Xvfb, D-Bus session) and the dashboard in headless Chromium",
         tests,
@@ -245,6 +251,94 @@ fn server() -> Result<()> {
         bail!("steady-server exited with {status}");
     }
     Ok(())
+}
+
+/// What building and checking the Debian packages needs: lintian,
+/// Python's imaging library for the installed app's screenshot,
+/// systemd-analyze (in systemd) to verify the units, and adduser, which
+/// the server's package creates its user with.
+const PACKAGE_PACKAGES: &[&str] = &["lintian", "python3-pil", "systemd", "adduser"];
+
+/// The cargo-deb release `package` installs when missing.
+const CARGO_DEB: &str = "3.8.0";
+
+/// Builds the server's package (cargo-deb, carrying the dashboard) and the
+/// app's (Tauri's bundler), release builds both, into target/packages;
+/// lintian must find no error in either. Returns that folder.
+fn package() -> Result<PathBuf> {
+    ensure_debian_packages(&[BUILD_PACKAGES, PACKAGE_PACKAGES].concat())?;
+    ensure_node()?;
+    let has_cargo_deb = cargo(&["deb", "--version"])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(CARGO_DEB));
+    if !has_cargo_deb {
+        step(
+            &format!("install cargo-deb {CARGO_DEB} from crates.io"),
+            cargo(&["install", "--locked", "cargo-deb", "--version", CARGO_DEB]),
+        )?;
+    }
+    build_dashboard()?;
+    build_ui()?;
+    let out = target_dir().join("packages");
+    if out.exists() {
+        fs::remove_dir_all(&out)?;
+    }
+    fs::create_dir_all(&out)?;
+    let mut server = cargo(&["deb", "--package", "steady-server", "--output"]);
+    server.arg(&out);
+    step(
+        "the server's Debian package (cargo-deb, release build)",
+        server,
+    )?;
+
+    // Debian wants the changelog compressed with gzip -9n (no name or time
+    // inside); Tauri's bundler copies files as given (its own `changelog`
+    // setting files it under the product's name, not the package's).
+    let gzip = Command::new("gzip")
+        .arg("-9nc")
+        .arg(root().join("packaging/app/changelog"))
+        .output()
+        .context("running gzip")?;
+    if !gzip.status.success() {
+        bail!("gzip failed on packaging/app/changelog");
+    }
+    fs::write(root().join("packaging/app/changelog.gz"), gzip.stdout)?;
+    let mut app = Command::new(root().join(UI).join("node_modules/.bin/tauri"));
+    app.args(["build", "--bundles", "deb", "--ci"])
+        .current_dir(root())
+        .env("CARGO_TARGET_DIR", target_dir());
+    step(
+        "the app's Debian package (Tauri's bundler, release build)",
+        app,
+    )?;
+    let bundle = target_dir().join("release/bundle/deb");
+    for entry in fs::read_dir(&bundle).with_context(|| format!("reading {}", bundle.display()))? {
+        let path = entry?.path();
+        if path.extension() == Some(OsStr::new("deb")) {
+            fs::copy(&path, out.join(path.file_name().expect("a file")))?;
+        }
+    }
+    let debs: Vec<PathBuf> = fs::read_dir(&out)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension() == Some(OsStr::new("deb")))
+        .collect();
+    if debs.len() != 2 {
+        bail!("expected two packages in {}, found {debs:?}", out.display());
+    }
+    for deb in &debs {
+        let mut lintian = Command::new("lintian");
+        lintian
+            .args(["--fail-on", "error", "--tag-display-limit", "0"])
+            .arg(deb);
+        step(
+            &format!(
+                "lintian {}",
+                deb.file_name().unwrap_or_default().to_string_lossy()
+            ),
+            lintian,
+        )?;
+    }
+    Ok(out)
 }
 
 fn bench() -> Result<()> {

@@ -74,6 +74,42 @@ pub async fn backup(url: &str, to: &Path) -> anyhow::Result<()> {
     done
 }
 
+/// What [`in_folder`] names a backup: this, the time, `.backup`.
+const FOLDER_PREFIX: &str = "steady-server-";
+
+/// A new backup's path in `dir` (made, private, if missing), named by the
+/// time it is taken so that names sort by age.
+pub fn in_folder(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
+    if !dir.exists() {
+        crate::secret::private_dir(dir)
+            .with_context(|| format!("cannot create the folder {}", dir.display()))?;
+    }
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+    Ok(dir.join(format!("{FOLDER_PREFIX}{stamp}.backup")))
+}
+
+/// Removes all but the newest `keep` backups [`in_folder`] made in `dir`;
+/// what it removed.
+pub fn prune(dir: &Path, keep: usize) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let mut backups: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the folder {}", dir.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(FOLDER_PREFIX) && n.ends_with(".backup"))
+        })
+        .collect();
+    backups.sort();
+    let old = backups.len().saturating_sub(keep);
+    let removed: Vec<_> = backups.drain(..old).collect();
+    for path in &removed {
+        std::fs::remove_file(path).with_context(|| format!("cannot remove {}", path.display()))?;
+    }
+    Ok(removed)
+}
+
 fn private_file(path: &Path) -> anyhow::Result<()> {
     let mut create = std::fs::OpenOptions::new();
     create.write(true).create_new(true);
@@ -354,6 +390,23 @@ pub async fn counts(url: &str) -> anyhow::Result<Counts> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_folder_keeps_the_newest_backups() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut made = Vec::new();
+        for _ in 0..4 {
+            let path = in_folder(dir.path()).unwrap();
+            std::fs::write(&path, "x").unwrap();
+            made.push(path);
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        std::fs::write(dir.path().join("notes.txt"), "kept").unwrap();
+        let removed = prune(dir.path(), 2).unwrap();
+        assert_eq!(removed, made[..2]);
+        assert!(made[2].exists() && made[3].exists());
+        assert!(dir.path().join("notes.txt").exists());
+    }
 
     #[test]
     fn the_password_goes_to_the_environment_not_the_url() {

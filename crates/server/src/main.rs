@@ -139,8 +139,15 @@ enum Admin {
     /// server key is not in it: keep a copy of that apart.
     Backup {
         /// The new backup file (never overwritten).
+        #[arg(long, required_unless_present = "into", conflicts_with = "into")]
+        to: Option<PathBuf>,
+        /// A folder to put the backup in, named by the time it was taken
+        /// (steady-server-20261202T023000Z.backup): for a timer.
         #[arg(long)]
-        to: PathBuf,
+        into: Option<PathBuf>,
+        /// With --into: keep only the newest this many backups there.
+        #[arg(long, requires = "into")]
+        keep: Option<usize>,
     },
     /// Put a backup into an empty database (the configured one), then run
     /// the migrations a backup from an earlier version needs.
@@ -365,8 +372,18 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 
 async fn run_admin(config: &Config, action: Admin) -> anyhow::Result<()> {
     match action {
-        Admin::Backup { to } => {
+        Admin::Backup { to, into, keep } => {
+            let to = match (to, into) {
+                (Some(to), _) => to,
+                (None, Some(dir)) => steady_server::backup::in_folder(&dir)?,
+                (None, None) => bail!("say where the backup goes: --to FILE or --into FOLDER"),
+            };
             steady_server::backup::backup(&config.database_url, &to).await?;
+            if let (Some(keep), Some(dir)) = (keep, to.parent()) {
+                for old in steady_server::backup::prune(dir, keep.max(1))? {
+                    println!("Removed the older backup {}.", old.display());
+                }
+            }
             let counts = steady_server::backup::counts(&config.database_url).await?;
             println!(
                 "Backed up to {} (the database held {counts} when it finished).",

@@ -3,6 +3,11 @@
 //! accounts and pairing codes made as the admin commands and counselors
 //! would. Not used by the server itself.
 
+use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+use std::path::Path;
+
 use tempfile::TempDir;
 
 use crate::db::{NewUser, Role, User, connect};
@@ -137,4 +142,61 @@ pub async fn pairing_code(db: &TestDb, counselor: &User, patient_id: &str) -> St
     .await
     .unwrap();
     code
+}
+
+/// A certificate authority made for one test, and the means to sign the
+/// server's certificates with it (what a clinic's own CA, or Let's
+/// Encrypt, is to a real server).
+pub struct TestCa {
+    issuer: Issuer<'static, KeyPair>,
+    /// The CA's certificate, PEM: what a client that trusts it adds.
+    pub pem: String,
+}
+
+impl Default for TestCa {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestCa {
+    pub fn new() -> Self {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "Steady test CA");
+        let key = KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        Self {
+            pem: cert.pem(),
+            issuer: Issuer::new(params, key),
+        }
+    }
+
+    /// A certificate for localhost and 127.0.0.1 named `name`, written as
+    /// PEM to `dir/cert.pem` and `dir/key.pem` (replacing what was there).
+    pub fn issue(&self, dir: &Path, name: &str) -> Vec<u8> {
+        let mut params =
+            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        let key = KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        // Written beside and renamed, as certbot's renewal does.
+        std::fs::write(dir.join("cert.pem.new"), cert.pem()).unwrap();
+        std::fs::write(dir.join("key.pem.new"), key.serialize_pem()).unwrap();
+        std::fs::rename(dir.join("cert.pem.new"), dir.join("cert.pem")).unwrap();
+        std::fs::rename(dir.join("key.pem.new"), dir.join("key.pem")).unwrap();
+        cert.der().to_vec()
+    }
+
+    /// Root certificates holding only this CA.
+    pub fn roots(&self) -> rustls::RootCertStore {
+        let mut roots = rustls::RootCertStore::empty();
+        let der = CertificateDer::from_pem_slice(self.pem.as_bytes()).unwrap();
+        roots.add(der).unwrap();
+        roots
+    }
 }

@@ -29,6 +29,36 @@ fn admin(database: &str, args: &[&str]) -> String {
 
 #[tokio::test]
 async fn no_record_contents_tokens_or_passwords_in_trace_logs() {
+    story("text").await;
+}
+
+/// `log.format = "json"`: every line one JSON object a collector can read,
+/// with the same fields and the same silence about secrets.
+#[tokio::test]
+async fn json_logs_are_one_object_a_line_and_as_silent() {
+    story("json").await;
+}
+
+/// A JSON log line as `key=value ` pairs, so the checks below read both
+/// formats alike.
+fn flatten(line: &str) -> String {
+    let value: Value =
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+    let object = value.as_object().expect("each line is an object");
+    assert!(
+        object.contains_key("timestamp") && object.contains_key("level"),
+        "{line}"
+    );
+    object
+        .iter()
+        .map(|(k, v)| match v {
+            Value::String(s) => format!("{k}={s} "),
+            other => format!("{k}={other} "),
+        })
+        .collect()
+}
+
+async fn story(format: &str) {
     let dir = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}", dir.path().join("clinic.db").display());
     let clinic = admin(&database, &["create-clinic", "--name", "Riverside IOP"]);
@@ -49,6 +79,7 @@ async fn no_record_contents_tokens_or_passwords_in_trace_logs() {
     let mut server = Command::new(env!("CARGO_BIN_EXE_steady-server"))
         .args(["--database", &database, "serve", "--listen", "127.0.0.1:0"])
         .env("STEADY_LOG", "trace")
+        .env("STEADY_LOG_FORMAT", format)
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&log_path).unwrap())
         .spawn()
@@ -188,7 +219,10 @@ async fn no_record_contents_tokens_or_passwords_in_trace_logs() {
         .status()
         .unwrap();
     assert!(server.wait().unwrap().success());
-    let logs = std::fs::read_to_string(&log_path).unwrap();
+    let mut logs = std::fs::read_to_string(&log_path).unwrap();
+    if format == "json" {
+        logs = logs.lines().map(flatten).collect::<Vec<_>>().join("\n");
+    }
     assert!(
         logs.contains("push") && logs.contains("records read") && logs.contains("device paired"),
         "the requests were logged"
