@@ -122,12 +122,17 @@ fn the_server_package_installs_runs_backs_up_and_purges_cleanly() {
         "%a %U %G",
         "/etc/steady-server/server.toml",
         "/var/lib/steady-server",
+        "/var/lib/steady-server/backups",
     ]));
     assert_eq!(
         String::from_utf8_lossy(&stat.stdout)
             .lines()
             .collect::<Vec<_>>(),
-        ["640 root steady-server", "700 steady-server steady-server"]
+        [
+            "640 root steady-server",
+            "700 steady-server steady-server",
+            "700 steady-server steady-server"
+        ]
     );
     let mut check = as_server_user(&[
         "env",

@@ -87,8 +87,14 @@ fn main() -> ExitCode {
     }
 }
 
+/// The workspace this run is for. `cargo xtask` (cargo run) says where at
+/// run time: the binary it runs may have been built, and left in the shared
+/// target folder, from another checkout (CI's clone uses the same cache), so
+/// the path compiled into it names that checkout, not this one.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
         .parent()
         .expect("xtask lives in the workspace")
         .to_owned()

@@ -34,10 +34,17 @@ pub struct Counts {
 
 impl std::fmt::Display for Counts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = |count: i64, one: &str, many: &str| {
+            format!("{count} {}", if count == 1 { one } else { many })
+        };
         write!(
             f,
-            "{} clinics, {} staff accounts, {} patients, {} paired devices, {} records",
-            self.clinics, self.staff, self.patients, self.devices, self.records
+            "{}, {}, {}, {}, {}",
+            n(self.clinics, "clinic", "clinics"),
+            n(self.staff, "staff account", "staff accounts"),
+            n(self.patients, "patient", "patients"),
+            n(self.devices, "paired device", "paired devices"),
+            n(self.records, "record", "records"),
         )
     }
 }
