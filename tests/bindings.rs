@@ -8,10 +8,13 @@ use std::path::Path;
 
 use steady_core::{
     Attempt, AttendanceMark, ConsentTerms, Disclosures, ErrorReport, FhirExport, ListQuery,
-    LockSettings, OccurrenceView, Page, PageCursor, PairPreview, QuietHours, Refusal,
-    ReminderSettings, StoreState, SyncLog, SyncStatus, WeekHours,
+    LockSettings, OccurrenceView, Page, PageCursor, PairPreview, Progress, ProgressSettings,
+    QuietHours, Refusal, ReminderSettings, StoreState, SyncLog, SyncStatus, WeekHours,
 };
-use steady_model::insight::{DayCraving, HaltCounts, HeatCell, TriggerCount, WeekAttendance};
+use steady_model::insight::{
+    CopingResult, DayCraving, HaltCounts, HeatCell, InsightReport, TriggerCount, WeekAttendance,
+};
+use steady_model::progress::{Counter, Milestone, ProgramProgress, Streak, UseFree};
 use steady_model::protocol::Disclosure;
 use steady_model::worksheet::Score;
 use steady_model::{
@@ -111,6 +114,20 @@ fn ui_decls(cfg: &Config) -> Vec<String> {
         StoreState::decl(cfg),
         Disclosure::decl(cfg),
         Disclosures::decl(cfg),
+        DayCraving::decl(cfg),
+        HeatCell::decl(cfg),
+        TriggerCount::decl(cfg),
+        HaltCounts::decl(cfg),
+        WeekAttendance::decl(cfg),
+        CopingResult::decl(cfg),
+        InsightReport::decl(cfg),
+        Streak::decl(cfg),
+        UseFree::decl(cfg),
+        Counter::decl(cfg),
+        Milestone::decl(cfg),
+        ProgramProgress::decl(cfg),
+        ProgressSettings::decl(cfg),
+        Progress::decl(cfg),
     ]
 }
 
@@ -140,6 +157,7 @@ fn dashboard_decls(cfg: &Config) -> Vec<String> {
         TriggerCount::decl(cfg),
         HaltCounts::decl(cfg),
         WeekAttendance::decl(cfg),
+        CopingResult::decl(cfg),
         Insights::decl(cfg),
         PatientRecord::decl(cfg),
         ItemType::decl(cfg),

@@ -3,9 +3,10 @@
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use steady_core::{
-    AttendanceMark, ErrorReport, ListQuery, OccurrenceView, Page, ReminderSettings, StoreError,
-    WeekHours,
+    AttendanceMark, ErrorReport, ListQuery, OccurrenceView, Page, Progress, ProgressSettings,
+    ReminderSettings, StoreError, WeekHours,
 };
+use steady_model::insight::InsightReport;
 use steady_model::worksheet::{Score, score};
 use steady_model::{
     Answers, Attendance, CheckIn, CheckInDraft, CrisisLine, Entry, Event, EventDraft, Library,
@@ -161,6 +162,40 @@ pub async fn week_hours(store: State<'_, OpenedStore>, day: Option<NaiveDate>) -
     let zone = crate::zone::device_zone();
     let day = day.unwrap_or_else(|| Utc::now().with_timezone(&zone).date_naive());
     Ok(store.get()?.week_hours(day, zone).await?)
+}
+
+/// Today on the device's clock, in its time zone.
+fn device_today() -> NaiveDate {
+    Utc::now()
+        .with_timezone(&crate::zone::device_zone())
+        .date_naive()
+}
+
+/// The patient's insights over each of `periods` (in days) ending today.
+#[tauri::command]
+pub async fn insights(
+    store: State<'_, OpenedStore>,
+    periods: Vec<u32>,
+) -> Reply<Vec<InsightReport>> {
+    Ok(store.get()?.insights_for(device_today(), &periods).await?)
+}
+
+/// The progress counts the patient turned on, as of today.
+#[tauri::command]
+pub async fn progress(store: State<'_, OpenedStore>) -> Reply<Progress> {
+    Ok(store.get()?.progress(device_today()).await?)
+}
+
+#[tauri::command]
+pub async fn set_progress_settings(
+    store: State<'_, OpenedStore>,
+    settings: ProgressSettings,
+) -> Reply<Progress> {
+    let store = store.get()?;
+    store
+        .set_progress_settings(&settings, device_today())
+        .await?;
+    Ok(store.progress(device_today()).await?)
 }
 
 #[tauri::command]

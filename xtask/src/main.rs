@@ -359,6 +359,10 @@ fn bench() -> Result<()> {
         "benchmark: the reminder planner",
         cargo(&["bench", "-p", "steady-core", "--bench", "planner"]),
     )?;
+    step(
+        "benchmark: the app's insights over five years",
+        cargo(&["bench", "-p", "steady-core", "--bench", "insights"]),
+    )?;
     let database = postgres::Postgres::start(is_root())?;
     let mut sync = cargo(&["bench", "-p", "steady", "--bench", "sync"]);
     sync.env("STEADY_TEST_POSTGRES_URL", &database.url);

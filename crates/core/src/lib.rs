@@ -7,6 +7,7 @@ pub mod applock;
 pub mod care;
 pub mod closing;
 pub mod error;
+pub mod insights;
 pub mod keys;
 pub mod planner;
 mod records;
@@ -18,6 +19,7 @@ pub mod worksheets;
 
 pub use applock::{Attempt, LockSettings};
 pub use error::{ErrorReport, StoreError};
+pub use insights::{Progress, ProgressSettings};
 pub use keys::{KeyError, KeyStore, Keychain, StoreKey};
 pub use planner::{PlanInput, QuietHours, Reminder, ReminderKey, ReminderSettings, plan};
 pub use schedule::{AttendanceMark, OccurrenceView, WeekHours};

@@ -19,6 +19,7 @@ pub mod merge;
 pub mod pairing;
 pub mod plan;
 pub mod program;
+pub mod progress;
 pub mod protocol;
 pub mod questionnaire;
 pub mod record;

@@ -122,6 +122,28 @@ week_start: string, attended_minutes: number, sessions_attended: number, session
  */
 target_met: boolean | null, };
 
+export type CopingResult = { 
+/**
+ * The strategy in the patient's words, as they last wrote it.
+ */
+strategy: string, 
+/**
+ * Check-ins that named it.
+ */
+uses: number, 
+/**
+ * Of those, the ones whose craving passed without use ("resisted").
+ */
+passed: number, 
+/**
+ * Of those, the ones that ended in use.
+ */
+used: number, 
+/**
+ * Of those, the ones unsure or without an outcome.
+ */
+unknown: number, };
+
 export type Insights = { from: string, to: string, days: number, shared_kinds: Array<string>, 
 /**
  * Each day, oldest first: check-ins, mean and highest craving.
@@ -136,6 +158,11 @@ heatmap: Array<HeatCell>, top_triggers: Array<TriggerCount>, halt: HaltCounts,
  * sessions against the program's weekly target.
  */
 weeks: Array<WeekAttendance>, 
+/**
+ * Each coping strategy named, with how often the craving passed
+ * without use afterwards.
+ */
+helped: Array<CopingResult>, 
 /**
  * Stored records that could not be read, left out of every figure.
  */

@@ -1,10 +1,12 @@
-// Words and numbers as a counselor reads them.
+// Words and numbers as a counselor reads them. Days and numbers on the
+// charts are the app's words, shared.
+
+export { day, one, WEEKDAYS } from "@steady/charts/words";
 
 const dateTime = new Intl.DateTimeFormat(undefined, {
   dateStyle: "medium",
   timeStyle: "short",
 });
-const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
 
 export function when(iso: string | number | null | undefined): string {
   if (iso === null || iso === undefined || iso === "") return "never";
@@ -38,11 +40,6 @@ const wallTime = new Intl.DateTimeFormat(undefined, {
   timeZone: "UTC",
 });
 
-export function day(isoDate: string): string {
-  // A calendar date: read it as local midnight, not UTC.
-  const d = new Date(`${isoDate}T00:00:00`);
-  return Number.isNaN(d.getTime()) ? isoDate : dateOnly.format(d);
-}
 
 /// "3 hours ago", "2 days ago": how long since a contact.
 export function ago(iso: string | null, now = Date.now()): string {
@@ -57,17 +54,3 @@ export function ago(iso: string | null, now = Date.now()): string {
   const days = Math.round(hours / 24);
   return `${days} days ago`;
 }
-
-export function one(n: number | null | undefined): string {
-  return n === null || n === undefined ? "—" : n.toFixed(1);
-}
-
-export const WEEKDAYS = [
-  ["Mon", "Monday"],
-  ["Tue", "Tuesday"],
-  ["Wed", "Wednesday"],
-  ["Thu", "Thursday"],
-  ["Fri", "Friday"],
-  ["Sat", "Saturday"],
-  ["Sun", "Sunday"],
-] as const;

@@ -42,6 +42,9 @@ import type {
   LockSettings,
   StoreState,
   Disclosures,
+  InsightReport,
+  Progress,
+  ProgressSettings,
 } from "./bindings";
 
 export type Invoke = <T>(command: string, args?: Record<string, unknown>) => Promise<T>;
@@ -166,6 +169,11 @@ export const api = {
   listOccurrences: (from: string, to: string) => call<OccurrenceView[]>("list_occurrences", { from, to }),
   markAttendance: (mark: AttendanceMark) => call<Entry<Attendance>>("mark_attendance", { mark }),
   weekHours: (day: string | null) => call<WeekHours>("week_hours", { day }),
+  /** The insights of each period (in days) that ends today, computed on the device. */
+  insights: (periods: number[]) => call<InsightReport[]>("insights", { periods }),
+  /** The counts the patient turned on; chips reached since the last look are new once. */
+  progress: () => call<Progress>("progress", {}),
+  setProgressSettings: (settings: ProgressSettings) => call<Progress>("set_progress_settings", { settings }),
   getProgram: () => call<Entry<Program> | null>("get_program", {}),
   saveProgram: (draft: ProgramDraft) => call<Entry<Program>>("save_program", { draft }),
   getReminderSettings: () => call<ReminderSettings>("get_reminder_settings", {}),

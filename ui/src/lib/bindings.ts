@@ -511,6 +511,181 @@ more: boolean,
  */
 fetched_at?: string | null, };
 
+export type DayCraving = { date: string, checkins: number, 
+/**
+ * Mean craving that day (0 to 10); none without a check-in.
+ */
+mean: number | null, max: number | null, };
+
+export type HeatCell = { weekday: string, 
+/**
+ * The hour of the day, 0 to 23.
+ */
+hour: number, checkins: number, mean_craving: number | null, };
+
+export type TriggerCount = { category: TriggerCategory, entries: number, mean_intensity: number, };
+
+export type HaltCounts = { checkins: number, hungry: number, angry: number, lonely: number, tired: number, };
+
+export type WeekAttendance = { 
+/**
+ * The Monday the week starts on.
+ */
+week_start: string, attended_minutes: number, sessions_attended: number, sessions_missed: number, target_hours: number | null, 
+/**
+ * Whether the attended hours reached the target (none without one).
+ */
+target_met: boolean | null, };
+
+export type CopingResult = { 
+/**
+ * The strategy in the patient's words, as they last wrote it.
+ */
+strategy: string, 
+/**
+ * Check-ins that named it.
+ */
+uses: number, 
+/**
+ * Of those, the ones whose craving passed without use ("resisted").
+ */
+passed: number, 
+/**
+ * Of those, the ones that ended in use.
+ */
+used: number, 
+/**
+ * Of those, the ones unsure or without an outcome.
+ */
+unknown: number, };
+
+export type InsightReport = { from: string, to: string, days: number, 
+/**
+ * Each day, oldest first: check-ins, mean and highest craving.
+ */
+trend: Array<DayCraving>, 
+/**
+ * 168 cells, Monday 00:00 first: check-ins and mean craving.
+ */
+heatmap: Array<HeatCell>, top_triggers: Array<TriggerCount>, halt: HaltCounts, 
+/**
+ * Each week (Monday start) the window touches, against the target.
+ */
+weeks: Array<WeekAttendance>, 
+/**
+ * Each coping strategy named, with how often the craving passed.
+ */
+helped: Array<CopingResult>, };
+
+export type Streak = { 
+/**
+ * Days in the current run: it ends today, or yesterday if today has no
+ * check-in yet (it is still alive until today ends). 0 once a day was
+ * missed.
+ */
+current: number, longest: number, checked_in_today: boolean, 
+/**
+ * The first day of the current run, if there is one.
+ */
+since?: string | null, 
+/**
+ * The next chip the current run reaches, if any is left.
+ */
+next_milestone?: number | null, };
+
+export type UseFree = { 
+/**
+ * Days in a row without a reported use, today included unless a use
+ * was reported today.
+ */
+current: number, 
+/**
+ * The longest such stretch since counting began (the current one too).
+ */
+longest: number, 
+/**
+ * Days this calendar month, since counting began, without a use.
+ */
+this_month: number, 
+/**
+ * The first day of the current stretch; none when a use was reported
+ * today.
+ */
+since?: string | null, 
+/**
+ * The latest reported use since counting began.
+ */
+last_use?: string | null, counting_from: string, 
+/**
+ * The next chip the current stretch reaches, if any is left.
+ */
+next_milestone?: number | null, };
+
+export type Counter = "checkin_streak" | "days_without_use";
+
+export type Milestone = { counter: Counter, days: number, since: string, 
+/**
+ * The day it was reached.
+ */
+reached_on: string, };
+
+export type ProgramProgress = { level: LevelOfCare, start: string, 
+/**
+ * The week of the program today is in, from 1; 0 before it starts.
+ */
+week: number, 
+/**
+ * The weeks planned, when the program has an end date.
+ */
+planned_weeks?: number | null, 
+/**
+ * Minutes attended this week (Monday to Sunday).
+ */
+this_week_minutes: number, 
+/**
+ * The program's weekly hours.
+ */
+target_hours: number, 
+/**
+ * The hours a week the level of care stands for (ASAM), where it sets
+ * a minimum.
+ */
+level_hours?: number | null, 
+/**
+ * Minutes and sessions attended since the program began.
+ */
+total_minutes: number, sessions_attended: number, };
+
+export type ProgressSettings = { 
+/**
+ * Days in a row with at least one check-in.
+ */
+checkin_streak: boolean, 
+/**
+ * Days without use, counted from this day (the first day counted);
+ * none while the counter is off.
+ */
+days_without_use_from?: string | null, 
+/**
+ * Weeks in the program and hours attended against its level of care.
+ */
+program: boolean, };
+
+export type Progress = { today: string, settings: ProgressSettings, streak?: Streak | null, days_without_use?: UseFree | null, 
+/**
+ * The chips of the current stretches, smallest first.
+ */
+chips: Array<Milestone>, 
+/**
+ * Chips reached since the patient last looked: each is returned here
+ * once, then only among `chips`, whatever restarts come between.
+ */
+new_milestones: Array<Milestone>, 
+/**
+ * None while turned off or without a program.
+ */
+program?: ProgramProgress | null, };
+
 /** The kinds a patient may share, in the order the consent asks about them. */
 export const SHAREABLE_KINDS: readonly RecordKind[] = ["checkin", "trigger", "worksheet", "plan", "event", "attendance", "program"];
 

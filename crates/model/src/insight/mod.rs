@@ -1,14 +1,16 @@
 //! What a patient's records add up to, computed one way for everyone who
-//! shows it: the counselor's dashboard now, the app's own insight screens
-//! later. Days, weekdays and hours are the patient's local ones: each record
+//! shows it: the counselor's dashboard and the app's own insight screens
+//! both call [`report`]. Days, weekdays and hours are the patient's local ones: each record
 //! carries the offset it was written at, and that is the clock it is read by.
 //! Windows are whole local days, both ends included.
 
+mod helped;
 mod risk;
 
+pub use helped::{CopingResult, what_helped};
 pub use risk::{HIGH_CRAVING, RiskFlag, risk_flags};
 
-use chrono::{Datelike, NaiveDate, TimeDelta, Timelike, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Timelike, Utc, Weekday};
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -16,6 +18,64 @@ use crate::checkin::CheckIn;
 use crate::program::{Attendance, AttendanceStatus};
 use crate::schedule::week_start;
 use crate::trigger::{TriggerCategory, TriggerEntry};
+
+/// Most trigger categories a report lists.
+pub const TOP_TRIGGERS: usize = 5;
+
+/// The records a report reads: the patient's check-ins, trigger entries and
+/// attendance marks, and their program's weekly hour target if one is set.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct InsightRecords<'a> {
+    pub checkins: &'a [CheckIn],
+    pub triggers: &'a [TriggerEntry],
+    pub attendance: &'a [Attendance],
+    pub target_hours: Option<f64>,
+}
+
+/// Everything the insight screens show for one window of whole local days.
+#[derive(Clone, Debug, PartialEq, Serialize, TS)]
+pub struct InsightReport {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub days: u32,
+    /// Each day, oldest first: check-ins, mean and highest craving.
+    pub trend: Vec<DayCraving>,
+    /// 168 cells, Monday 00:00 first: check-ins and mean craving.
+    pub heatmap: Vec<HeatCell>,
+    pub top_triggers: Vec<TriggerCount>,
+    pub halt: HaltCounts,
+    /// Each week (Monday start) the window touches, against the target.
+    pub weeks: Vec<WeekAttendance>,
+    /// Each coping strategy named, with how often the craving passed.
+    pub helped: Vec<CopingResult>,
+}
+
+/// The insights of the `days` days that end with `to`.
+pub fn report(records: &InsightRecords<'_>, to: NaiveDate, days: u32) -> InsightReport {
+    let days = days.max(1);
+    let from = to - TimeDelta::days(i64::from(days) - 1);
+    let weeks = (to - week_start(from)).num_days() as u32 / 7 + 1;
+    InsightReport {
+        from,
+        to,
+        days,
+        trend: craving_trend(records.checkins, to, days),
+        heatmap: craving_heatmap(records.checkins, from, to),
+        top_triggers: top_triggers(records.triggers, from, to, TOP_TRIGGERS),
+        halt: halt_counts(records.checkins, from, to),
+        weeks: weekly_hours(records.attendance, to, weeks, records.target_hours),
+        helped: what_helped(records.checkins, from, to),
+    }
+}
+
+/// Today on the patient's clock as their entries show it: the date at `now`
+/// in the UTC offset of their latest check-in (UTC without one).
+pub fn patient_today(checkins: &[CheckIn], now: DateTime<Utc>) -> NaiveDate {
+    match checkins.iter().max_by_key(|c| c.at) {
+        Some(latest) => now.with_timezone(latest.at.offset()).date_naive(),
+        None => now.date_naive(),
+    }
+}
 
 /// One day of the craving trend.
 #[derive(Clone, Debug, PartialEq, Serialize, TS)]
@@ -232,7 +292,7 @@ fn mean(sum: u32, count: u32) -> Option<f64> {
     (count > 0).then(|| f64::from(sum) / f64::from(count))
 }
 
-fn in_window(date: NaiveDate, from: NaiveDate, to: NaiveDate) -> bool {
+pub(crate) fn in_window(date: NaiveDate, from: NaiveDate, to: NaiveDate) -> bool {
     from <= date && date <= to
 }
 
@@ -470,5 +530,124 @@ mod tests {
             None
         );
         assert_eq!(week_start(date("2026-11-22")), date("2026-11-16"));
+    }
+
+    fn coped(when: &str, craving: i32, coping: &[&str], outcome: Option<&str>) -> CheckIn {
+        let at = at(when);
+        CheckIn::from_draft(
+            CheckInDraft {
+                at: Some(at),
+                craving,
+                coping: coping.iter().map(|s| (*s).to_owned()).collect(),
+                outcome: outcome.map(str::to_owned),
+                visibility: Visibility::CareTeam,
+                ..CheckInDraft::default()
+            },
+            at,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn what_helped_counts_the_cravings_that_passed_beside_the_uses() {
+        let mut checkins = Vec::new();
+        // "Called my sponsor" ten times, eight passing, one used, one unsure.
+        for day in 1..=10 {
+            let outcome = match day {
+                9 => "used",
+                10 => "unsure",
+                _ => "resisted",
+            };
+            let when = format!("2026-11-{day:02}T20:00:00-07:00");
+            let name = if day == 10 {
+                "Called my sponsor "
+            } else {
+                "called my sponsor"
+            };
+            checkins.push(coped(&when, 7, &[name, "Walk"], Some(outcome)));
+        }
+        // A strategy used twice, both passing, and one without an outcome.
+        checkins.push(coped(
+            "2026-11-12T08:00:00-07:00",
+            5,
+            &["Shower"],
+            Some("resisted"),
+        ));
+        checkins.push(coped(
+            "2026-11-13T08:00:00-07:00",
+            5,
+            &["shower", "SHOWER"],
+            Some("resisted"),
+        ));
+        checkins.push(coped("2026-11-14T08:00:00-07:00", 5, &["Tea"], None));
+        // Outside the window.
+        checkins.push(coped(
+            "2026-10-01T08:00:00-07:00",
+            5,
+            &["Shower"],
+            Some("used"),
+        ));
+        let helped = what_helped(&checkins, date("2026-11-01"), date("2026-11-30"));
+        let rows: Vec<_> = helped
+            .iter()
+            .map(|h| (h.strategy.as_str(), h.passed, h.uses, h.used, h.unknown))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                // The latest spelling, trimmed.
+                ("Called my sponsor", 8, 10, 1, 1),
+                ("Walk", 8, 10, 1, 1),
+                ("shower", 2, 2, 0, 0),
+                ("Tea", 0, 1, 0, 1),
+            ]
+        );
+        assert!((helped[0].share() - 0.8).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_planted_friday_evening_pattern_is_the_heatmaps_strongest_cell() {
+        let mut checkins = Vec::new();
+        // Eight weeks: strong cravings every Friday at 18:00-19:59, mild
+        // ones scattered over other days and hours.
+        let first_monday = date("2026-09-07");
+        for week in 0..8 {
+            let monday = first_monday + TimeDelta::weeks(week);
+            for (day, hour, craving) in [(0, 9, 2), (2, 13, 3), (4, 18, 8), (4, 19, 9), (6, 11, 2)]
+            {
+                let d = monday + TimeDelta::days(day);
+                checkins.push(checkin(
+                    &format!("{d}T{hour:02}:30:00-06:00"),
+                    craving,
+                    Halt::default(),
+                ));
+            }
+        }
+        let records = InsightRecords {
+            checkins: &checkins,
+            ..InsightRecords::default()
+        };
+        let r = report(&records, date("2026-11-01"), 90);
+        let strongest = r
+            .heatmap
+            .iter()
+            .filter(|c| c.checkins > 0)
+            .max_by(|a, b| a.mean_craving.unwrap().total_cmp(&b.mean_craving.unwrap()))
+            .unwrap();
+        assert_eq!((strongest.weekday, strongest.hour), (Weekday::Fri, 19));
+        assert_eq!((strongest.checkins, strongest.mean_craving), (8, Some(9.0)));
+        assert_eq!(r.trend.len(), 90);
+        assert_eq!((r.from, r.to), (date("2026-08-04"), date("2026-11-01")));
+        assert_eq!(r.weeks.first().unwrap().week_start, date("2026-08-03"));
+        assert_eq!(r.weeks.last().unwrap().week_start, date("2026-10-26"));
+        assert_eq!(r.halt.checkins, 40);
+    }
+
+    #[test]
+    fn today_is_read_on_the_clock_of_the_latest_checkin() {
+        let now = at("2026-11-21T05:30:00Z").with_timezone(&Utc);
+        assert_eq!(patient_today(&[], now), date("2026-11-21"));
+        let denver = [checkin("2026-11-20T08:00:00-07:00", 1, Halt::default())];
+        assert_eq!(patient_today(&denver, now), date("2026-11-20"));
     }
 }

@@ -6,11 +6,11 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use chrono::{NaiveDate, TimeDelta, Utc};
+use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use steady_model::insight::{
-    DayCraving, HaltCounts, HeatCell, TriggerCount, WeekAttendance, craving_heatmap, craving_trend,
-    halt_counts, top_triggers, weekly_hours,
+    CopingResult, DayCraving, HaltCounts, HeatCell, InsightRecords, TriggerCount, WeekAttendance,
+    patient_today, report,
 };
 use steady_model::{Attendance, CheckIn, Program, TriggerEntry};
 use ts_rs::TS;
@@ -23,8 +23,6 @@ use crate::http::error::{ApiError, ErrorBody};
 
 /// The longest window, in days.
 pub const MAX_DAYS: u32 = 366;
-/// Most trigger categories listed.
-const TOP_TRIGGERS: usize = 5;
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -58,6 +56,10 @@ pub struct Insights {
     /// sessions against the program's weekly target.
     #[schema(value_type = Vec<Object>)]
     pub weeks: Vec<WeekAttendance>,
+    /// Each coping strategy named, with how often the craving passed
+    /// without use afterwards.
+    #[schema(value_type = Vec<Object>)]
+    pub helped: Vec<CopingResult>,
     /// Stored records that could not be read, left out of every figure.
     pub unreadable: u32,
     /// Records the patient withdrew (made private after sharing), left out
@@ -111,28 +113,28 @@ pub async fn insights(
         checkins.unreadable + triggers.unreadable + attendance.unreadable + program.unreadable;
     let withdrawn =
         checkins.withdrawn + triggers.withdrawn + attendance.withdrawn + program.withdrawn;
-    let target = program.values.first().map(|p| p.weekly_hours_target);
-    let (checkins, triggers, attendance) = (checkins.values, triggers.values, attendance.values);
-    let to = query.to.unwrap_or_else(|| {
-        let now = Utc::now();
-        match checkins.iter().max_by_key(|c| c.at) {
-            Some(latest) => now.with_timezone(latest.at.offset()).date_naive(),
-            None => now.date_naive(),
-        }
-    });
-    let from = to - TimeDelta::days(i64::from(days) - 1);
-    let weeks = (to - steady_model::schedule::week_start(from)).num_days() as u32 / 7 + 1;
+    let records = InsightRecords {
+        checkins: &checkins.values,
+        triggers: &triggers.values,
+        attendance: &attendance.values,
+        target_hours: program.values.first().map(|p| p.weekly_hours_target),
+    };
+    let to = query
+        .to
+        .unwrap_or_else(|| patient_today(records.checkins, Utc::now()));
+    let r = report(&records, to, days);
     tracing::info!(patient = %patient.id, counselor = %user.id, days, "insights read");
     Ok(Json(Insights {
-        from,
-        to,
-        days,
+        from: r.from,
+        to: r.to,
+        days: r.days,
         shared_kinds: consent.kinds.clone(),
-        trend: craving_trend(&checkins, to, days),
-        heatmap: craving_heatmap(&checkins, from, to),
-        top_triggers: top_triggers(&triggers, from, to, TOP_TRIGGERS),
-        halt: halt_counts(&checkins, from, to),
-        weeks: weekly_hours(&attendance, to, weeks, target),
+        trend: r.trend,
+        heatmap: r.heatmap,
+        top_triggers: r.top_triggers,
+        halt: r.halt,
+        weeks: r.weeks,
+        helped: r.helped,
         unreadable,
         withdrawn,
     }))
