@@ -7,12 +7,14 @@
 use std::path::Path;
 
 use steady_core::{
-    Attempt, AttendanceMark, ConsentTerms, Disclosures, ErrorReport, FhirExport, ListQuery,
-    LockSettings, OccurrenceView, Page, PageCursor, PairPreview, Progress, ProgressSettings,
-    QuietHours, Refusal, ReminderSettings, StoreState, SyncLog, SyncStatus, WeekHours,
+    Attempt, AttendanceMark, BackupReport, ConsentTerms, Disclosures, ErrorReport, ExportReport,
+    FhirExport, ListQuery, LockSettings, OccurrenceView, Page, PageCursor, PairPreview, Progress,
+    ProgressSettings, QuietHours, Refusal, ReminderSettings, RestoreReport, StoreState, SyncLog,
+    SyncStatus, WeekHours,
 };
 use steady_model::insight::{
     CopingResult, DayCraving, HaltCounts, HeatCell, InsightReport, TriggerCount, WeekAttendance,
+    WeekFigures, WeeklyReview,
 };
 use steady_model::progress::{Counter, Milestone, ProgramProgress, Streak, UseFree};
 use steady_model::protocol::Disclosure;
@@ -128,6 +130,15 @@ fn ui_decls(cfg: &Config) -> Vec<String> {
         ProgramProgress::decl(cfg),
         ProgressSettings::decl(cfg),
         Progress::decl(cfg),
+        ExportReport::decl(cfg),
+        BackupReport::decl(cfg),
+        RestoreReport::decl(cfg),
+        steady_core::backup::AutoBackup::decl(cfg),
+        WeekFigures::decl(cfg),
+        WeeklyReview::decl(cfg),
+        steady_core::WeeklyReviewTime::decl(cfg),
+        steady_model::JournalDraft::decl(cfg),
+        steady_model::JournalEntry::decl(cfg),
     ]
 }
 

@@ -186,6 +186,36 @@ pub async fn progress(store: State<'_, OpenedStore>) -> Reply<Progress> {
     Ok(store.get()?.progress(device_today()).await?)
 }
 
+/// The weekly review of this week, against the last.
+#[tauri::command]
+pub async fn weekly_review(
+    store: State<'_, OpenedStore>,
+) -> Reply<steady_model::insight::WeeklyReview> {
+    Ok(store.get()?.weekly_review(device_today()).await?)
+}
+
+#[tauri::command]
+pub async fn create_journal(
+    store: State<'_, OpenedStore>,
+    draft: steady_model::JournalDraft,
+) -> Reply<Entry<steady_model::JournalEntry>> {
+    Ok(store
+        .get()?
+        .create::<steady_model::JournalEntry>(draft)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn list_journal(
+    store: State<'_, OpenedStore>,
+    query: ListQuery,
+) -> Reply<Page<Entry<steady_model::JournalEntry>>> {
+    Ok(store
+        .get()?
+        .list::<steady_model::JournalEntry>(&query)
+        .await?)
+}
+
 #[tauri::command]
 pub async fn set_progress_settings(
     store: State<'_, OpenedStore>,
@@ -260,6 +290,138 @@ pub async fn export_ics(
         extension: "ics",
     };
     save_as(&app, &store, offer, &text).await
+}
+
+/// "Export my data": asks for a folder and writes a new folder of everything
+/// into it; what was written, or nothing if the dialog was closed.
+#[tauri::command]
+pub async fn export_my_data(
+    app: tauri::AppHandle,
+    store: State<'_, OpenedStore>,
+) -> Reply<Option<steady_core::ExportReport>> {
+    let store = store.get()?;
+    let Some(parent) =
+        crate::save_as::choose_folder(&app, "Choose where to save all your Steady data").await
+    else {
+        return Ok(None);
+    };
+    let now = Utc::now()
+        .with_timezone(&crate::zone::device_zone())
+        .fixed_offset();
+    let report = store.export_all(&parent, now).await?;
+    // Erasing the device removes what Steady wrote here too: each file,
+    // then the folder if nothing else was put in it.
+    let folder = std::path::PathBuf::from(&report.folder);
+    for file in &report.files {
+        store.note_export(&folder.join(file)).await?;
+    }
+    store.note_export(&folder).await?;
+    Ok(Some(report))
+}
+
+/// Makes an encrypted backup of everything where the patient chooses; what
+/// was written, or nothing if the dialog was closed.
+#[tauri::command]
+pub async fn backup_now(
+    app: tauri::AppHandle,
+    store: State<'_, OpenedStore>,
+    passphrase: String,
+) -> Reply<Option<steady_core::BackupReport>> {
+    let store = store.get()?;
+    if passphrase.chars().count() < steady_core::backup::MIN_PASSPHRASE {
+        // Said before the dialog, not after.
+        return Err(ErrorReport::invalid(
+            "passphrase",
+            format!(
+                "Choose a passphrase of at least {} characters; you will need it to restore this backup, and nobody can recover it for you.",
+                steady_core::backup::MIN_PASSPHRASE
+            ),
+        ));
+    }
+    let now = Utc::now()
+        .with_timezone(&crate::zone::device_zone())
+        .fixed_offset();
+    let offer = Offer {
+        title: "Save an encrypted backup of Steady".into(),
+        name: file_name(
+            &format!("Steady backup – {}", now.format("%-d %B %Y")),
+            "steadybackup",
+        ),
+        kind: "Steady backup",
+        extension: "steadybackup",
+    };
+    let Some(path) = crate::save_as::choose_place(&app, offer).await else {
+        return Ok(None);
+    };
+    Ok(Some(store.backup_to(&path, &passphrase, now).await?))
+}
+
+/// Restores a backup the patient picks, merged with what is here; what it
+/// did, or nothing if the dialog was closed.
+#[tauri::command]
+pub async fn restore_backup(
+    app: tauri::AppHandle,
+    store: State<'_, OpenedStore>,
+    reminders: State<'_, Reminders>,
+    passphrase: String,
+) -> Reply<Option<steady_core::RestoreReport>> {
+    let store = store.get()?;
+    let Some(path) = crate::save_as::choose_file(
+        &app,
+        "Restore from a Steady backup",
+        "Steady backup",
+        "steadybackup",
+    )
+    .await
+    else {
+        return Ok(None);
+    };
+    let report = store.restore_from(&path, &passphrase).await?;
+    reminders.replan();
+    Ok(Some(report))
+}
+
+/// The weekly backup's folder and when it last ran, if it is on.
+#[tauri::command]
+pub async fn get_auto_backup(
+    store: State<'_, OpenedStore>,
+) -> Reply<Option<steady_core::backup::AutoBackup>> {
+    Ok(store.get()?.auto_backup().await?)
+}
+
+/// Turns the weekly backup on (asking for its folder) with `passphrase`, or
+/// off with none; the setting as it now is.
+#[tauri::command]
+pub async fn set_auto_backup(
+    app: tauri::AppHandle,
+    store: State<'_, OpenedStore>,
+    passphrase: Option<String>,
+) -> Reply<Option<steady_core::backup::AutoBackup>> {
+    let store = store.get()?;
+    let Some(passphrase) = passphrase else {
+        return Ok(store.set_auto_backup(None).await?);
+    };
+    if passphrase.chars().count() < steady_core::backup::MIN_PASSPHRASE {
+        return Err(ErrorReport::invalid(
+            "passphrase",
+            format!(
+                "Choose a passphrase of at least {} characters; you will need it to restore these backups, and nobody can recover it for you.",
+                steady_core::backup::MIN_PASSPHRASE
+            ),
+        ));
+    }
+    let Some(folder) =
+        crate::save_as::choose_folder(&app, "Choose where Steady keeps a weekly backup").await
+    else {
+        return store.auto_backup().await.map_err(Into::into);
+    };
+    let set = store.set_auto_backup(Some((&folder, &passphrase))).await?;
+    // The first one now, not a week from now.
+    let now = Utc::now()
+        .with_timezone(&crate::zone::device_zone())
+        .fixed_offset();
+    store.auto_backup_if_due(now).await?;
+    Ok(store.auto_backup().await?.or(set))
 }
 
 /// Adds the events of a calendar file to the schedule, all or none.

@@ -416,8 +416,15 @@ pub async fn erase_device(
     confirm(&confirmation, ERASE_WORD)?;
     let dir = opened.dir()?.to_owned();
     if let Ok(store) = opened.store() {
+        // Files first; an export's folder (noted after its files) goes
+        // only if nothing but Steady's files was in it.
         for path in store.exported_files().await.unwrap_or_default() {
-            let _ = std::fs::remove_file(path);
+            let path = std::path::Path::new(&path);
+            let _ = if path.is_dir() {
+                std::fs::remove_dir(path)
+            } else {
+                std::fs::remove_file(path)
+            };
         }
     }
     opened.take_store().await;

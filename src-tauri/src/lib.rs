@@ -11,6 +11,7 @@ mod reminders;
 mod save_as;
 mod sync;
 mod wall_clock;
+mod weekly_backup;
 mod zone;
 
 use reminders::Reminders;
@@ -130,6 +131,7 @@ pub fn run() {
             let opened = OpenedStore::open(app.handle(), data_dir(app));
             app.manage(opened);
             app.state::<Reminders>().replan();
+            weekly_backup::start(app.handle());
             pair_link::install(app.handle());
             Ok(())
         })
@@ -185,12 +187,20 @@ pub fn run() {
             commands::insights,
             commands::progress,
             commands::set_progress_settings,
+            commands::weekly_review,
+            commands::create_journal,
+            commands::list_journal,
             commands::get_program,
             commands::save_program,
             commands::get_reminder_settings,
             commands::set_reminder_settings,
             commands::device_zone,
             commands::export_ics,
+            commands::export_my_data,
+            commands::backup_now,
+            commands::restore_backup,
+            commands::get_auto_backup,
+            commands::set_auto_backup,
             commands::import_ics,
             commands::list_templates,
             commands::get_template,

@@ -22,6 +22,10 @@ use crate::zone::device_zone;
 /// is the session's record id.
 pub const OPEN_EVENT: &str = "open-event";
 
+/// The event the UI listens to when the weekly review's notification is
+/// clicked: it shows the review.
+pub const OPEN_REVIEW_EVENT: &str = "open-review";
+
 /// The event the UI listens to when a new message's notification is
 /// clicked: it shows Today, where the messages are.
 pub const OPEN_MESSAGES_EVENT: &str = "open-messages";
@@ -110,10 +114,15 @@ enum Opens {
     Session(steady_model::RecordId),
     /// Today, where the care team's messages are.
     Messages,
+    /// The weekly review.
+    Review,
 }
 
 async fn show(app: &AppHandle, reminder: &Reminder) {
-    let opens = reminder.event.map(Opens::Session);
+    let opens = match reminder.key {
+        steady_core::ReminderKey::WeeklyReview { .. } => Some(Opens::Review),
+        _ => reminder.event.map(Opens::Session),
+    };
     notify(app, &reminder.summary, &reminder.body, opens).await;
 }
 
@@ -207,5 +216,6 @@ fn open(app: &AppHandle, opens: Opens) {
     let _ = match opens {
         Opens::Session(id) => app.emit(OPEN_EVENT, id.to_string()),
         Opens::Messages => app.emit(OPEN_MESSAGES_EVENT, ()),
+        Opens::Review => app.emit(OPEN_REVIEW_EVENT, ()),
     };
 }

@@ -69,27 +69,73 @@ pub async fn save_as(
 /// The system's save dialog over Steady's window. While it is open the
 /// patient is still in Steady: its losing the focus is not time away.
 async fn ask(app: &AppHandle, offer: Offer) -> Option<FilePath> {
-    let mut dialog = app
-        .dialog()
-        .file()
-        .set_title(offer.title)
+    let dialog = over_window(app, app.dialog().file().set_title(offer.title))
         .set_file_name(offer.name)
         .add_filter(offer.kind, &[offer.extension]);
-    #[cfg(desktop)]
-    {
-        if let Some(window) = app.get_webview_window("main") {
-            dialog = dialog.set_parent(&window);
-        }
-        if let Ok(dir) = downloads(app) {
-            dialog = dialog.set_directory(dir);
-        }
-    }
     let _open = OwnDialog::open(app.state::<OpenedStore>().inner());
     let (tx, rx) = tokio::sync::oneshot::channel();
     dialog.save_file(move |place| {
         let _ = tx.send(place);
     });
     rx.await.ok().flatten()
+}
+
+/// Asks where to save a file Steady writes itself (a backup): the path, or
+/// `None` when the dialog was closed.
+pub async fn choose_place(app: &AppHandle, offer: Offer) -> Option<std::path::PathBuf> {
+    ask(app, offer).await?.into_path().ok()
+}
+
+/// Asks which file to open (a backup to restore), starting in Downloads.
+pub async fn choose_file(
+    app: &AppHandle,
+    title: &str,
+    kind: &str,
+    extension: &str,
+) -> Option<std::path::PathBuf> {
+    let dialog =
+        over_window(app, app.dialog().file().set_title(title)).add_filter(kind, &[extension]);
+    let _open = OwnDialog::open(app.state::<OpenedStore>().inner());
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    dialog.pick_file(move |place| {
+        let _ = tx.send(place);
+    });
+    rx.await.ok().flatten()?.into_path().ok()
+}
+
+/// Asks for a folder to write into (an export of everything), starting in
+/// Downloads. `None` when the patient closed the dialog.
+pub async fn choose_folder(app: &AppHandle, title: &str) -> Option<std::path::PathBuf> {
+    let dialog = over_window(app, app.dialog().file().set_title(title));
+    let _open = OwnDialog::open(app.state::<OpenedStore>().inner());
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    dialog.pick_folder(move |place| {
+        let _ = tx.send(place);
+    });
+    rx.await.ok().flatten()?.into_path().ok()
+}
+
+/// A file dialog over Steady's window, starting in Downloads (desktop).
+fn over_window(
+    app: &AppHandle,
+    dialog: tauri_plugin_dialog::FileDialogBuilder<tauri::Wry>,
+) -> tauri_plugin_dialog::FileDialogBuilder<tauri::Wry> {
+    #[cfg(desktop)]
+    {
+        let mut dialog = dialog;
+        if let Some(window) = app.get_webview_window("main") {
+            dialog = dialog.set_parent(&window);
+        }
+        if let Ok(dir) = downloads(app) {
+            dialog = dialog.set_directory(dir);
+        }
+        dialog
+    }
+    #[cfg(not(desktop))]
+    {
+        let _ = app;
+        dialog
+    }
 }
 
 /// Steady's own dialog is over the window while this lives: however the

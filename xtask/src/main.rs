@@ -224,7 +224,8 @@ fn test() -> Result<()> {
         .env("STEADY_DASHBOARD_DIST", root().join(DASHBOARD).join("dist"))
         .env("STEADY_TEST_POSTGRES_URL", &database.url)
         .env("STEADY_SCHEMATHESIS", &schemathesis)
-        // The same environment's Python, with prometheus-client.
+        // The same environment's Python, with prometheus-client,
+        // fhir.resources and icalendar.
         .env("STEADY_PYTHON", schemathesis.with_file_name("python"))
         .env("STEADY_PACKAGES_DIR", &packages);
     let result = step(
@@ -530,13 +531,21 @@ const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 /// reads the server's `/metrics` in the tests (from PyPI).
 const PROMETHEUS_CLIENT: &str = "prometheus-client==0.23.1";
 
+/// The outside readers of "Export my data" (from PyPI): fhir.resources
+/// validates the FHIR Bundle (its R4B models; R4B leaves Bundle,
+/// Observation, Questionnaire and QuestionnaireResponse as R4 has them) and
+/// icalendar parses the schedule.
+const FHIR_RESOURCES: &str = "fhir.resources==8.3.0";
+const ICALENDAR: &str = "icalendar==7.3.2";
+
 /// Schemathesis in a virtual environment of its own under the target
-/// folder, installed from PyPI when missing; the path of its `st` command.
+/// folder, installed from PyPI when missing, with the other Python packages
+/// the tests read our output with; the path of its `st` command.
 fn ensure_schemathesis() -> Result<PathBuf> {
     let venv = target_dir().join("schemathesis-venv");
     let st = venv.join("bin").join("st");
     let stamp = venv.join("installed");
-    let wanted = format!("{SCHEMATHESIS} {PROMETHEUS_CLIENT}");
+    let wanted = format!("{SCHEMATHESIS} {PROMETHEUS_CLIENT} {FHIR_RESOURCES} {ICALENDAR}");
     if st.exists() && fs::read_to_string(&stamp).is_ok_and(|s| s == wanted) {
         return Ok(st);
     }
@@ -553,6 +562,8 @@ fn ensure_schemathesis() -> Result<PathBuf> {
         "--disable-pip-version-check",
         SCHEMATHESIS,
         PROMETHEUS_CLIENT,
+        FHIR_RESOURCES,
+        ICALENDAR,
     ]);
     step(&format!("install {wanted} from PyPI"), install)?;
     fs::write(&stamp, &wanted)?;

@@ -75,6 +75,7 @@ fn main() {
             end: NaiveTime::from_hms_opt(7, 0, 0).unwrap(),
         }),
         detailed_wording: false,
+        weekly_review: Some(Default::default()),
     };
     let delivered = HashSet::new();
     let zone: chrono_tz::Tz = "America/Denver".parse().unwrap();

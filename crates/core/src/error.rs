@@ -37,9 +37,32 @@ pub enum StoreError {
         "A stored {noun} could not be read ({detail}). The rest of your log is unaffected; please report this."
     )]
     Corrupt { noun: &'static str, detail: String },
+
+    /// A file outside the store (an export, a backup) could not be written
+    /// or read.
+    #[error(
+        "Steady could not {action} {path}: {source}. Choose a folder you can write to, with free space, and try again."
+    )]
+    File {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl StoreError {
+    pub(crate) fn file(
+        action: &'static str,
+        path: &std::path::Path,
+    ) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.to_owned();
+        move |source| StoreError::File {
+            action,
+            path,
+            source,
+        }
+    }
+
     pub(crate) fn corrupt(noun: &'static str, detail: impl ToString) -> Self {
         StoreError::Corrupt {
             noun,

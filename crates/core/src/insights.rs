@@ -8,12 +8,16 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta};
 use serde::{Deserialize, Serialize};
-use steady_model::insight::{InsightRecords, InsightReport, report};
+use steady_model::insight::{
+    InsightRecords, InsightReport, ReviewRecords, WeeklyReview, report, weekly_review,
+};
 use steady_model::progress::{
     Counter, Milestone, ProgramProgress, Streak, UseFree, checkin_streak, days_without_use,
     milestones, program_progress,
 };
-use steady_model::{Attendance, Body, CheckIn, RecordKind, TriggerEntry, ValidationErrors};
+use steady_model::{
+    Attendance, Body, CheckIn, RecordKind, TriggerEntry, ValidationErrors, Worksheet,
+};
 use ts_rs::TS;
 
 use crate::error::StoreError;
@@ -119,6 +123,46 @@ impl Store {
             .iter()
             .map(|days| report(&records, today, *days))
             .collect())
+    }
+
+    /// The weekly review of the week (Monday to Sunday) that contains
+    /// `today`, against the week before.
+    pub async fn weekly_review(&self, today: NaiveDate) -> Result<WeeklyReview, StoreError> {
+        steady_model::validation::plausible_date(today)
+            .map_err(|reason| ValidationErrors::single("today", reason))?;
+        let first = (steady_model::schedule::week_start(today) - TimeDelta::weeks(1))
+            .min(today - TimeDelta::days(27));
+        let from = (first - TimeDelta::days(2))
+            .and_time(NaiveTime::MIN)
+            .and_utc();
+        let to = (today + TimeDelta::days(9))
+            .and_time(NaiveTime::MIN)
+            .and_utc();
+        let checkins: Vec<CheckIn> = self.bodies_between(from, to).await?;
+        let triggers: Vec<TriggerEntry> = self.bodies_between(from, to).await?;
+        let attendance: Vec<Attendance> = self.bodies_between(from, to).await?;
+        let done: Vec<NaiveDate> = self
+            .all_live::<Worksheet>()
+            .await?
+            .into_iter()
+            .filter_map(|(_, w)| w.completed.map(|c| c.date_naive()))
+            .collect();
+        let reasons = self
+            .plan()
+            .await?
+            .map(|p| p.data.reasons)
+            .unwrap_or_default();
+        let records = ReviewRecords {
+            insight: InsightRecords {
+                checkins: &checkins,
+                triggers: &triggers,
+                attendance: &attendance,
+                target_hours: self.program().await?.map(|p| p.data.weekly_hours_target),
+            },
+            worksheets_done: &done,
+            reasons: &reasons,
+        };
+        Ok(weekly_review(&records, today))
     }
 
     pub async fn progress_settings(&self) -> Result<ProgressSettings, StoreError> {

@@ -4,9 +4,11 @@
 //! returns.
 
 pub mod applock;
+pub mod backup;
 pub mod care;
 pub mod closing;
 pub mod error;
+pub mod export;
 pub mod insights;
 pub mod keys;
 pub mod planner;
@@ -18,10 +20,14 @@ pub mod vault;
 pub mod worksheets;
 
 pub use applock::{Attempt, LockSettings};
+pub use backup::{BackupReport, RestoreReport};
 pub use error::{ErrorReport, StoreError};
+pub use export::ExportReport;
 pub use insights::{Progress, ProgressSettings};
 pub use keys::{KeyError, KeyStore, Keychain, StoreKey};
-pub use planner::{PlanInput, QuietHours, Reminder, ReminderKey, ReminderSettings, plan};
+pub use planner::{
+    PlanInput, QuietHours, Reminder, ReminderKey, ReminderSettings, WeeklyReviewTime, plan,
+};
 pub use schedule::{AttendanceMark, OccurrenceView, WeekHours};
 pub use store::{DB_FILE, ListQuery, Page, PageCursor, Store, connect_options};
 pub use sync::runner::{SyncRunner, Timing};

@@ -17,13 +17,13 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use steady_model::RecordId;
 use steady_model::schedule::{Event, resolve_local};
+use steady_model::{Day, RecordId};
 
 /// Hours in which nothing is delivered, in the device's zone. `start` after
 /// `end` wraps midnight (22:00-07:00).
@@ -44,8 +44,26 @@ impl QuietHours {
     }
 }
 
+/// When the weekly review is ready: a weekday and a local time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct WeeklyReviewTime {
+    pub day: Day,
+    pub time: NaiveTime,
+}
+
+impl Default for WeeklyReviewTime {
+    /// Sunday 18:00: the week is over, the evening is not.
+    fn default() -> Self {
+        Self {
+            day: Day::Su,
+            time: NaiveTime::from_hms_opt(18, 0, 0).unwrap_or(NaiveTime::MIN),
+        }
+    }
+}
+
 /// The patient's choices about reminders.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields, default)]
 pub struct ReminderSettings {
     /// A daily prompt to check in, at this local time.
@@ -56,6 +74,21 @@ pub struct ReminderSettings {
     /// Show session titles and places in notifications. Off by default,
     /// because a lock screen is seen by others.
     pub detailed_wording: bool,
+    /// "Your week in Steady is ready": on by default, Sunday 18:00; none
+    /// when turned off.
+    #[ts(optional = nullable)]
+    pub weekly_review: Option<WeeklyReviewTime>,
+}
+
+impl Default for ReminderSettings {
+    fn default() -> Self {
+        Self {
+            daily_checkin: None,
+            quiet_hours: None,
+            detailed_wording: false,
+            weekly_review: Some(WeeklyReviewTime::default()),
+        }
+    }
 }
 
 /// What a reminder is for; with the offset, it names a delivery.
@@ -67,6 +100,10 @@ pub enum ReminderKey {
         minutes_before: u32,
     },
     DailyCheckIn {
+        date: NaiveDate,
+    },
+    /// The weekly review of the week that ends on `date`'s Sunday.
+    WeeklyReview {
         date: NaiveDate,
     },
 }
@@ -84,6 +121,7 @@ impl fmt::Display for ReminderKey {
                 occurrence.format("%Y%m%dT%H%M%S")
             ),
             ReminderKey::DailyCheckIn { date } => write!(f, "checkin/{date}"),
+            ReminderKey::WeeklyReview { date } => write!(f, "review/{date}"),
         }
     }
 }
@@ -178,6 +216,39 @@ pub fn plan(input: &PlanInput<'_>, limit: usize) -> Vec<Reminder> {
                 due,
                 summary: "Steady".into(),
                 body: "Time for your check-in. How are you doing?".into(),
+                event: None,
+                starts: None,
+            });
+        }
+    }
+    if let Some(review) = input.settings.weekly_review {
+        let today = now.with_timezone(&input.device_zone).date_naive();
+        for day in 0..=HORIZON.num_days() {
+            let date = today + TimeDelta::days(day);
+            if date.weekday() != review.day.weekday() {
+                continue;
+            }
+            let key = ReminderKey::WeeklyReview { date };
+            if input.delivered.contains(&key.to_string()) {
+                continue;
+            }
+            let wanted =
+                resolve_local(input.device_zone, date.and_time(review.time)).with_timezone(&Utc);
+            // Quiet hours move it to their end, within the same day.
+            let end_of_day = resolve_local(
+                input.device_zone,
+                (date + TimeDelta::days(1)).and_time(NaiveTime::MIN),
+            )
+            .with_timezone(&Utc);
+            let Some(due) = schedule_due(input, wanted, Some(end_of_day - TimeDelta::seconds(1)))
+            else {
+                continue;
+            };
+            out.push(Reminder {
+                key,
+                due,
+                summary: "Steady".into(),
+                body: "Your week in Steady is ready".into(),
                 event: None,
                 starts: None,
             });
@@ -375,7 +446,11 @@ mod tests {
             ),
         )];
         let delivered = HashSet::new();
-        let settings = ReminderSettings::default();
+        let settings = ReminderSettings {
+            // Sessions only: the weekly review has its own test.
+            weekly_review: None,
+            ..ReminderSettings::default()
+        };
         let now = resolve_local(denver(), local("2026-11-30 12:00")).with_timezone(&Utc);
         let input = PlanInput {
             events: &events,
@@ -427,7 +502,11 @@ mod tests {
             ),
         )];
         let delivered = HashSet::new();
-        let settings = ReminderSettings::default();
+        let settings = ReminderSettings {
+            // Sessions only: the weekly review has its own test.
+            weekly_review: None,
+            ..ReminderSettings::default()
+        };
         // 17:50: the 60-minute reminder was missed, the 15-minute one too.
         let now = resolve_local(denver(), local("2026-11-30 17:50")).with_timezone(&Utc);
         let input = PlanInput {
@@ -468,6 +547,7 @@ mod tests {
                 start: NaiveTime::from_hms_opt(22, 0, 0).unwrap(),
                 end: NaiveTime::from_hms_opt(7, 0, 0).unwrap(),
             }),
+            weekly_review: None,
             ..Default::default()
         };
         let now = resolve_local(denver(), local("2026-11-29 21:00")).with_timezone(&Utc);
@@ -514,6 +594,79 @@ mod tests {
             }
         );
         assert_eq!(planned[0].due.with_timezone(&denver()).hour(), 20);
+    }
+
+    #[test]
+    fn the_weekly_review_comes_on_its_day_once_and_out_of_quiet_hours() {
+        // Sunday 18:00 by default; quiet hours from 17:00 to 19:00 hold it.
+        let settings = ReminderSettings {
+            quiet_hours: Some(QuietHours {
+                start: NaiveTime::from_hms_opt(17, 0, 0).unwrap(),
+                end: NaiveTime::from_hms_opt(19, 0, 0).unwrap(),
+            }),
+            ..Default::default()
+        };
+        assert_eq!(settings.weekly_review, Some(WeeklyReviewTime::default()));
+        let now = resolve_local(denver(), local("2026-12-02 09:00")).with_timezone(&Utc);
+        let nothing = HashSet::new();
+        let input = PlanInput {
+            events: &[],
+            settings: &settings,
+            device_zone: denver(),
+            delivered: &nothing,
+            now,
+        };
+        let planned = plan(&input, 3);
+        let sunday = NaiveDate::from_ymd_opt(2026, 12, 6).unwrap();
+        assert_eq!(planned[0].key, ReminderKey::WeeklyReview { date: sunday });
+        assert_eq!(
+            planned[0].due.with_timezone(&denver()).naive_local(),
+            local("2026-12-06 19:00")
+        );
+        assert_eq!(
+            (planned[0].summary.as_str(), planned[0].body.as_str()),
+            ("Steady", "Your week in Steady is ready")
+        );
+        assert_eq!(
+            planned[1].key,
+            ReminderKey::WeeklyReview {
+                date: sunday + TimeDelta::weeks(1)
+            }
+        );
+        // Delivered once, it is not planned again; turned off, none is.
+        let delivered: HashSet<String> = [planned[0].key.to_string()].into();
+        let input = PlanInput {
+            delivered: &delivered,
+            ..input
+        };
+        assert_eq!(
+            plan(&input, 1)[0].key,
+            ReminderKey::WeeklyReview {
+                date: sunday + TimeDelta::weeks(1)
+            }
+        );
+        let off = ReminderSettings {
+            weekly_review: None,
+            ..settings.clone()
+        };
+        assert!(
+            plan(
+                &PlanInput {
+                    settings: &off,
+                    ..input
+                },
+                3
+            )
+            .is_empty()
+        );
+        // A review missed while the app was closed still comes that day.
+        let late = resolve_local(denver(), local("2026-12-06 21:30")).with_timezone(&Utc);
+        let input = PlanInput {
+            now: late,
+            delivered: &nothing,
+            ..input
+        };
+        assert_eq!(plan(&input, 1)[0].due, late);
     }
 
     fn arb_event() -> impl Strategy<Value = Event> {
@@ -563,14 +716,27 @@ mod tests {
         (
             prop::option::of((0u32..24, 0u32..24)),
             prop::option::of(0u32..24),
+            prop::option::of((0usize..7, 0u32..24)),
         )
-            .prop_map(|(quiet, daily)| ReminderSettings {
+            .prop_map(|(quiet, daily, review)| ReminderSettings {
                 quiet_hours: quiet.filter(|(s, e)| s != e).map(|(s, e)| QuietHours {
                     start: NaiveTime::from_hms_opt(s, 0, 0).unwrap(),
                     end: NaiveTime::from_hms_opt(e, 30, 0).unwrap(),
                 }),
                 daily_checkin: daily.map(|h| NaiveTime::from_hms_opt(h, 15, 0).unwrap()),
                 detailed_wording: false,
+                weekly_review: review.map(|(d, h)| WeeklyReviewTime {
+                    day: [
+                        Day::Mo,
+                        Day::Tu,
+                        Day::We,
+                        Day::Th,
+                        Day::Fr,
+                        Day::Sa,
+                        Day::Su,
+                    ][d],
+                    time: NaiveTime::from_hms_opt(h, 45, 0).unwrap(),
+                }),
             })
     }
 

@@ -355,6 +355,20 @@ pub(crate) async fn by_ids(
         .collect())
 }
 
+impl From<&MergedRow> for MergeRow {
+    /// A row about to be written, as the next merge of the same id reads it.
+    fn from(row: &MergedRow) -> Self {
+        MergeRow {
+            id: row.id.clone(),
+            kind: row.kind.as_str().to_owned(),
+            body: row.body.clone(),
+            stamps: row.stamps.clone(),
+            deleted: row.deleted,
+            pushed: row.pushed.clone(),
+        }
+    }
+}
+
 /// A merged record to write, new here or not.
 pub(crate) struct MergedRow {
     pub id: String,

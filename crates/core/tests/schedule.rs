@@ -105,6 +105,14 @@ async fn a_delivered_reminder_is_not_planned_again_after_a_restart() {
         .with_timezone(&Utc);
     let first = {
         let store = Store::open(dir.path(), &common::key()).await.unwrap();
+        // Sessions only: the weekly review is planned beside them.
+        store
+            .set_reminder_settings(&ReminderSettings {
+                weekly_review: None,
+                ..ReminderSettings::default()
+            })
+            .await
+            .unwrap();
         store.create::<Event>(group()).await.unwrap();
         let next = store.plan_reminders(now, denver(), 5).await.unwrap();
         let dues: Vec<String> = next
@@ -157,6 +165,7 @@ async fn settings_round_trip_and_equal_quiet_hours_are_refused() {
             end: chrono::NaiveTime::from_hms_opt(7, 0, 0).unwrap(),
         }),
         detailed_wording: true,
+        weekly_review: None,
     };
     store.set_reminder_settings(&settings).await.unwrap();
     assert_eq!(store.reminder_settings().await.unwrap(), settings);

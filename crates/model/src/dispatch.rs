@@ -25,6 +25,7 @@ macro_rules! for_kind {
             RecordKind::Assignment => $f::<crate::care::Assignment>($($arg),*),
             RecordKind::Message => $f::<crate::care::Message>($($arg),*),
             RecordKind::Reply => $f::<crate::care::Reply>($($arg),*),
+            RecordKind::Journal => $f::<crate::journal::JournalEntry>($($arg),*),
         }
     };
 }

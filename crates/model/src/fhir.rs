@@ -1,10 +1,13 @@
 //! FHIR R4 export: a template as a `Questionnaire`, a completed worksheet as
 //! a `QuestionnaireResponse` that points at it, so a clinic's record system
-//! can file what the patient wrote.
+//! can file what the patient wrote; a check-in as a survey `Observation` of
+//! its craving. FHIR's JSON has no empty arrays, empty objects or nulls:
+//! every resource made here leaves them out ([`without_empty`]).
 
 use chrono::{DateTime, FixedOffset, SecondsFormat};
 use serde_json::{Value, json};
 
+use crate::checkin::CheckIn;
 use crate::ids::RecordId;
 use crate::questionnaire::{Item, ItemType, Questionnaire, TOTAL_LINK_ID};
 use crate::worksheet::{AnswerValue, Answers, WorksheetStatus, score};
@@ -36,7 +39,7 @@ pub fn questionnaire(q: &Questionnaire) -> Value {
             "readOnly": true,
         }));
     }
-    json!({
+    without_empty(json!({
         "resourceType": "Questionnaire",
         "id": q.id,
         "url": canonical_url(q),
@@ -46,7 +49,7 @@ pub fn questionnaire(q: &Questionnaire) -> Value {
         "description": q.description,
         "copyright": q.source,
         "item": items,
-    })
+    }))
 }
 
 fn questionnaire_item(q: &Questionnaire, item: &Item) -> Value {
@@ -120,6 +123,19 @@ pub fn questionnaire_response(
     if status == WorksheetStatus::Draft {
         return Err(ExportError::NotComplete);
     }
+    Ok(response(q, id, status, authored, answers))
+}
+
+/// A worksheet in any state as a QuestionnaireResponse: a draft is
+/// `in-progress`, a finished one `completed` (the patient's whole record,
+/// where drafts belong too).
+pub fn response(
+    q: &Questionnaire,
+    id: RecordId,
+    status: WorksheetStatus,
+    authored: DateTime<FixedOffset>,
+    answers: &Answers,
+) -> Value {
     // The questions as the patient read them, in their own word.
     let q = &q.filled(answers);
     let mut items = response_items(q, &q.item, answers);
@@ -130,31 +146,104 @@ pub fn questionnaire_response(
             "answer": [{ "valueInteger": s.total }],
         }));
     }
-    Ok(json!({
+    without_empty(json!({
         "resourceType": "QuestionnaireResponse",
         "id": id.to_string(),
         "questionnaire": format!("{}|{}", canonical_url(q), q.version),
-        "status": "completed",
+        "status": match status {
+            WorksheetStatus::Draft => "in-progress",
+            WorksheetStatus::Complete | WorksheetStatus::Reviewed => "completed",
+        },
         "authored": authored.to_rfc3339_opts(SecondsFormat::Secs, false),
         "item": items,
     }))
+}
+
+/// The code system of Steady's own observation codes: there is no LOINC
+/// code for a 0-10 craving rating.
+pub const OBSERVATION_SYSTEM: &str = "urn:steady:observation";
+
+/// A check-in as a survey Observation: its craving, 0 to 10, at the time and
+/// in the offset the patient logged it.
+pub fn checkin_observation(id: RecordId, c: &CheckIn) -> Value {
+    without_empty(json!({
+        "resourceType": "Observation",
+        "id": id.to_string(),
+        "status": "final",
+        "category": [{
+            "coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                "code": "survey",
+                "display": "Survey",
+            }],
+        }],
+        "code": {
+            "coding": [{
+                "system": OBSERVATION_SYSTEM,
+                "code": "craving",
+                "display": "Craving, 0 (none) to 10 (the strongest imaginable)",
+            }],
+            "text": "Craving (0 to 10)",
+        },
+        "effectiveDateTime": c.at.to_rfc3339_opts(SecondsFormat::Secs, false),
+        "valueInteger": c.craving.value(),
+        "note": if c.note.is_empty() { json!([]) } else { json!([{ "text": c.note }]) },
+    }))
+}
+
+/// Resources in one `collection` Bundle, each under its full URL: a
+/// record's id as a `urn:uuid:`, a Questionnaire's canonical URL.
+pub fn bundle(resources: Vec<Value>, at: DateTime<FixedOffset>) -> Value {
+    let entry: Vec<Value> = resources
+        .into_iter()
+        .map(|resource| {
+            let full_url = match resource["resourceType"].as_str() {
+                Some("Questionnaire") => resource["url"].clone(),
+                _ => json!(format!(
+                    "urn:uuid:{}",
+                    resource["id"].as_str().unwrap_or_default()
+                )),
+            };
+            json!({ "fullUrl": full_url, "resource": resource })
+        })
+        .collect();
+    without_empty(json!({
+        "resourceType": "Bundle",
+        "type": "collection",
+        "timestamp": at.to_rfc3339_opts(SecondsFormat::Secs, false),
+        "entry": entry,
+    }))
+}
+
+/// `value` without nulls, empty arrays and empty objects, at any depth
+/// (FHIR JSON allows none of them).
+pub fn without_empty(value: Value) -> Value {
+    fn prune(value: Value) -> Option<Value> {
+        match value {
+            Value::Null => None,
+            Value::Array(items) => {
+                let items: Vec<Value> = items.into_iter().filter_map(prune).collect();
+                (!items.is_empty()).then_some(Value::Array(items))
+            }
+            Value::Object(fields) => {
+                let fields: serde_json::Map<String, Value> = fields
+                    .into_iter()
+                    .filter_map(|(k, v)| prune(v).map(|v| (k, v)))
+                    .collect();
+                (!fields.is_empty()).then_some(Value::Object(fields))
+            }
+            Value::String(s) if s.is_empty() => None,
+            other => Some(other),
+        }
+    }
+    prune(value).unwrap_or(Value::Null)
 }
 
 /// The response and its template in one FHIR R4 `collection` Bundle: the one
 /// file a patient hands to their clinic, which files the response and can
 /// show each answer under its question.
 pub fn collection(questionnaire: Value, response: Value, at: DateTime<FixedOffset>) -> Value {
-    let response_url = format!("urn:uuid:{}", response["id"].as_str().unwrap_or_default());
-    let questionnaire_url = questionnaire["url"].clone();
-    json!({
-        "resourceType": "Bundle",
-        "type": "collection",
-        "timestamp": at.to_rfc3339_opts(SecondsFormat::Secs, false),
-        "entry": [
-            { "fullUrl": response_url, "resource": response },
-            { "fullUrl": questionnaire_url, "resource": questionnaire },
-        ],
-    })
+    bundle(vec![response, questionnaire], at)
 }
 
 fn response_items(q: &Questionnaire, items: &[Item], answers: &Answers) -> Vec<Value> {
@@ -168,11 +257,15 @@ fn response_items(q: &Questionnaire, items: &[Item], answers: &Answers) -> Vec<V
             // A repeating group answers as one item per filled-in instance.
             for value in values {
                 if let AnswerValue::Group(inner) = value {
-                    out.push(json!({
-                        "linkId": item.link_id,
-                        "text": item.text,
-                        "item": response_items(q, &item.item, inner),
-                    }));
+                    let inner = response_items(q, &item.item, inner);
+                    // A group with nothing filled in is not written at all.
+                    if !inner.is_empty() {
+                        out.push(json!({
+                            "linkId": item.link_id,
+                            "text": item.text,
+                            "item": inner,
+                        }));
+                    }
                 }
             }
             continue;
@@ -181,7 +274,9 @@ fn response_items(q: &Questionnaire, items: &[Item], answers: &Answers) -> Vec<V
             .iter()
             .filter_map(|v| answer_value(q, item, v))
             .collect();
-        out.push(json!({ "linkId": item.link_id, "text": item.text, "answer": answer }));
+        if !answer.is_empty() {
+            out.push(json!({ "linkId": item.link_id, "text": item.text, "answer": answer }));
+        }
     }
     out
 }
@@ -207,6 +302,7 @@ fn answer_value(q: &Questionnaire, item: &Item, value: &AnswerValue) -> Option<V
 mod tests {
     use super::*;
     use crate::questionnaire::{Library, ids};
+    use crate::record::Body;
 
     #[test]
     fn a_scored_response_exports_its_answers_and_total() {
@@ -284,5 +380,84 @@ mod tests {
         );
         assert!(qr["description"].as_str().unwrap().contains("adaptation"));
         assert!(!qr.to_string().contains("{substance}"), "{qr}");
+    }
+
+    #[test]
+    fn nothing_empty_is_written_a_group_without_answers_included() {
+        let q = Library::builtin().latest(ids::THOUGHT_RECORD).unwrap();
+        // A thought record begun: the situation's group started but left
+        // blank, one mood without its rating, a blank balanced thought.
+        let answers: Answers = serde_json::from_value(json!({
+            "situation": [{ "situation.what": [""] }],
+            "moods": [{ "moods.mood": ["anxious"] }],
+            "balanced": [{}],
+            "evidence-for": [""],
+        }))
+        .unwrap();
+        let at = DateTime::parse_from_rfc3339("2026-11-20T23:05:00-07:00").unwrap();
+        let r = response(q, RecordId::new(), WorksheetStatus::Draft, at, &answers);
+        assert_eq!(r["status"], "in-progress");
+        fn no_empties(v: &Value, path: &str) {
+            match v {
+                Value::Null => panic!("null at {path}"),
+                Value::String(s) => assert!(!s.is_empty(), "empty text at {path}"),
+                Value::Array(items) => {
+                    assert!(!items.is_empty(), "empty array at {path}");
+                    for (i, item) in items.iter().enumerate() {
+                        no_empties(item, &format!("{path}[{i}]"));
+                    }
+                }
+                Value::Object(fields) => {
+                    assert!(!fields.is_empty(), "empty object at {path}");
+                    for (k, item) in fields {
+                        no_empties(item, &format!("{path}.{k}"));
+                    }
+                }
+                _ => {}
+            }
+        }
+        no_empties(&r, "response");
+        let linked: Vec<&str> = r["item"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["linkId"].as_str().unwrap())
+            .collect();
+        assert_eq!(linked, ["moods"]);
+        // Nothing answered at all: no item list.
+        let blank = response(
+            q,
+            RecordId::new(),
+            WorksheetStatus::Draft,
+            at,
+            &Answers::default(),
+        );
+        assert!(blank.get("item").is_none(), "{blank}");
+        for template in Library::builtin().all() {
+            no_empties(&questionnaire(template), &template.id);
+        }
+    }
+
+    #[test]
+    fn a_checkin_is_a_survey_observation_of_its_craving() {
+        let at = DateTime::parse_from_rfc3339("2026-11-20T23:05:00-07:00").unwrap();
+        let c = CheckIn::from_draft(
+            crate::CheckInDraft {
+                at: Some(at),
+                craving: 7,
+                ..crate::CheckInDraft::default()
+            },
+            at,
+        )
+        .unwrap();
+        let id = RecordId::new();
+        let o = checkin_observation(id, &c);
+        assert_eq!(o["resourceType"], "Observation");
+        assert_eq!(o["category"][0]["coding"][0]["code"], "survey");
+        assert_eq!(o["effectiveDateTime"], "2026-11-20T23:05:00-07:00");
+        assert_eq!(o["valueInteger"], 7);
+        assert!(o.get("note").is_none(), "no empty note: {o}");
+        let b = bundle(vec![o], at);
+        assert_eq!(b["entry"][0]["fullUrl"], format!("urn:uuid:{id}"));
     }
 }

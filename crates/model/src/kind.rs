@@ -21,10 +21,11 @@ pub enum RecordKind {
     Assignment,
     Message,
     Reply,
+    Journal,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 10] = [
+    pub const ALL: [RecordKind; 11] = [
         RecordKind::CheckIn,
         RecordKind::Trigger,
         RecordKind::Event,
@@ -35,12 +36,13 @@ impl RecordKind {
         RecordKind::Assignment,
         RecordKind::Message,
         RecordKind::Reply,
+        RecordKind::Journal,
     ];
 
     /// The kinds a patient may share with their care team: what a consent
     /// lists (in the order the app asks about them), and what a counselor
     /// reads once it is given.
-    pub const SHAREABLE: [RecordKind; 7] = [
+    pub const SHAREABLE: [RecordKind; 8] = [
         RecordKind::CheckIn,
         RecordKind::Trigger,
         RecordKind::Worksheet,
@@ -48,6 +50,7 @@ impl RecordKind {
         RecordKind::Event,
         RecordKind::Attendance,
         RecordKind::Program,
+        RecordKind::Journal,
     ];
 
     /// The kinds only the care team creates. A patient's device receives
@@ -76,6 +79,7 @@ impl RecordKind {
             RecordKind::Assignment => "assignment",
             RecordKind::Message => "message",
             RecordKind::Reply => "reply",
+            RecordKind::Journal => "journal",
         }
     }
 
@@ -114,6 +118,7 @@ impl RecordKind {
             RecordKind::Assignment => "assignment",
             RecordKind::Message => "message",
             RecordKind::Reply => "reply",
+            RecordKind::Journal => "journal entry",
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod hlc;
 pub mod ics;
 pub mod ids;
 pub mod insight;
+pub mod journal;
 pub mod kind;
 pub mod merge;
 pub mod pairing;
@@ -37,6 +38,7 @@ pub use crisis::{CrisisLine, check_crisis_lines, us_crisis_lines};
 pub use hlc::{Clock, Hlc};
 pub use ids::{NodeId, RecordId};
 pub use insight::{RiskFlag, risk_flags};
+pub use journal::{JournalDraft, JournalEntry};
 pub use kind::RecordKind;
 pub use plan::{PlanDraft, RelapsePreventionPlan, SupportContact};
 pub use program::{

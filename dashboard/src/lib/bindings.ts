@@ -1,7 +1,7 @@
 // Generated from the Rust types by tests/bindings.rs.
 // Do not edit: run `cargo xtask bindings` after changing those types.
 
-export type RecordKind = "checkin" | "trigger" | "event" | "program" | "attendance" | "worksheet" | "plan" | "assignment" | "message" | "reply";
+export type RecordKind = "checkin" | "trigger" | "event" | "program" | "attendance" | "worksheet" | "plan" | "assignment" | "message" | "reply" | "journal";
 
 export type Role = "counselor" | "admin";
 
@@ -296,7 +296,7 @@ sessions: Array<Written>, };
 export type RepliesRead = { marked: number, };
 
 /** The kinds a patient may share, in the order the consent asks about them. */
-export const SHAREABLE_KINDS: readonly RecordKind[] = ["checkin", "trigger", "worksheet", "plan", "event", "attendance", "program"];
+export const SHAREABLE_KINDS: readonly RecordKind[] = ["checkin", "trigger", "worksheet", "plan", "event", "attendance", "program", "journal"];
 
 /** The kinds only the care team writes. */
 export const CARE_TEAM_KINDS: readonly RecordKind[] = ["message", "assignment"];

@@ -43,6 +43,13 @@ import type {
   StoreState,
   Disclosures,
   InsightReport,
+  JournalDraft,
+  JournalEntry,
+  WeeklyReview,
+  ExportReport,
+  AutoBackup,
+  BackupReport,
+  RestoreReport,
   Progress,
   ProgressSettings,
 } from "./bindings";
@@ -86,6 +93,11 @@ export function onPairLink(handler: () => void): Promise<() => void> {
 }
 
 /** Calls `handler` when a new message's notification is clicked. */
+/** Calls `handler` when the weekly review's notification is clicked. */
+export function onOpenReview(handler: () => void): Promise<() => void> {
+  return listenImpl("open-review", () => handler());
+}
+
 export function onOpenMessages(handler: () => void): Promise<() => void> {
   return listenImpl("open-messages", () => handler());
 }
@@ -174,6 +186,10 @@ export const api = {
   /** The counts the patient turned on; chips reached since the last look are new once. */
   progress: () => call<Progress>("progress", {}),
   setProgressSettings: (settings: ProgressSettings) => call<Progress>("set_progress_settings", { settings }),
+  /** This week against last week, for the weekly review. */
+  weeklyReview: () => call<WeeklyReview>("weekly_review", {}),
+  createJournal: (draft: JournalDraft) => call<Entry<JournalEntry>>("create_journal", { draft }),
+  listJournal: (query: ListQuery) => call<Page<Entry<JournalEntry>>>("list_journal", { query }),
   getProgram: () => call<Entry<Program> | null>("get_program", {}),
   saveProgram: (draft: ProgramDraft) => call<Entry<Program>>("save_program", { draft }),
   getReminderSettings: () => call<ReminderSettings>("get_reminder_settings", {}),
@@ -182,6 +198,15 @@ export const api = {
   /** Asks where to save the schedule; where it went, or null if the dialog was closed. */
   exportIcs: () => call<string | null>("export_ics", {}),
   importIcs: (text: string) => call<number>("import_ics", { text }),
+  /** Asks for a folder and saves everything into a new one there; what was written, or null if the dialog was closed. */
+  exportMyData: () => call<ExportReport | null>("export_my_data", {}),
+  /** Asks where to save an encrypted backup; what was written, or null if the dialog was closed. */
+  backupNow: (passphrase: string) => call<BackupReport | null>("backup_now", { passphrase }),
+  /** Asks which backup to restore and merges it in; what it did, or null if the dialog was closed. */
+  restoreBackup: (passphrase: string) => call<RestoreReport | null>("restore_backup", { passphrase }),
+  getAutoBackup: () => call<AutoBackup | null>("get_auto_backup", {}),
+  /** Turns the weekly backup on (asking for its folder) with a passphrase, or off with null. */
+  setAutoBackup: (passphrase: string | null) => call<AutoBackup | null>("set_auto_backup", { passphrase }),
   listTemplates: () => call<Questionnaire[]>("list_templates", {}),
   getTemplate: (id: string, version: string) => call<Questionnaire>("get_template", { id, version }),
   createWorksheet: (draft: WorksheetDraft) => call<Entry<Worksheet>>("create_worksheet", { draft }),

@@ -5,7 +5,7 @@ export type RecordId = string;
 
 export type Visibility = "private" | "care_team";
 
-export type RecordKind = "checkin" | "trigger" | "event" | "program" | "attendance" | "worksheet" | "plan" | "assignment" | "message" | "reply";
+export type RecordKind = "checkin" | "trigger" | "event" | "program" | "attendance" | "worksheet" | "plan" | "assignment" | "message" | "reply" | "journal";
 
 export type Entry<T> = { id: RecordId, data: T, };
 
@@ -186,7 +186,12 @@ daily_checkin?: string | null, quiet_hours?: QuietHours | null,
  * Show session titles and places in notifications. Off by default,
  * because a lock screen is seen by others.
  */
-detailed_wording: boolean, };
+detailed_wording: boolean, 
+/**
+ * "Your week in Steady is ready": on by default, Sunday 18:00; none
+ * when turned off.
+ */
+weekly_review?: WeeklyReviewTime | null, };
 
 export type FieldError = { 
 /**
@@ -686,8 +691,87 @@ new_milestones: Array<Milestone>,
  */
 program?: ProgramProgress | null, };
 
+export type ExportReport = { 
+/**
+ * The folder, whole.
+ */
+folder: string, 
+/**
+ * Its files, by name.
+ */
+files: Array<string>, 
+/**
+ * How many records `records.json` holds.
+ */
+records: number, };
+
+export type BackupReport = { path: string, records: number, bytes: bigint, };
+
+export type RestoreReport = { 
+/**
+ * Records in the backup.
+ */
+records: number, 
+/**
+ * Added here, or changed by a newer field from the backup.
+ */
+changed: number, 
+/**
+ * Already here as they are in the backup (or newer).
+ */
+unchanged: number, 
+/**
+ * Records this version of Steady cannot keep, left out (with why).
+ */
+skipped: Array<string>, };
+
+export type AutoBackup = { folder: string, 
+/**
+ * When the last one was made, if one was.
+ */
+last?: string | null, };
+
+export type WeekFigures = { 
+/**
+ * The Monday it starts on.
+ */
+week_start: string, checkins: number, mean_craving?: number | null, max_craving?: number | null, sessions_attended: number, attended_minutes: number, worksheets_done: number, };
+
+export type WeeklyReview = { this_week: WeekFigures, last_week: WeekFigures, 
+/**
+ * The program's weekly hours, if one is set.
+ */
+target_hours?: number | null, 
+/**
+ * The trigger kind logged most this week.
+ */
+top_trigger?: TriggerCount | null, 
+/**
+ * The coping step after which cravings passed most often: this week's,
+ * or the last four weeks' when this week names none.
+ */
+helped_most?: CopingResult | null, 
+/**
+ * The days `helped_most` was counted over: 7 or 28.
+ */
+helped_days: number, 
+/**
+ * One of the patient's own reasons, a different one each week.
+ */
+reason?: string | null, };
+
+export type WeeklyReviewTime = { day: Day, time: string, };
+
+export type JournalDraft = { 
+/**
+ * When; empty means now.
+ */
+at?: string | null, title: string, text: string, visibility: Visibility, };
+
+export type JournalEntry = { at: string, title: string, text: string, visibility: Visibility, };
+
 /** The kinds a patient may share, in the order the consent asks about them. */
-export const SHAREABLE_KINDS: readonly RecordKind[] = ["checkin", "trigger", "worksheet", "plan", "event", "attendance", "program"];
+export const SHAREABLE_KINDS: readonly RecordKind[] = ["checkin", "trigger", "worksheet", "plan", "event", "attendance", "program", "journal"];
 
 /** The kinds only the care team writes. */
 export const CARE_TEAM_KINDS: readonly RecordKind[] = ["message", "assignment"];

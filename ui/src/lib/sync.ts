@@ -12,6 +12,7 @@ const SHARE_LABELS: Partial<Record<RecordKind, string>> = {
   event: "Schedule: groups, classes, appointments",
   attendance: "Attendance",
   program: "Program: level of care and weekly hours",
+  journal: "Journal entries you mark as shared (they are private unless you do)",
 };
 
 /** The kinds a patient can share (steady-model's list), in the order the consent lists them. */

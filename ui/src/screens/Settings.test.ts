@@ -42,7 +42,7 @@ describe("Settings: sharing with the clinic", () => {
     const consent = pair.args.consent as ConsentTerms;
     expect(pair.args.code).toBe("ABCDE-FGH23");
     expect(consent.recipient).toBe("Dana Reyes and the care team at Riverside IOP");
-    expect(consent.kinds).toEqual(["checkin", "trigger", "worksheet", "plan", "event", "attendance"]);
+    expect(consent.kinds).toEqual(["checkin", "trigger", "worksheet", "plan", "event", "attendance", "journal"]);
     expect(consent.purpose).toContain("Riverside IOP");
     const months = (new Date(consent.expires_at).getTime() - Date.now()) / (30.4 * 86400_000);
     expect(Math.round(months)).toBe(6);

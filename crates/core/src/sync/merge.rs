@@ -17,7 +17,7 @@ use crate::records::{MergeRow, MergedRow};
 
 /// A pulled record's fields as the app reads them: each stamp kept even
 /// when it is not one, so that it sets aside only its own record.
-pub(super) type WireFields = BTreeMap<String, WireField>;
+pub(crate) type WireFields = BTreeMap<String, WireField>;
 
 /// A record as a pull delivers it.
 pub(super) type Pulled = PulledRecord<WireFields>;
@@ -43,7 +43,7 @@ fn from_wire(fields: &WireFields) -> Result<FieldMap, String> {
 }
 
 /// A record as the local store holds it, seen as stamped fields.
-pub(super) fn local_fields(
+pub(crate) fn local_fields(
     kind: RecordKind,
     body: &str,
     stamps: &str,
@@ -98,7 +98,7 @@ pub(super) fn patient_fields(kind: RecordKind, fields: FieldMap) -> FieldMap {
 }
 
 /// What a pulled record does to the local copy.
-pub(super) enum Merged {
+pub(crate) enum Merged {
     /// It changes the store: the row to write, stamped at `stamp` (its
     /// newest field).
     Write { row: MergedRow, stamp: Hlc },
@@ -109,18 +109,27 @@ pub(super) enum Merged {
     Unreadable(String),
 }
 
-/// Merges one pulled record with the local copy (if any).
-pub(super) fn merge_pulled(record: &Pulled, row: Option<&MergeRow>) -> Result<Merged, StoreError> {
+/// A received record's kind and stamped fields, or why this app cannot
+/// keep it.
+fn readable(record: &Pulled) -> Result<(RecordKind, FieldMap), String> {
     let Some(kind) = RecordKind::parse(&record.kind) else {
-        return Ok(Merged::Unreadable(format!(
+        return Err(format!(
             "{:?} is not a kind of record this version keeps",
             record.kind
-        )));
+        ));
     };
-    let incoming = match from_wire(&record.fields) {
-        Ok(f) if !f.0.is_empty() => f,
-        Ok(_) => return Ok(Merged::Unreadable("the record has no fields".into())),
-        Err(e) => return Ok(Merged::Unreadable(e)),
+    match from_wire(&record.fields) {
+        Ok(f) if !f.0.is_empty() => Ok((kind, f)),
+        Ok(_) => Err("the record has no fields".into()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Merges one pulled record with the local copy (if any).
+pub(super) fn merge_pulled(record: &Pulled, row: Option<&MergeRow>) -> Result<Merged, StoreError> {
+    let (kind, incoming) = match readable(record) {
+        Ok(read) => read,
+        Err(reason) => return Ok(Merged::Unreadable(reason)),
     };
     let (local, pushed) = match row {
         // A record the patient withdrew keeps nothing on the server; where
@@ -158,23 +167,71 @@ pub(super) fn merge_pulled(record: &Pulled, row: Option<&MergeRow>) -> Result<Me
     if row.is_some() && merged == local {
         return Ok(Merged::Same { pushed });
     }
+    Ok(written(&record.id, kind, &merged, updated, pushed))
+}
+
+/// Merges one record from a backup with the local copy (if any). As for a
+/// pulled record, field by field by the larger stamp, so a newer edit here
+/// stays and a restore repeated changes nothing; unlike one, nothing is
+/// assumed to be on the server: a record new here waits to be pushed, and
+/// a changed one keeps what was last pushed of it.
+pub(crate) fn merge_restored(
+    record: &PulledRecord<WireFields>,
+    row: Option<&MergeRow>,
+) -> Result<Merged, StoreError> {
+    let (kind, incoming) = match readable(record) {
+        Ok(read) => read,
+        Err(reason) => return Ok(Merged::Unreadable(reason)),
+    };
+    let (merged, pushed) = match row {
+        None => (incoming, None),
+        Some(row) if row.kind != record.kind => {
+            return Ok(Merged::Unreadable(
+                "its id belongs to a record of another kind here".into(),
+            ));
+        }
+        Some(row) => {
+            let local = local_fields(kind, &row.body, &row.stamps, row.deleted)?;
+            let merged = merge(&local, &incoming);
+            if merged == local {
+                return Ok(Merged::Same {
+                    pushed: row.pushed.clone(),
+                });
+            }
+            (merged, row.pushed.clone())
+        }
+    };
+    let Some(updated) = merged.last_stamp() else {
+        return Ok(Merged::Unreadable("the record has no fields".into()));
+    };
+    Ok(written(&record.id, kind, &merged, updated, pushed))
+}
+
+/// The row a merge writes, if the app's own rules allow what came out.
+fn written(
+    id: &str,
+    kind: RecordKind,
+    merged: &FieldMap,
+    updated: Hlc,
+    pushed: Option<String>,
+) -> Merged {
     // The app's own rules, as for an entry made here.
-    if let Err(reason) = kind.check_fields(&merged) {
-        return Ok(Merged::Unreadable(reason));
+    if let Err(reason) = kind.check_fields(merged) {
+        return Merged::Unreadable(reason);
     }
     let body = Value::Object(merged.body(kind));
     let (at, visibility) = match kind.read(&body) {
         Ok(read) => read,
-        Err(reason) => return Ok(Merged::Unreadable(reason)),
+        Err(reason) => return Merged::Unreadable(reason),
     };
     let stamps: Map<String, Value> = merged
         .0
         .iter()
         .map(|(path, f)| (path.clone(), Value::String(f.stamp.to_string())))
         .collect();
-    Ok(Merged::Write {
+    Merged::Write {
         row: MergedRow {
-            id: record.id.clone(),
+            id: id.to_owned(),
             kind,
             at_ms: at.timestamp_millis(),
             deleted: merged.is_deleted(),
@@ -185,5 +242,5 @@ pub(super) fn merge_pulled(record: &Pulled, row: Option<&MergeRow>) -> Result<Me
             pushed,
         },
         stamp: updated,
-    })
+    }
 }

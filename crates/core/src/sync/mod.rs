@@ -17,7 +17,7 @@
 
 mod client;
 mod link;
-mod merge;
+pub(crate) mod merge;
 pub mod runner;
 mod store;
 

@@ -202,17 +202,7 @@ impl Store {
                 Merged::Write { row, stamp } => {
                     newest = newest.max(Some(stamp));
                     // A second copy of the id in this page merges onto this one.
-                    local.insert(
-                        row.id.clone(),
-                        records::MergeRow {
-                            id: row.id.clone(),
-                            kind: row.kind.as_str().to_owned(),
-                            body: row.body.clone(),
-                            stamps: row.stamps.clone(),
-                            deleted: row.deleted,
-                            pushed: row.pushed.clone(),
-                        },
-                    );
+                    local.insert(row.id.clone(), (&row).into());
                     writes.retain(|w| w.id != row.id);
                     writes.push(row);
                 }

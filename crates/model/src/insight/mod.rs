@@ -5,9 +5,11 @@
 //! Windows are whole local days, both ends included.
 
 mod helped;
+mod review;
 mod risk;
 
 pub use helped::{CopingResult, what_helped};
+pub use review::{ReviewRecords, WeekFigures, WeeklyReview, weekly_review};
 pub use risk::{HIGH_CRAVING, RiskFlag, risk_flags};
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Timelike, Utc, Weekday};
@@ -288,7 +290,7 @@ pub fn weekly_hours(
     out
 }
 
-fn mean(sum: u32, count: u32) -> Option<f64> {
+pub(crate) fn mean(sum: u32, count: u32) -> Option<f64> {
     (count > 0).then(|| f64::from(sum) / f64::from(count))
 }
 
