@@ -89,10 +89,18 @@ async fn a_one_minute_reminder_arrives_on_the_bus_in_discreet_words_and_only_onc
     click(&client, "#lock-app").await;
     wait_for(&client, "#passcode").await;
 
+    // Only the session's notification on screen when it comes (a weekly
+    // review, on by default, may have come at start on a Sunday evening).
+    let _ = Command::new("dunstctl").arg("close-all").status();
     // The reminder is due one minute before the start.
     let deadline = Instant::now() + Duration::from_secs(200);
     let call = loop {
-        if let Some(call) = notify_calls(&lines).into_iter().find(|c| c.len() >= 4) {
+        // The session's reminder (a weekly review may also come, on a
+        // Sunday evening, by default).
+        if let Some(call) = notify_calls(&lines)
+            .into_iter()
+            .find(|c| c.len() >= 4 && c[3].starts_with("Group at"))
+        {
             break call;
         }
         assert!(
@@ -147,7 +155,10 @@ async fn a_one_minute_reminder_arrives_on_the_bus_in_discreet_words_and_only_onc
     let client = driver.open_app_at("#passcode").await;
     tokio::time::sleep(Duration::from_secs(5)).await;
     client.close().await.unwrap();
-    let calls = notify_calls(&lines);
+    let calls: Vec<_> = notify_calls(&lines)
+        .into_iter()
+        .filter(|c| c.len() >= 4 && c[3].starts_with("Group at"))
+        .collect();
     assert_eq!(
         calls.len(),
         1,

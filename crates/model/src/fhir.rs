@@ -291,6 +291,8 @@ fn answer_value(q: &Questionnaire, item: &Item, value: &AnswerValue) -> Option<V
                 "display": option.display,
             }})
         }
+        // A blank answer is no answer: nothing is written for it.
+        (_, AnswerValue::Text(t)) if t.trim().is_empty() => return None,
         (_, AnswerValue::Text(t)) => json!({ "valueString": t }),
         (_, AnswerValue::Integer(n)) => json!({ "valueInteger": n }),
         (_, AnswerValue::Boolean(b)) => json!({ "valueBoolean": b }),
