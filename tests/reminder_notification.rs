@@ -11,7 +11,6 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Timelike, Utc};
@@ -91,7 +90,7 @@ async fn a_one_minute_reminder_arrives_on_the_bus_in_discreet_words_and_only_onc
 
     // Only the session's notification on screen when it comes (a weekly
     // review, on by default, may have come at start on a Sunday evening).
-    let _ = Command::new("dunstctl").arg("close-all").status();
+    notifications::close_all();
     // The reminder is due one minute before the start.
     let deadline = Instant::now() + Duration::from_secs(200);
     let call = loop {
@@ -127,12 +126,7 @@ async fn a_one_minute_reminder_arrives_on_the_bus_in_discreet_words_and_only_onc
 
     // Clicking it (dunst's default action) while locked shows the lock
     // screen and nothing of the session; unlocking opens the session.
-    let clicked = Command::new("dunstctl")
-        .args(["action", "0"])
-        .status()
-        .expect("dunstctl");
-    assert!(clicked.success(), "dunstctl action");
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    notifications::click_when_shown().await;
     let page = text_until(&client, "body", |t| t.contains("Steady is locked")).await;
     assert!(!page.contains("Tuesday NA meeting"), "{page}");
     fill(&client, "#passcode", PASSCODE).await;

@@ -9,7 +9,6 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveTime, TimeDelta, Utc};
@@ -182,6 +181,7 @@ async fn the_weekly_review_arrives_opens_with_the_weeks_figures_and_saves_privat
     }
     // What the first start may have shown is not this test's.
     let before = notify_calls(&lines).len();
+    notifications::close_all();
     keep_two_weeks(data.path(), zone).await;
 
     let driver = Driver::start_with(data.path(), &env);
@@ -208,11 +208,7 @@ async fn the_weekly_review_arrives_opens_with_the_weeks_figures_and_saves_privat
         ("Steady", "Steady", "Your week in Steady is ready")
     );
 
-    let clicked = Command::new("dunstctl")
-        .args(["action", "0"])
-        .status()
-        .expect("dunstctl");
-    assert!(clicked.success(), "dunstctl action");
+    notifications::click_when_shown().await;
     text_until(&client, "#review-table", |t| t.contains("Check-ins")).await;
     let table = client
         .execute(

@@ -74,3 +74,40 @@ pub fn watch() -> (Running, Running, Arc<Mutex<Vec<String>>>) {
     std::thread::sleep(Duration::from_millis(500));
     (daemon, monitor, lines)
 }
+
+/// Clears what dunst shows, so that the next notification is the only one.
+pub fn close_all() {
+    let _ = Command::new("dunstctl").arg("close-all").status();
+}
+
+/// Clicks the notification dunst shows first, as a person would: once it is
+/// on screen, and not in the instant it appears. The monitor sees the app's
+/// `Notify` call before dunst has shown it, and the app listens for the click
+/// only after dunst has answered that call; a click in between is lost.
+pub async fn click_when_shown() {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let out = Command::new("dunstctl")
+            .args(["count", "displayed"])
+            .output()
+            .expect("dunstctl, installed with dunst");
+        let shown: u32 = String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0);
+        if shown > 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "dunst showed no notification within 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let clicked = Command::new("dunstctl")
+        .args(["action", "0"])
+        .status()
+        .expect("dunstctl, installed with dunst");
+    assert!(clicked.success(), "dunstctl action 0");
+}
