@@ -12,6 +12,7 @@ use steady_core::{
     ProgressSettings, QuietHours, Refusal, ReminderSettings, RestoreReport, StoreState, SyncLog,
     SyncStatus, WeekHours,
 };
+use steady_model::ics::{ImportSummary, Skipped};
 use steady_model::insight::{
     CopingResult, DayCraving, HaltCounts, HeatCell, InsightReport, TriggerCount, WeekAttendance,
     WeekFigures, WeeklyReview,
@@ -66,6 +67,8 @@ fn ui_decls(cfg: &Config) -> Vec<String> {
         OccurrenceChange::decl(cfg),
         Exception::decl(cfg),
         EventDraft::decl(cfg),
+        Skipped::decl(cfg),
+        ImportSummary::decl(cfg),
         Event::decl(cfg),
         QuietHours::decl(cfg),
         LevelOfCare::decl(cfg),

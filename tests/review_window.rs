@@ -125,15 +125,7 @@ async fn keep_two_weeks(data: &std::path::Path, zone: Tz) {
         .await
         .unwrap();
     // Today, at midnight: missed while the app was closed, due at start.
-    let day = [
-        Day::Mo,
-        Day::Tu,
-        Day::We,
-        Day::Th,
-        Day::Fr,
-        Day::Sa,
-        Day::Su,
-    ][chrono::Datelike::weekday(&today).num_days_from_monday() as usize];
+    let day = Day::from_weekday(chrono::Datelike::weekday(&today));
     store
         .set_reminder_settings(&ReminderSettings {
             weekly_review: Some(WeeklyReviewTime {

@@ -424,13 +424,14 @@ pub async fn set_auto_backup(
     Ok(store.auto_backup().await?.or(set))
 }
 
-/// Adds the events of a calendar file to the schedule, all or none.
+/// Adds the events of a calendar file to the schedule; those Steady cannot
+/// keep are skipped and named with their line.
 #[tauri::command]
 pub async fn import_ics(
     store: State<'_, OpenedStore>,
     reminders: State<'_, Reminders>,
     text: String,
-) -> Reply<usize> {
+) -> Reply<steady_model::ics::ImportSummary> {
     if text.len() > MAX_ICS_BYTES {
         return Err(StoreError::from(ValidationErrors::single(
             "file",
@@ -441,7 +442,10 @@ pub async fn import_ics(
     let zone = crate::zone::device_zone();
     let imported = store.get()?.import_ics(&text, zone.name()).await?;
     reminders.replan();
-    Ok(imported.len())
+    Ok(steady_model::ics::ImportSummary {
+        added: u32::try_from(imported.added.len()).unwrap_or(u32::MAX),
+        skipped: imported.skipped,
+    })
 }
 
 // Worksheets, the relapse-prevention plan and the "I'm struggling" screen.

@@ -534,9 +534,11 @@ const PROMETHEUS_CLIENT: &str = "prometheus-client==0.23.1";
 /// The outside readers of "Export my data" (from PyPI): fhir.resources
 /// validates the FHIR Bundle (its R4B models; R4B leaves Bundle,
 /// Observation, Questionnaire and QuestionnaireResponse as R4 has them) and
-/// icalendar parses the schedule.
+/// icalendar parses the schedule; with recurring-ical-events it is the
+/// outside reader and writer of the calendar differential test.
 const FHIR_RESOURCES: &str = "fhir.resources==8.3.0";
 const ICALENDAR: &str = "icalendar==7.3.2";
+const RECURRING_ICAL_EVENTS: &str = "recurring-ical-events==3.8.2";
 
 /// Schemathesis in a virtual environment of its own under the target
 /// folder, installed from PyPI when missing, with the other Python packages
@@ -545,7 +547,9 @@ fn ensure_schemathesis() -> Result<PathBuf> {
     let venv = target_dir().join("schemathesis-venv");
     let st = venv.join("bin").join("st");
     let stamp = venv.join("installed");
-    let wanted = format!("{SCHEMATHESIS} {PROMETHEUS_CLIENT} {FHIR_RESOURCES} {ICALENDAR}");
+    let wanted = format!(
+        "{SCHEMATHESIS} {PROMETHEUS_CLIENT} {FHIR_RESOURCES} {ICALENDAR} {RECURRING_ICAL_EVENTS}"
+    );
     if st.exists() && fs::read_to_string(&stamp).is_ok_and(|s| s == wanted) {
         return Ok(st);
     }
@@ -564,6 +568,7 @@ fn ensure_schemathesis() -> Result<PathBuf> {
         PROMETHEUS_CLIENT,
         FHIR_RESOURCES,
         ICALENDAR,
+        RECURRING_ICAL_EVENTS,
     ]);
     step(&format!("install {wanted} from PyPI"), install)?;
     fs::write(&stamp, &wanted)?;

@@ -50,8 +50,8 @@ fn events() -> Vec<(RecordId, Event)> {
                     } else {
                         vec![DAYS[i % 5], DAYS[(i + 2) % 5]]
                     },
-                    count: None,
-                    until: NaiveDate::from_ymd_opt(2026, 12, 31),
+                    until: NaiveDate::from_ymd_opt(2026, 12, 31).map(steady_model::end_of_day),
+                    ..Recurrence::default()
                 }),
                 reminder_minutes: vec![60, 15],
                 ..Default::default()

@@ -28,7 +28,7 @@ pub use keys::{KeyError, KeyStore, Keychain, StoreKey};
 pub use planner::{
     PlanInput, QuietHours, Reminder, ReminderKey, ReminderSettings, WeeklyReviewTime, plan,
 };
-pub use schedule::{AttendanceMark, OccurrenceView, WeekHours};
+pub use schedule::{AttendanceMark, IcsImport, OccurrenceView, WeekHours};
 pub use store::{DB_FILE, ListQuery, Page, PageCursor, Store, connect_options};
 pub use sync::runner::{SyncRunner, Timing};
 pub use sync::{

@@ -423,8 +423,7 @@ mod tests {
             frequency: Frequency::Weekly,
             interval: 1,
             by_day: days.to_vec(),
-            count: None,
-            until: None,
+            ..Recurrence::default()
         })
     }
 
@@ -695,8 +694,7 @@ mod tests {
                         frequency: Frequency::Daily,
                         interval: 1,
                         by_day: vec![],
-                        count: None,
-                        until: None,
+                        ..Recurrence::default()
                     })
                 } else {
                     weekly(&days)

@@ -315,38 +315,41 @@ fn json_text<T: Serialize>(value: &T) -> String {
     }
 }
 
+/// What a calendar file added to the schedule, and the events it skipped
+/// with their line and why.
+#[derive(Debug)]
+pub struct IcsImport {
+    pub added: Vec<Entry<Event>>,
+    pub skipped: Vec<steady_model::ics::Skipped>,
+}
+
 impl Store {
     /// The whole schedule as an iCalendar file.
     pub async fn export_ics(&self) -> Result<String, StoreError> {
-        Ok(steady_model::ics::export(&self.events().await?))
+        Ok(steady_model::ics::export(
+            &self.events().await?,
+            chrono::Utc::now(),
+        ))
     }
 
-    /// Adds every event in an iCalendar file to the schedule, or none: a file
-    /// with any problem is refused with the line it is on.
+    /// Adds the events of an iCalendar file to the schedule, in one
+    /// transaction. A file that cannot be read as a calendar is refused with
+    /// the line it is on; an event Steady cannot keep is skipped and named,
+    /// and the rest are added.
     pub async fn import_ics(
         &self,
         text: &str,
         default_zone: &str,
-    ) -> Result<Vec<Entry<Event>>, StoreError> {
-        let imported = steady_model::ics::import(text, default_zone)
-            .map_err(|e| ValidationErrors::single("file", e.to_string()))?;
-        // Check each event first, so a refusal names the line its VEVENT is on.
+    ) -> Result<IcsImport, StoreError> {
         let now = chrono::Local::now().fixed_offset();
-        for event in &imported {
-            if let Err(problems) = Event::from_draft(event.draft.clone(), now) {
-                let words: Vec<&str> = problems
-                    .fields()
-                    .iter()
-                    .map(|f| f.message.as_str())
-                    .collect();
-                return Err(ValidationErrors::single(
-                    "file",
-                    format!("Line {}: {}", event.line, words.join(" ")),
-                )
-                .into());
-            }
-        }
-        self.create_all::<Event>(imported.into_iter().map(|e| e.draft))
-            .await
+        let read = steady_model::ics::import(text, default_zone, now)
+            .map_err(|e| ValidationErrors::single("file", e.to_string()))?;
+        let added = self
+            .create_all::<Event>(read.events.into_iter().map(|e| e.draft))
+            .await?;
+        Ok(IcsImport {
+            added,
+            skipped: read.skipped,
+        })
     }
 }

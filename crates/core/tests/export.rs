@@ -123,6 +123,69 @@ async fn keep_some_of_everything(store: &Store) {
         .unwrap();
 }
 
+/// Where a JSON document holds an empty array, object or string, or a null:
+/// FHIR JSON allows none of them.
+fn empties(value: &Value, path: &str, found: &mut Vec<String>) {
+    match value {
+        Value::Null => found.push(format!("{path}: null")),
+        Value::String(s) if s.trim().is_empty() => found.push(format!("{path}: \"{s}\"")),
+        Value::Array(items) if items.is_empty() => found.push(format!("{path}: []")),
+        Value::Object(fields) if fields.is_empty() => found.push(format!("{path}: {{}}")),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                empties(item, &format!("{path}[{i}]"), found);
+            }
+        }
+        Value::Object(fields) => {
+            for (key, item) in fields {
+                empties(item, &format!("{path}.{key}"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn no_exported_fhir_document_holds_an_empty_array_object_or_string() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("data"), &common::key())
+        .await
+        .unwrap();
+    keep_some_of_everything(&store).await;
+    let report = store
+        .export_all(&dir.path().join("exports"), at("2026-12-01T21:30:00-07:00"))
+        .await
+        .unwrap();
+    let bundle: Value = serde_json::from_slice(
+        &std::fs::read(std::path::Path::new(&report.folder).join("fhir-bundle.json")).unwrap(),
+    )
+    .unwrap();
+    let mut documents = vec![("fhir-bundle.json".to_owned(), bundle)];
+    // Each finished worksheet's own export, as the app's "Export as FHIR"
+    // writes it (a draft is in the Bundle only).
+    for entry in store
+        .list::<Worksheet>(&steady_core::ListQuery::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|e| e.data.status == WorksheetStatus::Complete)
+    {
+        let export = steady_core::fhir_export(&entry).unwrap();
+        documents.push((format!("{} response", entry.data.template), export.response));
+        documents.push((
+            format!("{} questionnaire", entry.data.template),
+            export.questionnaire,
+        ));
+    }
+    assert_eq!(documents.len(), 3);
+    for (name, document) in &documents {
+        let mut found = Vec::new();
+        empties(document, "", &mut found);
+        assert!(found.is_empty(), "{name}: {found:?}");
+    }
+}
+
 #[tokio::test]
 async fn every_record_is_exported_and_outside_readers_accept_the_files() {
     let dir = tempfile::tempdir().unwrap();

@@ -27,8 +27,7 @@ fn group() -> EventDraft {
             frequency: Frequency::Weekly,
             interval: 1,
             by_day: vec![Day::Mo, Day::We],
-            count: None,
-            until: None,
+            ..Recurrence::default()
         }),
         ..Default::default()
     }

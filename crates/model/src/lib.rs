@@ -48,7 +48,7 @@ pub use questionnaire::{AnswerOption, Item, ItemType, Library, Questionnaire, Sc
 pub use record::{Body, Entry, Visibility};
 pub use schedule::{
     Day, Event, EventDraft, EventKind, Exception, Frequency, Occurrence, OccurrenceChange,
-    Recurrence,
+    Recurrence, end_of_day,
 };
 pub use trigger::{Intensity, TriggerCategory, TriggerDraft, TriggerEntry};
 pub use validation::{FieldError, ValidationErrors};

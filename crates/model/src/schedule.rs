@@ -50,18 +50,22 @@ impl EventKind {
 }
 
 /// How often a recurring event repeats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Frequency {
     Daily,
+    #[default]
     Weekly,
     Monthly,
 }
 
 /// A day of the week, as RFC 5545 names them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS,
+)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Day {
+    #[default]
     Mo,
     Tu,
     We,
@@ -72,6 +76,17 @@ pub enum Day {
 }
 
 impl Day {
+    /// Monday to Sunday.
+    pub const ALL: [Day; 7] = [
+        Day::Mo,
+        Day::Tu,
+        Day::We,
+        Day::Th,
+        Day::Fr,
+        Day::Sa,
+        Day::Su,
+    ];
+
     pub fn weekday(self) -> chrono::Weekday {
         use chrono::Weekday::*;
         match self {
@@ -84,23 +99,96 @@ impl Day {
             Day::Su => Sun,
         }
     }
+
+    pub fn from_weekday(day: chrono::Weekday) -> Day {
+        use chrono::Weekday::*;
+        match day {
+            Mon => Day::Mo,
+            Tue => Day::Tu,
+            Wed => Day::We,
+            Thu => Day::Th,
+            Fri => Day::Fr,
+            Sat => Day::Sa,
+            Sun => Day::Su,
+        }
+    }
+
+    /// "MO", "TU", ... as RFC 5545 writes the day.
+    pub fn code(self) -> &'static str {
+        match self {
+            Day::Mo => "MO",
+            Day::Tu => "TU",
+            Day::We => "WE",
+            Day::Th => "TH",
+            Day::Fr => "FR",
+            Day::Sa => "SA",
+            Day::Su => "SU",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Day> {
+        Some(match code.to_ascii_uppercase().as_str() {
+            "MO" => Day::Mo,
+            "TU" => Day::Tu,
+            "WE" => Day::We,
+            "TH" => Day::Th,
+            "FR" => Day::Fr,
+            "SA" => Day::Sa,
+            "SU" => Day::Su,
+            _ => return None,
+        })
+    }
 }
 
 /// An RFC 5545 recurrence rule, limited to what clinics' schedules use.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 pub struct Recurrence {
     pub frequency: Frequency,
     /// Every `interval` days, weeks or months; at least 1.
     pub interval: u16,
-    /// For weekly rules: the days it falls on (empty: the start's weekday).
+    /// Weekly: the days it falls on (empty: the start's weekday). Monthly:
+    /// the weekdays it falls on, all of them in the month or the ones `nth`
+    /// names (empty: the start's day of the month).
     pub by_day: Vec<Day>,
+    /// Monthly with `by_day`: which of those weekdays of the month, 1 to 5
+    /// from the month's start or -1 to -5 from its end; the 1st and 3rd
+    /// Thursday are `by_day` [TH] with `nth` [1, 3]. Empty: every one.
+    #[serde(default)]
+    pub nth: Vec<i8>,
     /// How many occurrences in all.
     #[ts(optional = nullable)]
     pub count: Option<u32>,
-    /// The last day it may fall on, in the event's zone.
-    #[ts(optional = nullable)]
-    pub until: Option<NaiveDate>,
+    /// The last local start the series may have, in the event's zone. A date
+    /// alone (as the app's form gives it) means the end of that day.
+    #[serde(default, deserialize_with = "until_or_date")]
+    #[ts(optional = nullable, type = "string | null")]
+    pub until: Option<NaiveDateTime>,
+    /// The day weeks start on (RFC 5545's WKST), which decides the weeks of a
+    /// series repeating every 2 or more weeks on several days.
+    #[serde(default)]
+    pub week_start: Day,
+}
+
+/// The end of the day a date alone names.
+pub fn end_of_day(day: NaiveDate) -> NaiveDateTime {
+    day.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or_default())
+}
+
+fn until_or_date<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<NaiveDateTime>, D::Error> {
+    let Some(text) = Option::<String>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if let Ok(day) = NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
+        return Ok(Some(end_of_day(day)));
+    }
+    text.parse::<NaiveDateTime>().map(Some).map_err(|_| {
+        serde::de::Error::custom(format!(
+            "\"{text}\" is not a date (YYYY-MM-DD) or a local date and time"
+        ))
+    })
 }
 
 /// A change to one occurrence of a recurring event.
@@ -130,6 +218,10 @@ const MAX_REMINDER_MINUTES: u32 = 7 * 24 * 60;
 /// Most moved or cancelled sessions one series keeps (a series has at most
 /// 1000 sessions when counted).
 pub const MAX_EXCEPTIONS: usize = 1000;
+/// Most sessions added to a series outside its rule.
+pub const MAX_ADDED: usize = 1000;
+/// The longest a day-long event lasts.
+pub const MAX_ALL_DAY_DAYS: u32 = 31;
 
 /// A session on the schedule: once, or recurring.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
@@ -149,6 +241,14 @@ pub struct Event {
     #[ts(optional = nullable)]
     pub recurrence: Option<Recurrence>,
     pub exceptions: Vec<Exception>,
+    /// Sessions added outside the rule (RFC 5545's RDATE), as local starts
+    /// in `zone`, each lasting `duration_minutes`.
+    #[serde(default)]
+    pub added: Vec<NaiveDateTime>,
+    /// A day-long event: it starts at 00:00 and lasts whole days
+    /// (`duration_minutes` is 1440 times the days).
+    #[serde(default)]
+    pub all_day: bool,
     /// Minutes before the start to remind, largest first.
     pub reminder_minutes: Vec<u32>,
     pub visibility: Visibility,
@@ -276,8 +376,29 @@ impl Event {
         .contains(&original)
     }
 
+    /// The first start the rule itself gives, which is the event's start
+    /// unless the start falls on no day the rule names (a weekly Monday and
+    /// Wednesday series starting on a Tuesday); None if the rule gives none.
+    /// Other calendars count such a start as a session; Steady does not.
+    pub fn first_rule_start(&self) -> Option<NaiveDateTime> {
+        self.recurrence.as_ref()?;
+        // A month with a 5th Friday or a 31st comes within a few years.
+        self.rule_starts(self.start, self.start + TimeDelta::days(366 * 8))
+            .first()
+            .copied()
+    }
+
     /// The rule's wall-clock starts within `[from, to]`, before exceptions.
     fn local_starts(&self, from: NaiveDateTime, to: NaiveDateTime) -> Vec<NaiveDateTime> {
+        let mut starts = self.rule_starts(from, to);
+        starts.extend(self.added.iter().filter(|t| **t >= from && **t <= to));
+        starts.sort_unstable();
+        starts.dedup();
+        starts
+    }
+
+    /// The rule's own starts within `[from, to]` (the start alone without one).
+    fn rule_starts(&self, from: NaiveDateTime, to: NaiveDateTime) -> Vec<NaiveDateTime> {
         let Some(rule) = &self.recurrence else {
             return if self.start >= from && self.start <= to {
                 vec![self.start]
@@ -296,22 +417,28 @@ impl Event {
             Frequency::Weekly => rrule::Frequency::Weekly,
             Frequency::Monthly => rrule::Frequency::Monthly,
         })
-        .interval(rule.interval.max(1));
+        .interval(rule.interval.max(1))
+        .week_start(rule.week_start.weekday());
         if !rule.by_day.is_empty() {
-            builder = builder.by_weekday(
-                rule.by_day
-                    .iter()
-                    .map(|d| rrule::NWeekday::Every(d.weekday()))
-                    .collect(),
-            );
+            let days = rule.by_day.iter().flat_map(|d| {
+                let every = rule.nth.is_empty() || rule.frequency != Frequency::Monthly;
+                let each: Vec<rrule::NWeekday> = if every {
+                    vec![rrule::NWeekday::Every(d.weekday())]
+                } else {
+                    rule.nth
+                        .iter()
+                        .map(|n| rrule::NWeekday::Nth(i16::from(*n), d.weekday()))
+                        .collect()
+                };
+                each
+            });
+            builder = builder.by_weekday(days.collect());
         }
         if let Some(count) = rule.count {
             builder = builder.count(count);
         }
         if let Some(until) = rule.until {
-            builder = builder.until(as_utc(
-                until.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or_default()),
-            ));
+            builder = builder.until(as_utc(until));
         }
         let Ok(set) = builder.build(as_utc(self.start)) else {
             return Vec::new();
@@ -343,6 +470,8 @@ pub struct EventDraft {
     #[ts(optional = nullable)]
     pub recurrence: Option<Recurrence>,
     pub exceptions: Vec<Exception>,
+    pub added: Vec<NaiveDateTime>,
+    pub all_day: bool,
     /// Empty means the defaults, 60 and 15 minutes.
     pub reminder_minutes: Vec<i32>,
     pub visibility: Visibility,
@@ -372,6 +501,8 @@ impl Body for Event {
             duration_minutes: self.duration_minutes.try_into().unwrap_or(i32::MAX),
             recurrence: self.recurrence.clone(),
             exceptions: self.exceptions.clone(),
+            added: self.added.clone(),
+            all_day: self.all_day,
             reminder_minutes: self
                 .reminder_minutes
                 .iter()
@@ -423,24 +554,64 @@ impl Body for Event {
         let duration = p.check(
             "duration_minutes",
             match d.duration_minutes {
+                n if d.all_day => {
+                    let days = MAX_ALL_DAY_DAYS as i32;
+                    if n >= 1440 && n % 1440 == 0 && n <= days * 1440 {
+                        Ok(n as u32)
+                    } else {
+                        Err(format!(
+                            "A day-long event lasts 1 to {days} whole days (1440 minutes a day); {n} minutes is not that."
+                        ))
+                    }
+                }
                 1..=1440 => Ok(d.duration_minutes as u32),
                 n => Err(format!(
                     "A session lasts from 1 minute to 24 hours (1440 minutes); {n} is outside that."
                 )),
             },
         );
+        if d.all_day && d.start.is_some_and(|s| s.time() != NaiveTime::MIN) {
+            p.add(
+                "start",
+                "A day-long event starts at 00:00 of its first day.",
+            );
+        }
+        if d.added.len() > MAX_ADDED {
+            p.add(
+                "added",
+                format!("A series has at most {MAX_ADDED} sessions added outside its rule."),
+            );
+        } else {
+            for t in &d.added {
+                p.check("added", plausible_date(t.date()));
+            }
+        }
         if let Some(rule) = &d.recurrence {
             if rule.interval == 0 || rule.interval > 99 {
                 p.add("recurrence", "Repeat every 1 to 99 days, weeks or months.");
             }
-            if !rule.by_day.is_empty() && rule.frequency != Frequency::Weekly {
+            if !rule.by_day.is_empty() && rule.frequency == Frequency::Daily {
                 p.add(
                     "recurrence",
-                    "Days of the week can only be chosen for a weekly session.",
+                    "Days of the week can be chosen for a weekly or monthly session, not a daily one.",
+                );
+            }
+            if !rule.nth.is_empty()
+                && (rule.frequency != Frequency::Monthly || rule.by_day.is_empty())
+            {
+                p.add(
+                    "recurrence",
+                    "\"The 1st, 2nd ... or last\" weekday is for a monthly session with its weekday chosen.",
+                );
+            }
+            if rule.nth.len() > 5 || rule.nth.iter().any(|n| *n == 0 || !(-5..=5).contains(n)) {
+                p.add(
+                    "recurrence",
+                    "Choose which weekdays of the month as 1 to 5 (from the start) or -1 to -5 (from the end).",
                 );
             }
             if let Some(until) = rule.until {
-                p.check("recurrence", plausible_date(until));
+                p.check("recurrence", plausible_date(until.date()));
             }
             if rule.count.is_some() && rule.until.is_some() {
                 p.add(
@@ -452,7 +623,7 @@ impl Body for Event {
                 p.add("recurrence", "A series has 1 to 1000 sessions.");
             }
             if let (Some(until), Some(start)) = (rule.until, d.start)
-                && until < start.date()
+                && until < start
             {
                 p.add(
                     "recurrence",
@@ -496,6 +667,13 @@ impl Body for Event {
             duration_minutes: duration.unwrap_or(1),
             recurrence: d.recurrence.clone(),
             exceptions: d.exceptions.clone(),
+            added: {
+                let mut added = d.added.clone();
+                added.sort_unstable();
+                added.dedup();
+                added
+            },
+            all_day: d.all_day,
             reminder_minutes: reminders,
             visibility: d.visibility,
         };
@@ -506,7 +684,9 @@ impl Body for Event {
             );
         } else if zone.is_some() && start.is_some() {
             for e in &built.exceptions {
-                if built.recurrence.is_none() || !built.has_occurrence(e.occurrence) {
+                if (built.recurrence.is_none() && built.added.is_empty())
+                    || !built.has_occurrence(e.occurrence)
+                {
                     p.add("exceptions", format!(
                         "{} is not a session of this series, so it cannot be moved or cancelled.",
                         e.occurrence.format("%Y-%m-%d %H:%M")
@@ -579,8 +759,7 @@ mod tests {
             frequency: Frequency::Weekly,
             interval: 1,
             by_day: days.to_vec(),
-            count: None,
-            until: None,
+            ..Recurrence::default()
         })
     }
 
@@ -684,9 +863,8 @@ mod tests {
         d.recurrence = Some(Recurrence {
             frequency: Frequency::Daily,
             interval: 1,
-            by_day: vec![],
-            count: None,
-            until: Some(NaiveDate::from_ymd_opt(2026, 1, 9).unwrap()),
+            until: Some(end_of_day(NaiveDate::from_ymd_opt(2026, 1, 9).unwrap())),
+            ..Recurrence::default()
         });
         assert_eq!(
             event(d)
@@ -699,9 +877,8 @@ mod tests {
         d.recurrence = Some(Recurrence {
             frequency: Frequency::Monthly,
             interval: 1,
-            by_day: vec![],
             count: Some(4),
-            until: None,
+            ..Recurrence::default()
         });
         let months: Vec<String> = event(d)
             .occurrences_between(utc("2026-01-01 00:00"), utc("2027-01-01 00:00"))

@@ -52,6 +52,7 @@ import type {
   RestoreReport,
   Progress,
   ProgressSettings,
+  ImportSummary,
 } from "./bindings";
 
 export type Invoke = <T>(command: string, args?: Record<string, unknown>) => Promise<T>;
@@ -197,7 +198,7 @@ export const api = {
   deviceZone: () => call<string>("device_zone", {}),
   /** Asks where to save the schedule; where it went, or null if the dialog was closed. */
   exportIcs: () => call<string | null>("export_ics", {}),
-  importIcs: (text: string) => call<number>("import_ics", { text }),
+  importIcs: (text: string) => call<ImportSummary>("import_ics", { text }),
   /** Asks for a folder and saves everything into a new one there; what was written, or null if the dialog was closed. */
   exportMyData: () => call<ExportReport | null>("export_my_data", {}),
   /** Asks where to save an encrypted backup; what was written, or null if the dialog was closed. */

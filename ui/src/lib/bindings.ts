@@ -69,17 +69,31 @@ export type Recurrence = { frequency: Frequency,
  */
 interval: number, 
 /**
- * For weekly rules: the days it falls on (empty: the start's weekday).
+ * Weekly: the days it falls on (empty: the start's weekday). Monthly:
+ * the weekdays it falls on, all of them in the month or the ones `nth`
+ * names (empty: the start's day of the month).
  */
 by_day: Array<Day>, 
+/**
+ * Monthly with `by_day`: which of those weekdays of the month, 1 to 5
+ * from the month's start or -1 to -5 from its end; the 1st and 3rd
+ * Thursday are `by_day` [TH] with `nth` [1, 3]. Empty: every one.
+ */
+nth: Array<number>, 
 /**
  * How many occurrences in all.
  */
 count?: number | null, 
 /**
- * The last day it may fall on, in the event's zone.
+ * The last local start the series may have, in the event's zone. A date
+ * alone (as the app's form gives it) means the end of that day.
  */
-until?: string | null, };
+until?: string | null, 
+/**
+ * The day weeks start on (RFC 5545's WKST), which decides the weeks of a
+ * series repeating every 2 or more weeks on several days.
+ */
+week_start: Day, };
 
 export type OccurrenceChange = { "change": "cancelled" } | { "change": "moved", 
 /**
@@ -93,11 +107,15 @@ export type Exception = { occurrence: string, } & ({ "change": "cancelled" } | {
  */
 start: string, duration_minutes: number, });
 
-export type EventDraft = { title: string, kind: string, place: string, link: string, start?: string | null, zone: string, duration_minutes: number, recurrence?: Recurrence | null, exceptions: Array<Exception>, 
+export type EventDraft = { title: string, kind: string, place: string, link: string, start?: string | null, zone: string, duration_minutes: number, recurrence?: Recurrence | null, exceptions: Array<Exception>, added: Array<string>, all_day: boolean, 
 /**
  * Empty means the defaults, 60 and 15 minutes.
  */
 reminder_minutes: Array<number>, visibility: Visibility, };
+
+export type Skipped = { line: number, title: string, reason: string, };
+
+export type ImportSummary = { added: number, skipped: Array<Skipped>, };
 
 export type Event = { title: string, kind: EventKind, 
 /**
@@ -116,6 +134,16 @@ start: string,
  * The IANA zone the program keeps time in, e.g. "America/Denver".
  */
 zone: string, duration_minutes: number, recurrence?: Recurrence | null, exceptions: Array<Exception>, 
+/**
+ * Sessions added outside the rule (RFC 5545's RDATE), as local starts
+ * in `zone`, each lasting `duration_minutes`.
+ */
+added: Array<string>, 
+/**
+ * A day-long event: it starts at 00:00 and lasts whole days
+ * (`duration_minutes` is 1440 times the days).
+ */
+all_day: boolean, 
 /**
  * Minutes before the start to remind, largest first.
  */

@@ -43,6 +43,8 @@ export function eventToDraft(event: Event): EventDraft {
     duration_minutes: event.duration_minutes,
     recurrence: event.recurrence ?? null,
     exceptions: [...event.exceptions],
+    added: [...event.added],
+    all_day: event.all_day,
     reminder_minutes: [...event.reminder_minutes],
     visibility: event.visibility,
   };

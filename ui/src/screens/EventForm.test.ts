@@ -41,6 +41,41 @@ describe("EventForm", () => {
     });
   });
 
+  it("keeps what an imported series has and the form does not show when it is edited", async () => {
+    const fake = fakeBackend(({ command }) => (command === "device_zone" ? "UTC" : { id: "e", data: {} }));
+    restore = fake.restore;
+    let done = false;
+    const entry = {
+      id: "e",
+      data: {
+        title: "Alumni lunch",
+        kind: "other",
+        place: "",
+        link: "",
+        start: "2026-02-10T12:00:00",
+        zone: "America/Denver",
+        duration_minutes: 60,
+        recurrence: { frequency: "monthly", interval: 1, by_day: ["TU"], nth: [2, 4], count: null, until: "2026-12-31T17:00:00", week_start: "SU" },
+        exceptions: [],
+        added: ["2026-02-26T12:00:00"],
+        all_day: false,
+        reminder_minutes: [60],
+        visibility: "care_team",
+      },
+    } as unknown as import("../lib/bindings").Entry<import("../lib/bindings").Event>;
+    render(EventForm, { entry, onDone: () => (done = true), onCancel: () => {} });
+    expect(screen.getByText(/Monthly on the 2nd and 4th Tue/)).toBeTruthy();
+    await fireEvent.input(screen.getByLabelText("Title"), { target: { value: "Alumni lunch, Room 5" } });
+    await fireEvent.submit(screen.getByLabelText("Title").closest("form")!);
+    await waitFor(() => expect(done).toBe(true));
+    expect(fake.calls.find((c) => c.command === "update_event")?.args.draft).toMatchObject({
+      title: "Alumni lunch, Room 5",
+      recurrence: { frequency: "monthly", by_day: ["TU"], nth: [2, 4], until: "2026-12-31T17:00:00", week_start: "SU" },
+      added: ["2026-02-26T12:00:00"],
+      all_day: false,
+    });
+  });
+
   it("finds a zone by a city's name", async () => {
     const fake = fakeBackend(({ command }) => (command === "device_zone" ? "UTC" : null));
     restore = fake.restore;
