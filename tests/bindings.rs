@@ -8,15 +8,16 @@ use std::path::Path;
 
 use steady_core::{
     Attempt, AttendanceMark, BackupReport, ConsentTerms, Disclosures, ErrorReport, ExportReport,
-    FhirExport, ListQuery, LockSettings, OccurrenceView, Page, PageCursor, PairPreview, Progress,
-    ProgressSettings, QuietHours, Refusal, ReminderSettings, RestoreReport, StoreState, SyncLog,
-    SyncStatus, WeekHours,
+    FeedInfo, FeedReport, FhirExport, FoundMeeting, ListQuery, LockSettings, MeetingSearch,
+    OccurrenceView, Page, PageCursor, PairPreview, Progress, ProgressSettings, QuietHours, Refusal,
+    ReminderSettings, RestoreReport, StoreState, SyncLog, SyncStatus, WeekHours,
 };
 use steady_model::ics::{ImportSummary, Skipped};
 use steady_model::insight::{
     CopingResult, DayCraving, HaltCounts, HeatCell, InsightReport, TriggerCount, WeekAttendance,
     WeekFigures, WeeklyReview,
 };
+use steady_model::meetings::{AttendanceOption, Meeting, MeetingFilter, MeetingSource, TimeOfDay};
 use steady_model::progress::{Counter, Milestone, ProgramProgress, Streak, UseFree};
 use steady_model::protocol::Disclosure;
 use steady_model::worksheet::Score;
@@ -69,6 +70,15 @@ fn ui_decls(cfg: &Config) -> Vec<String> {
         EventDraft::decl(cfg),
         Skipped::decl(cfg),
         ImportSummary::decl(cfg),
+        MeetingSource::decl(cfg),
+        AttendanceOption::decl(cfg),
+        TimeOfDay::decl(cfg),
+        Meeting::decl(cfg),
+        MeetingFilter::decl(cfg),
+        FoundMeeting::decl(cfg),
+        MeetingSearch::decl(cfg),
+        FeedInfo::decl(cfg),
+        FeedReport::decl(cfg),
         Event::decl(cfg),
         QuietHours::decl(cfg),
         LevelOfCare::decl(cfg),

@@ -448,6 +448,86 @@ pub async fn import_ics(
     })
 }
 
+// 12-step meetings from Meeting Guide feeds.
+
+/// Reads a Meeting Guide feed from a file the patient chose and keeps it;
+/// series added from an older copy are brought up to date.
+#[tauri::command]
+pub async fn read_meeting_feed(
+    store: State<'_, OpenedStore>,
+    reminders: State<'_, Reminders>,
+    name: String,
+    text: String,
+) -> Reply<steady_core::FeedReport> {
+    if text.len() > steady_core::meetings::MAX_FEED_BYTES {
+        return Err(StoreError::from(ValidationErrors::single(
+            "feed",
+            "That meeting list is larger than 16 MB; ask the service body for its feed of one area.",
+        ))
+        .into());
+    }
+    let zone = crate::zone::device_zone();
+    let report = store
+        .get()?
+        .read_meeting_feed(&name, &text, zone.name(), device_today())
+        .await?;
+    reminders.replan();
+    Ok(report)
+}
+
+/// Fetches a Meeting Guide feed from its address and keeps it, as
+/// [`read_meeting_feed`] does with a file.
+#[tauri::command]
+pub async fn fetch_meeting_feed(
+    store: State<'_, OpenedStore>,
+    reminders: State<'_, Reminders>,
+    url: String,
+) -> Reply<steady_core::FeedReport> {
+    let text = steady_core::meetings::fetch_feed(&url).await?;
+    let zone = crate::zone::device_zone();
+    let report = store
+        .get()?
+        .read_meeting_feed(url.trim(), &text, zone.name(), device_today())
+        .await?;
+    reminders.replan();
+    Ok(report)
+}
+
+#[tauri::command]
+pub async fn meeting_feeds(store: State<'_, OpenedStore>) -> Reply<Vec<steady_core::FeedInfo>> {
+    Ok(store.get()?.meeting_feeds().await?)
+}
+
+#[tauri::command]
+pub async fn remove_meeting_feed(store: State<'_, OpenedStore>, name: String) -> Reply<()> {
+    Ok(store.get()?.remove_meeting_feed(&name).await?)
+}
+
+#[tauri::command]
+pub async fn find_meetings(
+    store: State<'_, OpenedStore>,
+    filter: steady_model::meetings::MeetingFilter,
+) -> Reply<steady_core::MeetingSearch> {
+    Ok(store.get()?.find_meetings(&filter).await?)
+}
+
+/// Adds a kept meeting to the schedule on the days chosen; how many series.
+#[tauri::command]
+pub async fn add_meeting(
+    store: State<'_, OpenedStore>,
+    reminders: State<'_, Reminders>,
+    feed: String,
+    slug: String,
+    days: Vec<u8>,
+) -> Reply<usize> {
+    let added = store
+        .get()?
+        .add_meeting(&feed, &slug, &days, device_today())
+        .await?;
+    reminders.replan();
+    Ok(added.len())
+}
+
 // Worksheets, the relapse-prevention plan and the "I'm struggling" screen.
 
 /// The worksheets a patient can start, newest version of each.

@@ -380,6 +380,18 @@ pub async fn check_layout(client: &Client, width: u32, height: u32, name: &str, 
     std::fs::write(shots.join(format!("{name}-{width}x{height}.png")), png).unwrap();
 }
 
+/// Scrolls `css` to the middle of the window, as a person would before
+/// reading it (and before a screenshot of it).
+pub async fn show(client: &Client, css: &str) {
+    client
+        .execute(
+            "document.querySelector(arguments[0]).scrollIntoView({ block: 'center' });",
+            vec![json!(css)],
+        )
+        .await
+        .unwrap();
+}
+
 /// Points the app's Downloads folder (XDG user dirs, read from the
 /// `xdg-config` folder the test's app is given) into `data`; returns it.
 pub fn downloads_in(data: &Path) -> std::path::PathBuf {

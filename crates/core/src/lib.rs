@@ -11,6 +11,7 @@ pub mod error;
 pub mod export;
 pub mod insights;
 pub mod keys;
+pub mod meetings;
 pub mod planner;
 mod records;
 pub mod schedule;
@@ -25,6 +26,7 @@ pub use error::{ErrorReport, StoreError};
 pub use export::ExportReport;
 pub use insights::{Progress, ProgressSettings};
 pub use keys::{KeyError, KeyStore, Keychain, StoreKey};
+pub use meetings::{FeedInfo, FeedReport, FoundMeeting, MeetingSearch};
 pub use planner::{
     PlanInput, QuietHours, Reminder, ReminderKey, ReminderSettings, WeeklyReviewTime, plan,
 };

@@ -248,19 +248,35 @@ impl Store {
     ) -> Result<Entry<B>, StoreError> {
         let data = B::from_draft(draft, local_now())?;
         let mut tx = self.writer.begin().await?;
-        check_links(&mut tx, &data).await?;
-        let (old, mut stamps) = live_row::<B>(&mut tx, id).await?;
+        let (entry, wrote) = self.update_row(&mut tx, id, data).await?;
+        if wrote {
+            tx.commit().await?;
+            self.changed();
+        }
+        Ok(entry)
+    }
+
+    /// Writes `data` over record `id` in `tx`, stamping only the fields that
+    /// changed; whether anything was written.
+    async fn update_row<B: Body>(
+        &self,
+        tx: &mut sqlx::SqliteConnection,
+        id: RecordId,
+        data: B,
+    ) -> Result<(Entry<B>, bool), StoreError> {
+        check_links(&mut *tx, &data).await?;
+        let (old, mut stamps) = live_row::<B>(&mut *tx, id).await?;
         let (data, fields) = keep_care_team_fields(data, &old)?;
         let changed = changed_paths::<B>(&old, &fields);
         if changed.is_empty() {
-            return Ok(Entry { id, data });
+            return Ok((Entry { id, data }, false));
         }
         let stamp = self.tick();
         for field in changed {
             stamps.insert(field, Value::String(stamp.to_string()));
         }
         records::update(
-            &mut tx,
+            &mut *tx,
             id,
             data.at().timestamp_millis(),
             data.visibility(),
@@ -269,9 +285,47 @@ impl Store {
             &stamp.to_string(),
         )
         .await?;
+        Ok((Entry { id, data }, true))
+    }
+
+    /// Updates some records of one kind and creates others, in one
+    /// transaction: every draft is checked first, and either all changes are
+    /// stored or, if any is refused, none is.
+    pub async fn change_all<B: Body>(
+        &self,
+        updates: Vec<(RecordId, B::Draft)>,
+        creates: Vec<B::Draft>,
+    ) -> Result<(Vec<Entry<B>>, Vec<Entry<B>>), StoreError> {
+        let now = local_now();
+        let mut changed_rows = Vec::new();
+        for (i, (id, draft)) in updates.into_iter().enumerate() {
+            changed_rows.push((id, B::from_draft(draft, now).map_err(|e| e.in_batch(i))?));
+        }
+        let offset = changed_rows.len();
+        let mut new_rows = Vec::new();
+        for (i, draft) in creates.into_iter().enumerate() {
+            let data = B::from_draft(draft, now).map_err(|e| e.in_batch(offset + i))?;
+            let fields = fields_of(&data)?;
+            new_rows.push((RecordId::new(), data, fields));
+        }
+        let mut tx = self.writer.begin().await?;
+        let mut updated = Vec::new();
+        for (id, data) in changed_rows {
+            updated.push(self.update_row(&mut tx, id, data).await?.0);
+        }
+        let stamp = self.tick();
+        for (id, data, fields) in &new_rows {
+            check_links(&mut tx, data).await?;
+            let stamps = first_stamps::<B>(fields, &stamp.to_string());
+            insert_row(&mut tx, *id, data, fields, &stamps, &stamp.to_string()).await?;
+        }
         tx.commit().await?;
         self.changed();
-        Ok(Entry { id, data })
+        let created = new_rows
+            .into_iter()
+            .map(|(id, data, _)| Entry { id, data })
+            .collect();
+        Ok((updated, created))
     }
 
     /// Deletes a record by stamping its `deleted` field (a tombstone), so the

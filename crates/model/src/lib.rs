@@ -16,6 +16,7 @@ pub mod ids;
 pub mod insight;
 pub mod journal;
 pub mod kind;
+pub mod meetings;
 pub mod merge;
 pub mod pairing;
 pub mod plan;

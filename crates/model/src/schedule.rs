@@ -249,6 +249,11 @@ pub struct Event {
     /// (`duration_minutes` is 1440 times the days).
     #[serde(default)]
     pub all_day: bool,
+    /// The Meeting Guide feed and meeting this series was added from, so
+    /// that a newer feed can update it.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub source: Option<crate::meetings::MeetingSource>,
     /// Minutes before the start to remind, largest first.
     pub reminder_minutes: Vec<u32>,
     pub visibility: Visibility,
@@ -472,6 +477,8 @@ pub struct EventDraft {
     pub exceptions: Vec<Exception>,
     pub added: Vec<NaiveDateTime>,
     pub all_day: bool,
+    #[ts(optional = nullable)]
+    pub source: Option<crate::meetings::MeetingSource>,
     /// Empty means the defaults, 60 and 15 minutes.
     pub reminder_minutes: Vec<i32>,
     pub visibility: Visibility,
@@ -503,6 +510,7 @@ impl Body for Event {
             exceptions: self.exceptions.clone(),
             added: self.added.clone(),
             all_day: self.all_day,
+            source: self.source.clone(),
             reminder_minutes: self
                 .reminder_minutes
                 .iter()
@@ -574,6 +582,17 @@ impl Body for Event {
             p.add(
                 "start",
                 "A day-long event starts at 00:00 of its first day.",
+            );
+        }
+        if let Some(source) = &d.source
+            && (source.day > 6
+                || source.slug.trim().is_empty()
+                || source.slug.chars().count() > 255
+                || source.feed.chars().count() > 2000)
+        {
+            p.add(
+                "source",
+                "A meeting from a feed is named by its feed, its slug (up to 255 characters) and its day (0 Sunday to 6 Saturday).",
             );
         }
         if d.added.len() > MAX_ADDED {
@@ -674,6 +693,7 @@ impl Body for Event {
                 added
             },
             all_day: d.all_day,
+            source: d.source.clone(),
             reminder_minutes: reminders,
             visibility: d.visibility,
         };

@@ -53,6 +53,10 @@ import type {
   Progress,
   ProgressSettings,
   ImportSummary,
+  FeedInfo,
+  FeedReport,
+  MeetingFilter,
+  MeetingSearch,
 } from "./bindings";
 
 export type Invoke = <T>(command: string, args?: Record<string, unknown>) => Promise<T>;
@@ -199,6 +203,15 @@ export const api = {
   /** Asks where to save the schedule; where it went, or null if the dialog was closed. */
   exportIcs: () => call<string | null>("export_ics", {}),
   importIcs: (text: string) => call<ImportSummary>("import_ics", { text }),
+  /** Reads a Meeting Guide feed from a file's text, named by the file. */
+  readMeetingFeed: (name: string, text: string) => call<FeedReport>("read_meeting_feed", { name, text }),
+  /** Fetches a Meeting Guide feed from its address (https). */
+  fetchMeetingFeed: (url: string) => call<FeedReport>("fetch_meeting_feed", { url }),
+  meetingFeeds: () => call<FeedInfo[]>("meeting_feeds", {}),
+  removeMeetingFeed: (name: string) => call<null>("remove_meeting_feed", { name }),
+  findMeetings: (filter: MeetingFilter) => call<MeetingSearch>("find_meetings", { filter }),
+  /** Adds a kept meeting on the chosen days (0 Sunday to 6 Saturday); how many series were added. */
+  addMeeting: (feed: string, slug: string, days: number[]) => call<number>("add_meeting", { feed, slug, days }),
   /** Asks for a folder and saves everything into a new one there; what was written, or null if the dialog was closed. */
   exportMyData: () => call<ExportReport | null>("export_my_data", {}),
   /** Asks where to save an encrypted backup; what was written, or null if the dialog was closed. */

@@ -107,7 +107,7 @@ export type Exception = { occurrence: string, } & ({ "change": "cancelled" } | {
  */
 start: string, duration_minutes: number, });
 
-export type EventDraft = { title: string, kind: string, place: string, link: string, start?: string | null, zone: string, duration_minutes: number, recurrence?: Recurrence | null, exceptions: Array<Exception>, added: Array<string>, all_day: boolean, 
+export type EventDraft = { title: string, kind: string, place: string, link: string, start?: string | null, zone: string, duration_minutes: number, recurrence?: Recurrence | null, exceptions: Array<Exception>, added: Array<string>, all_day: boolean, source?: MeetingSource | null, 
 /**
  * Empty means the defaults, 60 and 15 minutes.
  */
@@ -116,6 +116,86 @@ reminder_minutes: Array<number>, visibility: Visibility, };
 export type Skipped = { line: number, title: string, reason: string, };
 
 export type ImportSummary = { added: number, skipped: Array<Skipped>, };
+
+export type MeetingSource = { 
+/**
+ * The feed's name as the patient knows it (its address or file name).
+ */
+feed: string, slug: string, 
+/**
+ * The meeting's day this event is (0 Sunday to 6 Saturday).
+ */
+day: number, };
+
+export type AttendanceOption = "in_person" | "online" | "hybrid";
+
+export type TimeOfDay = "morning" | "afternoon" | "evening" | "night";
+
+export type Meeting = { 
+/**
+ * The feed's key for the meeting, unique within the feed.
+ */
+slug: string, name: string, 
+/**
+ * The days it meets, Sunday first as the feed counts (0 Sunday to 6
+ * Saturday); empty for a meeting by appointment.
+ */
+days: Array<number>, time?: string | null, end_time?: string | null, 
+/**
+ * The meeting's IANA zone; the feed's default where it gives none.
+ */
+timezone: string, 
+/**
+ * Meeting Guide's type codes ("O" open, "W" women, "S" Spanish, ...).
+ */
+types: Array<string>, location: string, 
+/**
+ * The street address, as the feed gives it or put together from its parts.
+ */
+address: string, 
+/**
+ * The address is only an area (an online meeting's origin).
+ */
+approximate: boolean, conference_url: string, conference_phone: string, notes: string, url: string, group: string, region: string, };
+
+export type MeetingFilter = { 
+/**
+ * 0 Sunday to 6 Saturday.
+ */
+day?: number | null, time_of_day?: TimeOfDay | null, 
+/**
+ * In person also finds hybrid meetings, online too.
+ */
+attendance?: AttendanceOption | null, 
+/**
+ * Type codes the meeting must all have.
+ */
+types: Array<string>, 
+/**
+ * Words in the name, place, address, group, region or notes.
+ */
+text: string, };
+
+export type FoundMeeting = { feed: string, meeting: Meeting, attendance?: AttendanceOption | null, on_schedule: Array<number>, };
+
+export type MeetingSearch = { found: Array<FoundMeeting>, total: number, };
+
+export type FeedInfo = { name: string, read_at: string, meetings: number, };
+
+export type FeedReport = { name: string, meetings: number, 
+/**
+ * Titles of series on the schedule moved to a new time from this week.
+ */
+moved: Array<string>, 
+/**
+ * Titles of series whose name, place, link or length changed.
+ */
+changed: Array<string>, 
+/**
+ * Titles of series whose meeting the feed no longer lists on that day
+ * (kept on the schedule).
+ */
+gone: Array<string>, };
 
 export type Event = { title: string, kind: EventKind, 
 /**
@@ -144,6 +224,11 @@ added: Array<string>,
  * (`duration_minutes` is 1440 times the days).
  */
 all_day: boolean, 
+/**
+ * The Meeting Guide feed and meeting this series was added from, so
+ * that a newer feed can update it.
+ */
+source?: MeetingSource | null, 
 /**
  * Minutes before the start to remind, largest first.
  */

@@ -45,6 +45,7 @@ export function eventToDraft(event: Event): EventDraft {
     exceptions: [...event.exceptions],
     added: [...event.added],
     all_day: event.all_day,
+    source: event.source ?? null,
     reminder_minutes: [...event.reminder_minutes],
     visibility: event.visibility,
   };

@@ -31,6 +31,8 @@ describe("Schedule", () => {
           return { daily_checkin: null, quiet_hours: null, detailed_wording: false };
         case "get_program":
           return null;
+        case "meeting_feeds":
+          return [];
         default:
           return null;
       }

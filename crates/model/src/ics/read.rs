@@ -690,6 +690,7 @@ fn read_event(
         exceptions: Vec::new(),
         added,
         all_day,
+        source: None,
         reminder_minutes: reminders,
         visibility,
     };
