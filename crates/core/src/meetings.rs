@@ -225,29 +225,27 @@ impl Store {
         }
         let mut drafts = Vec::new();
         for day in days {
-            let draft =
-                meetings::meeting_event_from(meeting, *day, today, feed).ok_or_else(|| {
-                    ValidationErrors::single(
-                        "days",
-                        if meeting.time.is_none() {
-                            "This meeting is by appointment: it has no day and time to add."
-                                .to_owned()
-                        } else {
-                            format!(
-                                "This meeting does not meet on {}.",
-                                [
-                                    "Sunday",
-                                    "Monday",
-                                    "Tuesday",
-                                    "Wednesday",
-                                    "Thursday",
-                                    "Friday",
-                                    "Saturday"
-                                ][usize::from(*day % 7)]
-                            )
-                        },
-                    )
-                })?;
+            let draft = meetings::meeting_event(meeting, *day, today, feed).ok_or_else(|| {
+                ValidationErrors::single(
+                    "days",
+                    if meeting.time.is_none() {
+                        "This meeting is by appointment: it has no day and time to add.".to_owned()
+                    } else {
+                        format!(
+                            "This meeting does not meet on {}.",
+                            [
+                                "Sunday",
+                                "Monday",
+                                "Tuesday",
+                                "Wednesday",
+                                "Thursday",
+                                "Friday",
+                                "Saturday"
+                            ][usize::from(*day % 7)]
+                        )
+                    },
+                )
+            })?;
             drafts.push(draft);
         }
         self.create_all::<Event>(drafts).await

@@ -672,18 +672,7 @@ mod tests {
         (
             0i64..(250 * 96),
             0usize..ZONES.len(),
-            prop::sample::subsequence(
-                vec![
-                    Day::Mo,
-                    Day::Tu,
-                    Day::We,
-                    Day::Th,
-                    Day::Fr,
-                    Day::Sa,
-                    Day::Su,
-                ],
-                0..4,
-            ),
+            prop::sample::subsequence(Day::ALL.to_vec(), 0..4),
             any::<bool>(),
             prop::sample::subsequence(vec![0i32, 5, 15, 60, 120, 1440], 1..4),
         )

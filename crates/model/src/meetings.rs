@@ -559,12 +559,8 @@ pub fn next_on(from: NaiveDate, day: u8) -> NaiveDate {
 /// The meeting on `day` as a weekly event from the first such day on or
 /// after `from`, in the meeting's zone; private until the patient shares
 /// it. None for a meeting by appointment or a day it does not meet.
-pub fn meeting_event(meeting: &Meeting, day: u8, from: NaiveDate) -> Option<EventDraft> {
-    meeting_event_from(meeting, day, from, "")
-}
-
-/// [`meeting_event`], remembering the feed it came from.
-pub fn meeting_event_from(
+/// The event remembers `feed` and the meeting's slug as its source.
+pub fn meeting_event(
     meeting: &Meeting,
     day: u8,
     from: NaiveDate,
@@ -664,7 +660,7 @@ pub fn update_from_feed(
         let Some(fresh) = meetings
             .iter()
             .find(|m| m.slug == source.slug)
-            .and_then(|m| meeting_event(m, source.day, monday))
+            .and_then(|m| meeting_event(m, source.day, monday, feed))
         else {
             update.gone.push((*id, event.title.clone()));
             continue;
@@ -856,7 +852,7 @@ mod tests {
         let m = read_feed(FEED, "America/Denver").unwrap();
         // Wednesday 2 December 2026: the next Sunday is the 6th.
         let wednesday = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
-        let e = meeting_event(&m[0], 0, wednesday).unwrap();
+        let e = meeting_event(&m[0], 0, wednesday, "").unwrap();
         assert_eq!(e.start.unwrap().to_string(), "2026-12-06 18:00:00");
         assert_eq!(e.zone, "America/Los_Angeles");
         assert_eq!(e.duration_minutes, 90);
@@ -867,11 +863,11 @@ mod tests {
         assert_eq!(e.visibility, Visibility::Private);
         assert_eq!(e.recurrence.unwrap().by_day, [Day::Su]);
         assert!(
-            meeting_event(&m[0], 1, wednesday).is_none(),
+            meeting_event(&m[0], 1, wednesday, "").is_none(),
             "not a Monday meeting"
         );
         assert!(
-            meeting_event(&m[3], 0, wednesday).is_none(),
+            meeting_event(&m[3], 0, wednesday, "").is_none(),
             "by appointment"
         );
         // The same weekday as `from` is that day.
@@ -897,16 +893,13 @@ mod tests {
         let events = vec![
             (
                 sunday,
-                event(meeting_event_from(&v1[0], 0, added, feed).unwrap()),
+                event(meeting_event(&v1[0], 0, added, feed).unwrap()),
             ),
             (
                 online,
-                event(meeting_event_from(&v1[1], 3, added, feed).unwrap()),
+                event(meeting_event(&v1[1], 3, added, feed).unwrap()),
             ),
-            (
-                noon,
-                event(meeting_event_from(&v1[2], 2, added, feed).unwrap()),
-            ),
+            (noon, event(meeting_event(&v1[2], 2, added, feed).unwrap())),
         ];
         // Two weeks on: Sunday Serenity meets at 19:00, Hybrid Noon has a
         // new name, Morning Online is gone.

@@ -194,47 +194,51 @@ pub fn parse_offset(text: &str) -> Option<i32> {
 }
 
 impl Observance {
+    /// The rule, expanded on wall time with UTC standing in for "no zone",
+    /// and its own UNTIL as a wall time read with the offset before the
+    /// change (applied to the onsets afterwards); None when it cannot be read.
+    fn rule_set(&self, rule: &str) -> Option<(rrule::RRuleSet, Option<NaiveDateTime>)> {
+        let mut parts = Vec::new();
+        let mut rule_until = None;
+        for part in rule.split(';') {
+            match part.split_once('=') {
+                Some((k, v)) if k.eq_ignore_ascii_case("UNTIL") => {
+                    let v = v.trim_end_matches('Z');
+                    rule_until = NaiveDateTime::parse_from_str(v, "%Y%m%dT%H%M%S")
+                        .ok()
+                        .or_else(|| {
+                            NaiveDate::parse_from_str(v, "%Y%m%d")
+                                .ok()
+                                .map(crate::schedule::end_of_day)
+                        })
+                        .map(|t| t + TimeDelta::seconds(i64::from(self.from)));
+                }
+                _ => parts.push(part),
+            }
+        }
+        let text = format!(
+            "DTSTART:{}Z\nRRULE:{}",
+            self.start.format("%Y%m%dT%H%M%S"),
+            parts.join(";")
+        );
+        text.parse::<rrule::RRuleSet>()
+            .ok()
+            .map(|set| (set, rule_until))
+    }
+
     /// The onsets (as wall times) up to `until`.
     fn onsets(&self, until: NaiveDateTime) -> Vec<NaiveDateTime> {
         let mut out = vec![self.start];
         out.extend(self.dates.iter().copied());
-        if let Some(rule) = &self.rule {
-            // The rule is expanded on wall time, with UTC standing in for
-            // "no zone"; its own UNTIL is applied afterwards, as wall time
-            // read with the offset before the change.
-            let mut parts = Vec::new();
-            let mut rule_until = None;
-            for part in rule.split(';') {
-                match part.split_once('=') {
-                    Some((k, v)) if k.eq_ignore_ascii_case("UNTIL") => {
-                        let v = v.trim_end_matches('Z');
-                        rule_until = NaiveDateTime::parse_from_str(v, "%Y%m%dT%H%M%S")
-                            .ok()
-                            .or_else(|| {
-                                NaiveDate::parse_from_str(v, "%Y%m%d")
-                                    .ok()
-                                    .map(crate::schedule::end_of_day)
-                            })
-                            .map(|t| t + TimeDelta::seconds(i64::from(self.from)));
-                    }
-                    _ => parts.push(part),
-                }
-            }
-            let text = format!(
-                "DTSTART:{}Z\nRRULE:{}",
-                self.start.format("%Y%m%dT%H%M%S"),
-                parts.join(";")
+        if let Some((set, rule_until)) = self.rule.as_deref().and_then(|r| self.rule_set(r)) {
+            let to = rrule::Tz::UTC.from_utc_datetime(&until);
+            let dates = set.before(to).all(2000).dates;
+            out.extend(
+                dates
+                    .into_iter()
+                    .map(|d| d.naive_utc())
+                    .filter(|d| rule_until.is_none_or(|u| *d <= u)),
             );
-            if let Ok(set) = text.parse::<rrule::RRuleSet>() {
-                let to = rrule::Tz::UTC.from_utc_datetime(&until);
-                let dates = set.before(to).all(2000).dates;
-                out.extend(
-                    dates
-                        .into_iter()
-                        .map(|d| d.naive_utc())
-                        .filter(|d| rule_until.is_none_or(|u| *d <= u)),
-                );
-            }
         }
         out.retain(|d| *d <= until);
         out
@@ -245,14 +249,10 @@ impl Definition {
     /// Whether every observance's rule can be read.
     pub fn readable(&self) -> bool {
         !self.observances.is_empty()
-            && self.observances.iter().all(|o| {
-                o.rule.as_ref().is_none_or(|r| {
-                    format!("DTSTART:{}Z\nRRULE:{r}", o.start.format("%Y%m%dT%H%M%S"))
-                        .parse::<rrule::RRuleSet>()
-                        .is_ok()
-                        || r.to_ascii_uppercase().contains("UNTIL=")
-                })
-            })
+            && self
+                .observances
+                .iter()
+                .all(|o| o.rule.as_deref().is_none_or(|r| o.rule_set(r).is_some()))
     }
 
     /// The UTC instants the offset changes until `until`, with the offset after.
